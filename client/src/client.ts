@@ -1,0 +1,105 @@
+/**
+ * The half of a connection that sends requests. Each method is a line or three that calls its flow; the
+ * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
+ */
+import type { ConnectionCore } from './connection.ts'
+import { rowCountError, usageError } from './errors.ts'
+import { type Statement, closeStatement, prepare } from './prepare.ts'
+import { query } from './query.ts'
+import type { QueryResult, Row } from './result.ts'
+import { simpleQuery } from './simple-query.ts'
+
+/**
+ * Builds requests and hands them to the connection. Cheap to share between concurrent callers: requests
+ * pipeline, and each gets its own response.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await client.query('select $1::int + 1 as n', [41])
+ * const user = await client.queryOne('select * from users where id = $1', [id])
+ * const count = await client.execute('delete from sessions where expires < now()')
+ * const people = await client.sql`select * from people where name = ${name}`
+ * ```
+ */
+export class Client {
+  readonly #core: ConnectionCore
+
+  /** @internal */
+  constructor(core: ConnectionCore) {
+    this.#core = core
+  }
+
+  /** Runs one statement with parameters `$1…$n`; resolves with rows, fields, command and row count. */
+  query<R = Row>(statement: string | Statement, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    return query<R>(this.#core, statement, params)
+  }
+
+  /** Like `query`, but resolves with the only row; rejects (kind `row-count`) unless exactly one row came back. */
+  async queryOne<R = Row>(statement: string | Statement, params?: readonly unknown[]): Promise<R> {
+    const { rows } = await this.query<R>(statement, params)
+    if (rows.length !== 1) throw rowCountError(`query returned ${rows.length} rows, expected exactly one`)
+    return rows[0]!
+  }
+
+  /** Like `query`, but resolves with the row or null; rejects (kind `row-count`) on more than one row. */
+  async queryOpt<R = Row>(statement: string | Statement, params?: readonly unknown[]): Promise<R | null> {
+    const { rows } = await this.query<R>(statement, params)
+    if (rows.length > 1) throw rowCountError(`query returned ${rows.length} rows, expected at most one`)
+    return rows[0] ?? null
+  }
+
+  /** Runs one statement; resolves with the number of rows it affected (0 when the command reports none). */
+  async execute(statement: string | Statement, params?: readonly unknown[]): Promise<number> {
+    return (await this.query(statement, params)).rowCount ?? 0
+  }
+
+  /** Runs several `;`-separated statements through the simple protocol; one result per statement. */
+  simpleQuery(text: string): Promise<QueryResult[]> {
+    return simpleQuery(this.#core, text)
+  }
+
+  /** Runs several `;`-separated statements (migrations, setup) and discards their results. */
+  async batchExecute(text: string): Promise<void> {
+    await simpleQuery(this.#core, text)
+  }
+
+  /** Prepares a named statement; pass it to `query` and friends to skip parsing and get binary results. */
+  prepare(text: string, paramTypes?: readonly number[]): Promise<Statement> {
+    return prepare(this.#core, text, paramTypes)
+  }
+
+  /** Deallocates a prepared statement on the server. */
+  closeStatement(statement: Statement): Promise<void> {
+    return closeStatement(this.#core, statement)
+  }
+
+  /**
+   * A tagged template: every `${value}` becomes a parameter, never text in the SQL.
+   * Resolves with the rows. Calling it as a plain function is refused.
+   */
+  sql<R = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    if (!Array.isArray(strings) || !Array.isArray((strings as TemplateStringsArray).raw)) {
+      return Promise.reject(
+        usageError('sql must be used as a tagged template (client.sql`select ${x}`); use client.query(text, params)'),
+      )
+    }
+    let text = strings[0]!
+    for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`
+    return this.query<R>(text, values).then((r) => r.rows)
+  }
+
+  /** Sends Terminate once everything queued has been written; in-flight requests still get their answers. */
+  end(): Promise<void> {
+    return this.#core.end()
+  }
+
+  /** True once the connection is closing or closed. */
+  get isClosed(): boolean {
+    return this.#core.state === 'closing' || this.#core.state === 'closed'
+  }
+
+  /** The server's transaction status after the last response: `idle`, `transaction` or `failed`. */
+  get transactionStatus(): 'idle' | 'transaction' | 'failed' {
+    return this.#core.transactionStatus
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * `connect()`: validate the settings, open the transport, run startup and authentication, and hand back the
+ * two halves of the connection.
+ */
+import { Client } from './client.ts'
+import { type ConnectionConfig, parseConfig } from './config.ts'
+import { Connection, ConnectionCore } from './connection.ts'
+import { configError, isPgError, ioError, timeoutError } from './errors.ts'
+import { type StartupStage, startup } from './startup.ts'
+import type { Transport } from './transport/transport.ts'
+import { type TypeOptions, createTypeRegistry } from './types/index.ts'
+
+export interface ConnectOptions {
+  /** How to reach the server: `nodeSocket()` (TCP), `webSocket({ url })` (a relay), … */
+  transport: Transport
+  /** Deadline for opening the transport, authenticating and the first ReadyForQuery, in ms. Default 30 000. */
+  connectTimeout?: number
+  /** How long a request waits for `connection.run()` before it rejects with kind `not-driven`. Default 1000. */
+  notDrivenTimeout?: number
+  /** Largest backend message accepted, in bytes. Default 256 MiB. */
+  maxMessageSize?: number
+  /** Custom parsers per OID, and how dates are returned. */
+  types?: TypeOptions
+  /** Protocol version to request. `'3.2'` (PostgreSQL 18) brings variable-length cancel keys. Default `'3.0'`. */
+  protocolVersion?: '3.0' | '3.2'
+}
+
+const DEFAULT_CONNECT_TIMEOUT = 30_000
+const DEFAULT_NOT_DRIVEN_TIMEOUT = 1000
+const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024 * 1024
+
+/**
+ * Connects and authenticates. Returns the {@link Client}, which sends requests, and the {@link Connection},
+ * which must be driven with `run()` for any request to be sent.
+ *
+ * @example
+ * ```ts
+ * import { connect } from '@edgepg/client'
+ * import { nodeSocket } from '@edgepg/client/node'
+ *
+ * const [client, connection] = await connect('postgres://app:secret@localhost:5432/app', { transport: nodeSocket() })
+ * const done = connection.run()            // in a Worker: ctx.waitUntil(connection.run())
+ * const { rows } = await client.query('select $1::int as n', [42])
+ * await client.end()
+ * await done
+ * ```
+ */
+export async function connect(
+  config: string | ConnectionConfig,
+  options: ConnectOptions,
+): Promise<[client: Client, connection: Connection]> {
+  const settings = parseConfig(config)
+  if (!options || typeof options.transport !== 'function') {
+    throw configError('transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }')
+  }
+  if (settings.sslmode !== 'disable' && settings.sslmode !== 'prefer') {
+    throw configError(`sslmode=${settings.sslmode} is not supported yet: expected disable or prefer`)
+  }
+  const timeout = positive(options.connectTimeout ?? settings.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 'connectTimeout')
+  const notDrivenTimeout = positive(options.notDrivenTimeout ?? DEFAULT_NOT_DRIVEN_TIMEOUT, 'notDrivenTimeout')
+  const maxMessageSize = positive(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize')
+  const version = options.protocolVersion ?? '3.0'
+  if (version !== '3.0' && version !== '3.2') {
+    throw configError(`protocolVersion "${String(version)}" is invalid: expected '3.0' or '3.2'`)
+  }
+  const types = createTypeRegistry(options.types)
+
+  const controller = new AbortController()
+  let stage: StartupStage | 'transport' = 'transport'
+  let core: ConnectionCore | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = timeoutError(`connect timed out after ${timeout} ms waiting for the ${stage}`)
+      controller.abort(error)
+      core?.fail(error)
+      reject(error)
+    }, timeout)
+  })
+  try {
+    const open = async () => {
+      const stream = await options.transport({ host: settings.host, port: settings.port, signal: controller.signal })
+      if (controller.signal.aborted) {
+        stream.destroy()
+        throw controller.signal.reason
+      }
+      core = new ConnectionCore(stream, { maxMessageSize, notDrivenTimeout, types })
+      await startup(core, settings, version === '3.2' ? 2 : 0, (next) => {
+        stage = next
+      })
+      core.state = 'ready'
+      return core
+    }
+    const ready = await Promise.race([open(), deadline])
+    return [new Client(ready), new Connection(ready)]
+  } catch (error) {
+    core?.fail(isPgError(error) ? error : ioError('connect failed', error))
+    throw isPgError(error) ? error : ioError(`could not connect to ${settings.host}:${settings.port}`, error)
+  } finally {
+    clearTimeout(timer)
+    deadline.catch(() => {})
+  }
+}
+
+function positive(value: number, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw configError(`${field} must be a positive number of milliseconds, found ${JSON.stringify(value)}`)
+  }
+  return value
+}

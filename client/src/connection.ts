@@ -1,0 +1,371 @@
+/**
+ * The Client / Connection contract (the design of tokio-postgres, with its famous pitfall fixed).
+ *
+ * `connect()` returns two handles over one {@link ConnectionCore}:
+ * - the **Client** encodes requests into the core's write buffer and queues a response handler; it never
+ *   touches the transport;
+ * - the **Connection** owns the transport, the read loop, the FIFO of pending responses and the side channel
+ *   (notices, notifications, parameter changes). `run()` drives it and settles when it ends.
+ *
+ * Pipelining: requests are written as soon as they are queued (all requests queued in one tick go out in one
+ * write), without waiting for earlier responses. Responses come back in order, so the head of the FIFO owns
+ * every message until its ReadyForQuery. Each extended-protocol request ends with its own Sync, so an error in
+ * one request never fails the next.
+ *
+ * ```
+ *  client.query(a) ─┐                       ┌─► a: ParseComplete … ReadyForQuery ─► resolve a
+ *  client.query(b) ─┼─► [Parse Bind … Sync]×3 ─► PostgreSQL
+ *  client.query(c) ─┘     (one write)         └─► b: …ReadyForQuery ─► resolve b, then c
+ * ```
+ *
+ * Not driven: until `run()` is called nothing is written. A request queued meanwhile rejects after
+ * `notDrivenTimeout` (1 s) with kind `not-driven`, naming `connection.run()`; nothing was sent, so the
+ * connection stays usable. Never a silent hang.
+ *
+ * Death: when the transport fails, the server ends the stream, or the bytes are not valid protocol, every
+ * pending and every later request rejects at once with the cause, and `run()` rejects with it. A FATAL
+ * ErrorResponse rejects the request that received it with that `DatabaseError`.
+ *
+ * Shutdown: `end()` sends Terminate after everything already queued; in-flight requests still receive their
+ * responses (the server answers them before it reads Terminate), then the stream closes and `run()` resolves.
+ */
+import { DatabaseError, type PgError, closedError, isPgError, notDrivenError, protocolError } from './errors.ts'
+import { Notifications, type Notice, type Notification, type SideChannel } from './notifications.ts'
+import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
+import type { ByteStream } from './transport/transport.ts'
+import type { TypeRegistry } from './types/index.ts'
+
+/** Where a connection is in its life. */
+export type ConnectionState =
+  /** Startup and authentication in progress (inside `connect()`). */
+  | 'connecting'
+  /** Ready, but `run()` has not been called: requests wait (and reject after `notDrivenTimeout`). */
+  | 'ready'
+  /** Driven by `run()`: requests are written as they come. */
+  | 'running'
+  /** `end()` was called: Terminate is queued, responses still arrive. */
+  | 'closing'
+  | 'closed'
+
+/** The server's transaction status from the last ReadyForQuery. */
+export type TransactionStatus = 'idle' | 'transaction' | 'failed'
+
+/** A response handler queued in the FIFO. */
+export interface Request {
+  /** Consumes one backend message; returns true when this request's response is complete. */
+  handle(message: BackendMessage): boolean
+  /** Rejects the request: the connection died, or it was never driven. */
+  fail(error: PgError): void
+}
+
+export interface CoreOptions {
+  maxMessageSize: number
+  notDrivenTimeout: number
+  types: TypeRegistry
+}
+
+/** @internal Shared by Client and Connection; not exported from the package. */
+export class ConnectionCore {
+  state: ConnectionState = 'connecting'
+  transactionStatus: TransactionStatus = 'idle'
+  readonly parameters = new Map<string, string>()
+  processId = 0
+  secretKey: Uint8Array = new Uint8Array(0)
+  readonly types: TypeRegistry
+  readonly side: SideChannel = new Notifications()
+
+  readonly #stream: ByteStream
+  readonly #parser: BackendParser
+  readonly #writer = new FrontendWriter()
+  readonly #pending: Request[] = []
+  #head = 0
+  readonly #notDrivenTimeout: number
+  #notDrivenTimer: ReturnType<typeof setTimeout> | undefined
+  #isFlushScheduled = false
+  #error: PgError | undefined
+  #done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined
+
+  constructor(stream: ByteStream, options: CoreOptions) {
+    this.#stream = stream
+    this.#parser = new BackendParser({ maxMessageSize: options.maxMessageSize })
+    this.#notDrivenTimeout = options.notDrivenTimeout
+    this.types = options.types
+    stream.start({
+      data: (chunk) => {
+        try {
+          this.#parser.parse(chunk, this.#dispatch)
+        } catch (error) {
+          this.fail(isPgError(error) ? error : protocolError('failed to handle a message', error))
+        }
+      },
+      end: () => this.#onEnd(),
+      error: (error) => this.fail(isPgError(error) ? error : closedError('transport failed', error)),
+    })
+  }
+
+  /** The error that closed the connection, if any. */
+  get error(): PgError | undefined {
+    return this.#error
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length - this.#head
+  }
+
+  /**
+   * Queues a request: `encode` writes its messages into the shared buffer. Rejects the request at once when
+   * the connection is closing or closed; an encoding error rejects it without writing a byte.
+   */
+  send(request: Request, encode: (writer: FrontendWriter) => void): void {
+    if (this.state === 'closing' || this.state === 'closed' || this.state === 'connecting') {
+      request.fail(this.#closedFor())
+      return
+    }
+    const mark = this.#writer.length
+    try {
+      encode(this.#writer)
+    } catch (error) {
+      this.#writer.truncate(mark)
+      request.fail(isPgError(error) ? error : protocolError('failed to encode a request', error))
+      return
+    }
+    this.#pending.push(request)
+    if (this.state === 'running') this.#scheduleFlush()
+    else this.#armNotDriven()
+  }
+
+  /** Writes bytes at once, bypassing the run() gate: startup and authentication only. */
+  writeNow(encode: (writer: FrontendWriter) => void): void {
+    encode(this.#writer)
+    this.#flush()
+  }
+
+  /** Puts a request at the head of the FIFO without writing (startup's handler). */
+  expect(request: Request): void {
+    this.#pending.push(request)
+  }
+
+  /** Drives the connection: starts writing queued requests. Settles when the connection ends. */
+  run(): Promise<void> {
+    if (!this.#done) {
+      let resolve!: () => void
+      let reject!: (error: unknown) => void
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res
+        reject = rej
+      })
+      this.#done = { promise, resolve, reject }
+      if (this.state === 'closed') {
+        if (this.#error) reject(this.#error)
+        else resolve()
+      }
+    }
+    if (this.state === 'ready') {
+      this.state = 'running'
+      this.#disarmNotDriven()
+      this.#flush()
+    }
+    return this.#done.promise
+  }
+
+  /** Sends Terminate after everything queued and closes the stream; resolves once it is closed. */
+  end(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve()
+    if (this.state !== 'closing') {
+      if (this.state === 'ready') this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
+      this.state = 'closing'
+      this.#writer.terminate()
+      this.#flush()
+      this.#stream.close()
+    }
+    return this.#ended()
+  }
+
+  /** Destroys the connection with `error`: every pending request rejects with it. */
+  fail(error: PgError): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.#error = error
+    this.#disarmNotDriven()
+    this.#stream.destroy()
+    this.#rejectAll(error)
+    this.side.close(error)
+    this.#done?.reject(error)
+    this.#settleEnded()
+  }
+
+  #endWaiters: (() => void)[] = []
+
+  #ended(): Promise<void> {
+    return new Promise((resolve) => this.#endWaiters.push(resolve))
+  }
+
+  #settleEnded() {
+    for (const resolve of this.#endWaiters.splice(0)) resolve()
+  }
+
+  #onEnd() {
+    if (this.state === 'closed') return
+    if (this.state === 'closing') {
+      this.state = 'closed'
+      this.#rejectAll(closedError('connection closed before the response arrived'))
+      this.side.close(undefined)
+      this.#done?.resolve()
+      this.#settleEnded()
+      return
+    }
+    this.fail(closedError('server closed the connection unexpectedly'))
+  }
+
+  readonly #dispatch = (message: BackendMessage): void => {
+    switch (message.type) {
+      case 'NoticeResponse':
+        this.side.notice(message.fields as Notice)
+        return
+      case 'NotificationResponse':
+        this.side.notification(message as Notification)
+        return
+      case 'ParameterStatus':
+        this.parameters.set(message.name, message.value)
+        this.side.parameter(message.name, message.value)
+        return
+      case 'ErrorResponse': {
+        const severity = message.fields.severityNonLocalized ?? message.fields.severity
+        if (severity === 'FATAL' || severity === 'PANIC') return this.#fatal(new DatabaseError(message.fields))
+        break
+      }
+      case 'ReadyForQuery':
+        this.transactionStatus = message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'
+        break
+    }
+    const request = this.#pending[this.#head]
+    if (!request) throw protocolError(`unexpected ${message.type} with no request pending`)
+    if (request.handle(message)) this.#shift()
+  }
+
+  /** A FATAL error: the request that receives it rejects with it, the rest with a closed error. */
+  #fatal(error: DatabaseError) {
+    const request = this.#pending[this.#head]
+    if (request) {
+      this.#shift()
+      request.fail(error)
+    }
+    this.fail(closedError(`connection terminated by the server: ${error.message} (${error.code})`, error))
+  }
+
+  #shift() {
+    this.#pending[this.#head] = undefined as unknown as Request
+    this.#head++
+    if (this.#head === this.#pending.length) {
+      this.#pending.length = 0
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
+      this.#pending.splice(0, this.#head)
+      this.#head = 0
+    }
+  }
+
+  #rejectAll(error: PgError) {
+    const requests = this.#pending.splice(this.#head)
+    this.#pending.length = 0
+    this.#head = 0
+    for (const request of requests) request.fail(error)
+  }
+
+  #rejectUnwritten(error: PgError) {
+    this.#writer.truncate(0)
+    this.#rejectAll(error)
+  }
+
+  #closedFor(): PgError {
+    if (this.#error) return closedError(`connection is closed: ${this.#error.message}`, this.#error)
+    if (this.state === 'connecting') return closedError('connection is still starting up')
+    return closedError('client is closed')
+  }
+
+  #scheduleFlush() {
+    if (this.#isFlushScheduled) return
+    this.#isFlushScheduled = true
+    queueMicrotask(() => {
+      this.#isFlushScheduled = false
+      this.#flush()
+    })
+  }
+
+  #flush() {
+    if (this.#writer.length === 0 || this.state === 'closed') return
+    this.#stream.write(this.#writer.finish())
+  }
+
+  #armNotDriven() {
+    if (this.#notDrivenTimer !== undefined) return
+    this.#notDrivenTimer = setTimeout(() => {
+      this.#notDrivenTimer = undefined
+      if (this.state !== 'ready') return
+      this.#rejectUnwritten(
+        notDrivenError(
+          `request was not sent: connection.run() was never called (waited ${this.#notDrivenTimeout} ms). ` +
+            'Drive the connection with connection.run(), or ctx.waitUntil(connection.run()) in a Worker',
+        ),
+      )
+    }, this.#notDrivenTimeout)
+  }
+
+  #disarmNotDriven() {
+    if (this.#notDrivenTimer === undefined) return
+    clearTimeout(this.#notDrivenTimer)
+    this.#notDrivenTimer = undefined
+  }
+}
+
+/**
+ * The half of a connection that owns the transport. Drive it with `run()`; listen to notices, notifications
+ * and parameter changes here.
+ */
+export class Connection {
+  readonly #core: ConnectionCore
+
+  /** @internal */
+  constructor(core: ConnectionCore) {
+    this.#core = core
+  }
+
+  /**
+   * Drives the connection: requests are written only while it runs. Resolves when the connection ends
+   * cleanly (`client.end()`), rejects with the error that killed it. Call it once; later calls return the
+   * same promise. In a Worker: `ctx.waitUntil(connection.run())`.
+   */
+  run(): Promise<void> {
+    return this.#core.run()
+  }
+
+  get state(): ConnectionState {
+    return this.#core.state
+  }
+
+  /** The server's run-time parameters (ParameterStatus), e.g. `server_version`, `TimeZone`. */
+  get parameters(): ReadonlyMap<string, string> {
+    return this.#core.parameters
+  }
+
+  /** The backend's process id (BackendKeyData). */
+  get processId(): number {
+    return this.#core.processId
+  }
+
+  /** Listens to notices, notifications or parameter changes. Returns a function that removes the listener. */
+  on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
+    return this.#core.side.on(event, listener)
+  }
+
+  /** An async iterator over LISTEN/NOTIFY notifications; it ends when the connection closes. */
+  notifications(): AsyncIterableIterator<Notification> {
+    return this.#core.side.iterate()
+  }
+}
+
+export interface ConnectionEvents {
+  notice: (notice: Notice) => void
+  notification: (notification: Notification) => void
+  parameter: (name: string, value: string) => void
+}

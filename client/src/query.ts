@@ -1,0 +1,80 @@
+/**
+ * `query`: one extended-protocol round trip. Unprepared SQL is sent as Parse + Bind + Describe + Execute + Sync
+ * on the unnamed statement, with text results (the column types are not known before the answer). A prepared
+ * {@link Statement} skips Parse and Describe and asks for binary results where edgepg has a binary decoder.
+ */
+import type { ConnectionCore, Request } from './connection.ts'
+import { refuseCopyIn } from './copy-guard.ts'
+import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
+import { Statement } from './prepare.ts'
+import { type QueryResult, ResultCollector, type Row } from './result.ts'
+import { encodeParam } from './types/index.ts'
+
+/** Runs `statement` (SQL text or a prepared statement) with `params`. */
+export function query<R = Row>(
+  core: ConnectionCore,
+  statement: string | Statement,
+  params: readonly unknown[] = [],
+): Promise<QueryResult<R>> {
+  let values: (string | Uint8Array | null)[]
+  try {
+    values = encodeParams(statement, params)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return new Promise((resolve, reject) => {
+    const isPrepared = statement instanceof Statement
+    const collector = new ResultCollector(core.types, isPrepared ? statement.decoder : undefined)
+    const request: Request = {
+      handle(message) {
+        if (collector.accept(message)) return false
+        switch (message.type) {
+          case 'ParseComplete':
+          case 'BindComplete':
+          case 'CopyOutResponse':
+          case 'CopyData':
+          case 'CopyDone':
+            return false
+          case 'CopyInResponse':
+            refuseCopyIn(core, true)
+            return false
+          case 'ReadyForQuery':
+            if (collector.error) reject(collector.error)
+            else resolve(collector.result() as QueryResult<R>)
+            return true
+          default:
+            throw protocolError(`unexpected ${message.type} in response to a query`)
+        }
+      },
+      fail: reject,
+    }
+    core.send(request, (w) => {
+      if (isPrepared) {
+        w.bind('', statement.name, values, statement.resultFormats).execute('', 0).sync()
+      } else {
+        w.parse('', statement, []).bind('', '', values, []).describe('P', '').execute('', 0).sync()
+      }
+    })
+  })
+}
+
+function encodeParams(statement: string | Statement, params: readonly unknown[]): (string | Uint8Array | null)[] {
+  if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)
+  if (statement instanceof Statement) {
+    if (params.length !== statement.params.length) {
+      throw usageError(`statement expects ${statement.params.length} parameters, found ${params.length}`)
+    }
+  } else if (typeof statement !== 'string') {
+    throw usageError(`query text must be a string or a prepared Statement, found ${typeof statement}`)
+  }
+  const values = new Array<string | Uint8Array | null>(params.length)
+  for (let i = 0; i < params.length; i++) {
+    try {
+      values[i] = encodeParam(params[i])
+    } catch (error) {
+      const reason = isPgError(error) ? error.message : String(error)
+      throw encodeError(`parameter $${i + 1} could not be encoded: ${reason}`, error)
+    }
+  }
+  return values
+}

@@ -1,0 +1,120 @@
+/**
+ * Results and rows. Rows are objects with no `Object.prototype` in their chain, so column names such as
+ * `__proto__`, `constructor` or `toString` are plain own properties and can never reach a prototype.
+ */
+import { DatabaseError, type PgError, encodeError, isPgError, protocolError } from './errors.ts'
+import type { BackendMessage, DataRow, FieldDescription } from './protocol/index.ts'
+import type { Decoder, TypeRegistry } from './types/index.ts'
+
+export type { FieldDescription }
+
+/** A row: column name → decoded value (`null` for SQL NULL). */
+export type Row = Record<string, unknown>
+
+export interface QueryResult<R = Row> {
+  rows: R[]
+  /** One entry per column, as the server described it. */
+  fields: FieldDescription[]
+  /** The command tag's verb: `SELECT`, `INSERT`, `CREATE TABLE`, … */
+  command: string
+  /** Rows affected or returned, when the command reports a count; otherwise null. */
+  rowCount: number | null
+}
+
+/** Splits a CommandComplete tag (`INSERT 0 5`, `SELECT 3`, `CREATE TABLE`) into verb and count. */
+export function parseCommandTag(tag: string): { command: string; rowCount: number | null } {
+  const space = tag.lastIndexOf(' ')
+  const last = space < 0 ? '' : tag.slice(space + 1)
+  if (last !== '' && /^\d+$/.test(last)) {
+    const verb = tag.slice(0, space)
+    // INSERT's tag is `INSERT oid rows`.
+    const command = verb.startsWith('INSERT ') ? 'INSERT' : verb
+    return { command, rowCount: Number(last) }
+  }
+  return { command: tag, rowCount: null }
+}
+
+/** Turns DataRows into row objects with decoders chosen once per column. */
+export class RowDecoder {
+  readonly fields: FieldDescription[]
+  readonly #names: string[]
+  readonly #decoders: Decoder[]
+
+  constructor(fields: FieldDescription[], types: TypeRegistry) {
+    this.fields = fields
+    this.#names = fields.map((f) => f.name)
+    this.#decoders = fields.map((f) => (f.format === 1 ? (types.binary(f.typeOid) ?? rawBytes) : types.text(f.typeOid)))
+  }
+
+  decode(message: DataRow): Row {
+    const columns = message.columns
+    const names = this.#names
+    const decoders = this.#decoders
+    if (columns.length !== names.length) {
+      throw protocolError(`DataRow has ${columns.length} columns, expected ${names.length} from RowDescription`)
+    }
+    const row: Row = Object.create(null)
+    for (let i = 0; i < names.length; i++) {
+      const value = columns[i]!
+      row[names[i]!] = value === null ? null : decoders[i]!(value)
+    }
+    return row
+  }
+}
+
+const rawBytes: Decoder = (bytes) => bytes.slice()
+
+/**
+ * Collects the rows of one statement's response and settles at ReadyForQuery. Used by `query`, prepared
+ * statements and each statement of a simple query.
+ */
+export class ResultCollector {
+  rows: Row[] = []
+  decoder: RowDecoder | undefined
+  command = ''
+  rowCount: number | null = null
+  error: PgError | undefined
+  readonly #types: TypeRegistry
+
+  constructor(types: TypeRegistry, decoder?: RowDecoder) {
+    this.#types = types
+    this.decoder = decoder
+  }
+
+  /** Handles a message shared by every row-returning flow; returns false for messages it does not know. */
+  accept(message: BackendMessage): boolean {
+    switch (message.type) {
+      case 'RowDescription':
+        this.decoder = new RowDecoder(message.fields, this.#types)
+        return true
+      case 'NoData':
+      case 'EmptyQueryResponse':
+        return true
+      case 'DataRow':
+        if (!this.decoder) throw protocolError('DataRow before RowDescription')
+        if (this.error) return true
+        try {
+          this.rows.push(this.decoder.decode(message))
+        } catch (error) {
+          if (isPgError(error, 'protocol')) throw error
+          this.error = isPgError(error) ? error : encodeError(`could not decode a column: ${String(error)}`, error)
+        }
+        return true
+      case 'CommandComplete': {
+        const { command, rowCount } = parseCommandTag(message.tag)
+        this.command = command
+        this.rowCount = rowCount
+        return true
+      }
+      case 'ErrorResponse':
+        this.error = new DatabaseError(message.fields)
+        return true
+      default:
+        return false
+    }
+  }
+
+  result(): QueryResult {
+    return { rows: this.rows, fields: this.decoder?.fields ?? [], command: this.command, rowCount: this.rowCount }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `simpleQuery`: the simple protocol (one Query message). Several statements separated by semicolons run in
+ * one round trip, in an implicit transaction unless they manage their own; no parameters; text results.
+ */
+import type { ConnectionCore } from './connection.ts'
+import { refuseCopyIn } from './copy-guard.ts'
+import { protocolError } from './errors.ts'
+import { type QueryResult, ResultCollector } from './result.ts'
+
+/** Runs every statement in `text`; resolves with one result per statement. */
+export function simpleQuery(core: ConnectionCore, text: string): Promise<QueryResult[]> {
+  if (typeof text !== 'string') return Promise.reject(protocolError(`query text must be a string, found ${typeof text}`))
+  return new Promise((resolve, reject) => {
+    const results: QueryResult[] = []
+    let collector = new ResultCollector(core.types)
+    core.send(
+      {
+        handle(message) {
+          if (collector.accept(message)) {
+            if (message.type === 'CommandComplete' || message.type === 'EmptyQueryResponse') {
+              results.push(collector.result())
+              const error = collector.error
+              collector = new ResultCollector(core.types)
+              collector.error = error
+            }
+            return false
+          }
+          switch (message.type) {
+            case 'CopyOutResponse':
+            case 'CopyData':
+            case 'CopyDone':
+              return false
+            case 'CopyInResponse':
+              refuseCopyIn(core, false)
+              return false
+            case 'ReadyForQuery':
+              if (collector.error) reject(collector.error)
+              else resolve(results)
+              return true
+            default:
+              throw protocolError(`unexpected ${message.type} in response to a simple query`)
+          }
+        },
+        fail: reject,
+      },
+      (w) => w.query(text),
+    )
+  })
+}

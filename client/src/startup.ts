@@ -1,0 +1,140 @@
+/**
+ * Startup and authentication: StartupMessage, then whatever the server asks for (cleartext, md5, SCRAM),
+ * then ParameterStatus and BackendKeyData until the first ReadyForQuery. Runs inside `connect()`, before
+ * the connection is handed to the caller.
+ */
+import { type ScramSession, md5Password, startScram } from './auth/index.ts'
+import type { ResolvedConfig } from './config.ts'
+import type { ConnectionCore } from './connection.ts'
+import { DatabaseError, authError, closedError, isPgError, protocolError } from './errors.ts'
+import type { BackendMessage } from './protocol/index.ts'
+
+/** Names the authentication request codes PostgreSQL defines but edgepg does not implement. */
+const UNSUPPORTED_AUTH: Record<number, string> = {
+  2: 'KerberosV5',
+  6: 'SCM credentials',
+  7: 'GSSAPI',
+  8: 'GSSAPI',
+  9: 'SSPI',
+}
+
+export interface StartupResult {
+  /** The minor protocol version the server agreed to (NegotiateProtocolVersion). */
+  protocolMinor: number
+}
+
+/** What the startup flow is waiting for; connect timeouts name it. */
+export type StartupStage = 'authentication request' | 'authentication result' | 'ready for query'
+
+/** Runs startup on `core`; resolves at the first ReadyForQuery. `onStage` reports progress for errors. */
+export function startup(
+  core: ConnectionCore,
+  config: ResolvedConfig,
+  protocolMinor: number,
+  onStage: (stage: StartupStage) => void,
+): Promise<StartupResult> {
+  return new Promise((resolve, reject) => {
+    let scram: ScramSession | undefined
+    let isScramVerified = false
+    let verification: Promise<void> = Promise.resolve()
+    let minor = protocolMinor
+
+    const password = (method: string): string => {
+      if (config.password === undefined) {
+        throw authError(`server requested ${method} authentication but no password was given`)
+      }
+      return config.password
+    }
+    const asyncStep = (step: Promise<void>) => {
+      verification = step.catch((error) => {
+        core.fail(isPgError(error) ? error : authError('authentication failed', error))
+      })
+    }
+
+    const handle = (message: BackendMessage): boolean => {
+      switch (message.type) {
+        case 'AuthenticationOk':
+          if (scram && !isScramVerified) {
+            throw authError('server accepted the login without proving it knows the password (no SCRAM final message)')
+          }
+          onStage('ready for query')
+          return false
+        case 'AuthenticationCleartextPassword': {
+          const secret = password('cleartext password')
+          core.writeNow((w) => w.password(secret))
+          onStage('authentication result')
+          return false
+        }
+        case 'AuthenticationMD5Password': {
+          const secret = md5Password(config.user, password('md5'), message.salt)
+          core.writeNow((w) => w.password(secret))
+          onStage('authentication result')
+          return false
+        }
+        case 'AuthenticationSASL': {
+          if (scram) throw protocolError('server sent AuthenticationSASL twice')
+          const session = startScram(password('SCRAM-SHA-256'), message.mechanisms)
+          scram = session
+          core.writeNow((w) => w.saslInitialResponse(session.mechanism, session.clientFirst))
+          return false
+        }
+        case 'AuthenticationSASLContinue': {
+          const session = scram
+          if (!session) throw protocolError('server sent AuthenticationSASLContinue before AuthenticationSASL')
+          asyncStep(session.continue(message.data).then((bytes) => core.writeNow((w) => w.saslResponse(bytes))))
+          onStage('authentication result')
+          return false
+        }
+        case 'AuthenticationSASLFinal': {
+          const session = scram
+          if (!session) throw protocolError('server sent AuthenticationSASLFinal before AuthenticationSASL')
+          isScramVerified = true
+          const previous = verification
+          asyncStep(previous.then(() => session.finish(message.data)))
+          return false
+        }
+        case 'AuthenticationUnsupported':
+          throw authError(
+            `server requested ${UNSUPPORTED_AUTH[message.code] ?? `unknown (code ${message.code})`} authentication, ` +
+              'which edgepg does not support: expected SCRAM-SHA-256, md5 or password',
+          )
+        case 'BackendKeyData':
+          core.processId = message.processId
+          core.secretKey = message.secretKey
+          return false
+        case 'NegotiateProtocolVersion':
+          if (message.newestMinor > minor) {
+            throw protocolError(`server offered protocol 3.${message.newestMinor}, newer than the 3.${minor} requested`)
+          }
+          minor = message.newestMinor
+          return false
+        case 'ErrorResponse':
+          reject(new DatabaseError(message.fields))
+          core.fail(authError(`startup failed: ${message.fields.message}`))
+          return true
+        case 'ReadyForQuery':
+          verification.then(() => {
+            if (core.state === 'connecting') resolve({ protocolMinor: minor })
+            else reject(core.error ?? closedError('connection closed during startup'))
+          })
+          return true
+        default:
+          throw protocolError(`unexpected ${message.type} during startup: expected authentication or ReadyForQuery`)
+      }
+    }
+
+    core.expect({ handle, fail: reject })
+    const parameters: Record<string, string> = {
+      user: config.user,
+      database: config.database,
+      client_encoding: 'UTF8',
+      DateStyle: 'ISO, MDY',
+      IntervalStyle: 'postgres',
+      ...config.parameters,
+    }
+    if (config.applicationName !== undefined) parameters.application_name = config.applicationName
+    if (config.options !== undefined) parameters.options = config.options
+    onStage('authentication request')
+    core.writeNow((w) => w.startup(parameters, protocolMinor))
+  })
+}

