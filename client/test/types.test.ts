@@ -54,20 +54,27 @@ const cases: Case[] = [
   ['interval', { months: 0, days: 0, microseconds: -1000000 }],
   ['int4[]', [1, null, 3]],
   ['int4[]', []],
-  ['int8[]', [[1n, 2n], [3n, 4n]]],
+  [
+    'int8[]',
+    [
+      [1n, 2n],
+      [3n, 4n],
+    ],
+  ],
   ['text[]', ['a', 'b,c', 'd"e', 'f\\g', '', 'NULL', null, '{x}', ' spaced ']],
   ['float8[]', [1.5, Number.NaN, Number.POSITIVE_INFINITY]],
   ['bool[]', [true, false, null]],
   ['numeric[]', ['1.10', '-2']],
   ['bytea[]', [new Uint8Array([1, 2]), null]],
   ['uuid[]', ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11']],
-  ['jsonb[]', [{ a: 1 }, [2]]],
+  ['jsonb[]', [{ a: 1 }, { b: [2] }]],
   ['date[]', ['2020-01-01', null]],
   ['timestamptz[]', [new Date('2020-01-01T00:00:00Z')]],
   ['varchar[]', ['x', 'y']],
 ]
 
-const label = (c: Case) => `${c[0]} ${typeof c[1] === 'bigint' ? `${c[1]}n` : JSON.stringify(c[1], replacer)?.slice(0, 40)}`
+const label = (c: Case) =>
+  `${c[0]} ${typeof c[1] === 'bigint' ? `${c[1]}n` : JSON.stringify(c[1], replacer)?.slice(0, 40)}`
 function replacer(_key: string, value: unknown) {
   if (value instanceof Uint8Array) return `bytes(${value.length})`
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
@@ -98,7 +105,22 @@ describe('types round-trip in binary format (prepared statement)', () => {
 
 describe('values the server produces', () => {
   it('decodes NULL of every type as null', async () => {
-    const types = ['bool', 'int2', 'int4', 'int8', 'float8', 'numeric', 'text', 'bytea', 'jsonb', 'uuid', 'date', 'timestamptz', 'interval', 'int4[]']
+    const types = [
+      'bool',
+      'int2',
+      'int4',
+      'int8',
+      'float8',
+      'numeric',
+      'text',
+      'bytea',
+      'jsonb',
+      'uuid',
+      'date',
+      'timestamptz',
+      'interval',
+      'int4[]',
+    ]
     const row = await db.client.queryOne(`select ${types.map((t, i) => `null::${t} as c${i}`).join(', ')}`)
     expect(Object.values(row)).toEqual(types.map(() => null))
   })
@@ -126,7 +148,10 @@ describe('values the server produces', () => {
   it('round-trips a 10 MiB bytea', async () => {
     const big = new Uint8Array(10 * 1024 * 1024)
     for (let i = 0; i < big.length; i += 4096) big[i] = i % 251
-    const row = await db.client.queryOne<{ v: Uint8Array; n: number }>('select $1::bytea as v, length($1::bytea) as n', [big])
+    const row = await db.client.queryOne<{ v: Uint8Array; n: number }>(
+      'select $1::bytea as v, length($1::bytea) as n',
+      [big],
+    )
     expect(row.n).toBe(big.length)
     expect(row.v.length).toBe(big.length)
     expect(Buffer.compare(Buffer.from(row.v), Buffer.from(big))).toBe(0)

@@ -1,0 +1,159 @@
+/**
+ * date, timestamp and timestamptz, in both formats.
+ *
+ * - timestamp and timestamptz become a `Date`; a timestamp (without time zone) is read as UTC.
+ *   `infinity` and `-infinity` become the numbers `Infinity` and `-Infinity` (as node-postgres does).
+ *   PostgreSQL keeps microseconds, a `Date` keeps milliseconds: the extra digits are truncated (towards the
+ *   earlier instant, as the text form does). Years beyond ±275760 do not fit a `Date` (an invalid Date).
+ * - date stays a string in PostgreSQL's ISO form: `2024-02-29`, `0044-03-15 BC`, `infinity`, `-infinity`.
+ *
+ * The text forms read are the ones printed under `DateStyle` ISO (the default, and what edgepg sets):
+ * `2024-02-29 13:04:05.123456+05:30`, offsets `+00`, `-03:00:15`, years of 5+ digits, a trailing ` BC`.
+ */
+import { badText, expectLength, readInt32, readUint32 } from './bytes.ts'
+
+/** Milliseconds from 1970-01-01 (the JS epoch) to 2000-01-01 (PostgreSQL's). */
+const PG_EPOCH_MS = 946684800000
+/** Julian day number of 2000-01-01. */
+const PG_EPOCH_JDATE = 2451545
+/** 400 Gregorian years, in ms: shifts years 0–99, which `Date.UTC` would read as 1900–1999. */
+const FOUR_CENTURIES_MS = 146097 * 86400000
+
+/** `Date.UTC` for any year, with months from 1. */
+function utc(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+) {
+  if (year >= 0 && year < 100) {
+    return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - FOUR_CENTURIES_MS
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms)
+}
+
+/** Two ASCII digits at `at` as a number, or NaN. */
+function twoDigits(bytes: Uint8Array, at: number): number {
+  const high = bytes[at]! - 48
+  const low = bytes[at + 1]! - 48
+  return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : Number.NaN
+}
+
+function isInfinity(bytes: Uint8Array, start: number, end: number): number {
+  // 'infinity' / '-infinity': the only text forms starting with a letter or a minus sign.
+  if (bytes[start] === 0x69 && end - start === 8) return 1 // i
+  if (bytes[start] === 0x2d && bytes[start + 1] === 0x69 && end - start === 9) return -1 // -i
+  return 0
+}
+
+/** Reads `YYYY-MM-DD HH:MM:SS[.ffffff][±HH[:MM[:SS]]][ BC]` as milliseconds since 1970 (UTC), or ±Infinity. */
+export function parseTimestampMs(bytes: Uint8Array, start: number, end: number): number {
+  const infinity = isInfinity(bytes, start, end)
+  if (infinity !== 0) return infinity * Number.POSITIVE_INFINITY
+  let i = start
+  let year = 0
+  for (let digit = bytes[i]! - 48; digit >= 0 && digit <= 9 && i < end; digit = bytes[++i]! - 48) {
+    year = year * 10 + digit
+  }
+  // i is on the '-' after the year; the fixed part "-MM-DD HH:MM:SS" is 15 bytes.
+  if (i - start < 4 || end - i < 15 || bytes[i] !== 0x2d || bytes[i + 3] !== 0x2d || bytes[i + 9] !== 0x3a) {
+    throw badText('timestamp', bytes, start, end)
+  }
+  const month = twoDigits(bytes, i + 1)
+  const day = twoDigits(bytes, i + 4)
+  const hour = twoDigits(bytes, i + 7)
+  const minute = twoDigits(bytes, i + 10)
+  const second = twoDigits(bytes, i + 13)
+  i += 15
+  let ms = 0
+  if (bytes[i] === 0x2e && i < end) {
+    // .ffffff: a Date keeps milliseconds, so the digits past the third are dropped (truncation).
+    let scale = 100
+    for (let digit = bytes[++i]! - 48; digit >= 0 && digit <= 9 && i < end; digit = bytes[++i]! - 48) {
+      ms += digit * scale
+      scale = scale > 1 ? scale / 10 : 0
+    }
+  }
+  let offset = 0
+  const sign = bytes[i]
+  if ((sign === 0x2b || sign === 0x2d) && i < end) {
+    // +HH, +HH:MM or +HH:MM:SS
+    offset = twoDigits(bytes, i + 1) * 3600
+    i += 3
+    if (bytes[i] === 0x3a && i < end) {
+      offset += twoDigits(bytes, i + 1) * 60
+      i += 3
+      if (bytes[i] === 0x3a && i < end) {
+        offset += twoDigits(bytes, i + 1)
+        i += 3
+      }
+    }
+    if (sign === 0x2d) offset = -offset
+  } else if (sign === 0x5a && i < end) {
+    i++ // Z
+  }
+  if (end - i === 3 && bytes[i] === 0x20 && bytes[i + 1] === 0x42 && bytes[i + 2] === 0x43) {
+    year = 1 - year // ' BC': 1 BC is year 0
+    i += 3
+  }
+  const time = utc(year, month, day, hour, minute, second, ms) - offset * 1000
+  if (i !== end || Number.isNaN(time)) throw badText('timestamp', bytes, start, end)
+  return time
+}
+
+/** timestamp and timestamptz in text format → Date, or ±Infinity. */
+export function textTimestamp(bytes: Uint8Array, start: number, end: number): Date | number {
+  const ms = parseTimestampMs(bytes, start, end)
+  return Number.isFinite(ms) ? new Date(ms) : ms
+}
+
+/** timestamp and timestamptz in binary format: int64 microseconds since 2000-01-01, ±int64 max for infinity. */
+export function binaryTimestamp(bytes: Uint8Array, start: number, end: number): Date | number {
+  expectLength('timestamp', 8, start, end)
+  const high = readInt32(bytes, start)
+  const low = readUint32(bytes, start + 4)
+  if (high === 0x7fffffff && low === 0xffffffff) return Number.POSITIVE_INFINITY
+  if (high === -0x80000000 && low === 0) return Number.NEGATIVE_INFINITY
+  // µs = high·2^32 + low does not fit a double exactly; split 2^32 = 4294967·1000 + 296 and floor to ms.
+  const ms = high * 4294967 + Math.floor((high * 296 + low) / 1000)
+  return new Date(PG_EPOCH_MS + ms)
+}
+
+/** date in binary format: int32 days since 2000-01-01 → PostgreSQL's ISO text. */
+export function binaryDate(bytes: Uint8Array, start: number, end: number): string {
+  expectLength('date', 4, start, end)
+  const days = readInt32(bytes, start)
+  if (days === 0x7fffffff) return 'infinity'
+  if (days === -0x80000000) return '-infinity'
+  return formatJulianDate(days + PG_EPOCH_JDATE)
+}
+
+/** PostgreSQL's j2date (src/backend/utils/adt/datetime.c), valid for every julian day ≥ 0 (4714-11-24 BC). */
+function formatJulianDate(jd: number): string {
+  let julian = jd + 32044
+  let quad = Math.floor(julian / 146097)
+  const extra = (julian - quad * 146097) * 4 + 3
+  julian += 60 + quad * 3 + Math.floor(extra / 146097)
+  quad = Math.floor(julian / 1461)
+  julian -= quad * 1461
+  let y = Math.floor((julian * 4) / 1461)
+  julian = (y !== 0 ? (julian + 305) % 365 : (julian + 306) % 366) + 123
+  y += quad * 4
+  const year = y - 4800
+  quad = Math.floor((julian * 2141) / 65536)
+  const day = julian - Math.floor((7834 * quad) / 256)
+  const month = ((quad + 10) % 12) + 1
+  const date = `${pad2(month)}-${pad2(day)}`
+  return year > 0 ? `${pad4(year)}-${date}` : `${pad4(1 - year)}-${date} BC`
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`
+}
+
+function pad4(n: number): string {
+  return n < 1000 ? `${n}`.padStart(4, '0') : `${n}`
+}

@@ -1,0 +1,169 @@
+/**
+ * Which decoder reads which type: one table of built-in codecs, arrays derived from their element type, and
+ * the user's own text parsers on top. Decoders are built once per OID and memoized.
+ */
+import { decodeUtf8 } from '../utf8.ts'
+import { decodeBinaryArray, parseTextArray } from './array.ts'
+import {
+  binaryBool,
+  binaryBytea,
+  binaryFloat4,
+  binaryFloat8,
+  binaryInt2,
+  binaryInt4,
+  binaryInt8,
+  binaryJson,
+  binaryJsonb,
+  binaryOid,
+  binaryString,
+  binaryUuid,
+} from './binary.ts'
+import type { RangeDecoder } from './bytes.ts'
+import { binaryDate, binaryTimestamp, textTimestamp } from './datetime.ts'
+import { binaryInterval, textInterval } from './interval.ts'
+import { binaryNumeric } from './numeric.ts'
+import { arrayElementOid, Oid } from './oids.generated.ts'
+import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from './text.ts'
+
+/** Decodes one column value (never called for NULL). Call it with the value's bytes only. */
+export type Decoder = (bytes: Uint8Array) => unknown
+
+/** How values are turned into JS values. */
+export interface TypeOptions {
+  /** Per-OID text parsers that replace the built-in ones (input: the text value). */
+  parsers?: Record<number, (text: string) => unknown>
+  /**
+   * `'date'` (default): timestamp and timestamptz become a `Date` (±Infinity for infinity), interval an
+   * {@link Interval}. `'string'`: date, timestamp, timestamptz and interval keep PostgreSQL's text.
+   */
+  dates?: 'date' | 'string'
+}
+
+/** Decoders by type OID, for the two result formats. */
+export interface TypeRegistry {
+  /** Decoder for a column in text format (never undefined: unknown types → string). */
+  text(oid: number): Decoder
+  /** Decoder for a column in binary format, or undefined if edgepg has none for this OID (or a custom text parser overrides it). */
+  binary(oid: number): Decoder | undefined
+}
+
+interface Codec {
+  text: RangeDecoder
+  binary?: RangeDecoder
+}
+
+const stringCodec: Codec = { text: textString, binary: binaryString }
+const intCodec = (binary: RangeDecoder): Codec => ({ text: textInt, binary })
+
+/** Built-in codecs; timestamp(tz) and interval depend on the `dates` option. */
+const builtins: Record<number, Codec> = {
+  [Oid.bool]: { text: textBool, binary: binaryBool },
+  [Oid.bytea]: { text: textBytea, binary: binaryBytea },
+  [Oid.char]: stringCodec,
+  [Oid.name]: stringCodec,
+  [Oid.int8]: { text: textInt8, binary: binaryInt8 },
+  [Oid.int2]: intCodec(binaryInt2),
+  [Oid.int4]: intCodec(binaryInt4),
+  [Oid.oid]: intCodec(binaryOid),
+  [Oid.text]: stringCodec,
+  [Oid.json]: { text: textJson, binary: binaryJson },
+  [Oid.xml]: stringCodec,
+  [Oid.float4]: { text: textFloat, binary: binaryFloat4 },
+  [Oid.float8]: { text: textFloat, binary: binaryFloat8 },
+  [Oid.unknown]: stringCodec,
+  [Oid.bpchar]: stringCodec,
+  [Oid.varchar]: stringCodec,
+  [Oid.date]: { text: textString, binary: binaryDate },
+  [Oid.numeric]: { text: textString, binary: binaryNumeric },
+  [Oid.uuid]: { text: textString, binary: binaryUuid },
+  [Oid.jsonb]: { text: textJson, binary: binaryJsonb },
+}
+
+const dateCodecs: Record<number, Codec> = {
+  [Oid.timestamp]: { text: textTimestamp, binary: binaryTimestamp },
+  [Oid.timestamptz]: { text: textTimestamp, binary: binaryTimestamp },
+  [Oid.interval]: { text: textInterval, binary: binaryInterval },
+}
+
+// In 'string' mode these have no binary decoder: their text depends on session settings (TimeZone,
+// IntervalStyle) that a binary value does not carry, so the caller asks for text instead.
+const stringDateCodecs: Record<number, Codec> = {
+  [Oid.timestamp]: { text: textString },
+  [Oid.timestamptz]: { text: textString },
+  [Oid.interval]: { text: textString },
+}
+
+const BOX_ARRAY = Oid._box
+const COMMA = 0x2c
+const SEMICOLON = 0x3b
+
+/**
+ * Creates a registry. Without options it returns one shared default registry.
+ *
+ * @example
+ * const types = createTypeRegistry({ parsers: { [Oid.numeric]: Number }, dates: 'string' })
+ * types.text(Oid.numeric)(new TextEncoder().encode('1.5')) // 1.5
+ */
+export function createTypeRegistry(options?: TypeOptions): TypeRegistry {
+  if (options === undefined || (options.parsers === undefined && options.dates === undefined)) {
+    defaultRegistry ??= buildRegistry({})
+    return defaultRegistry
+  }
+  return buildRegistry(options)
+}
+
+let defaultRegistry: TypeRegistry | undefined
+
+function buildRegistry(options: TypeOptions): TypeRegistry {
+  const parsers = options.parsers ?? {}
+  const dates = options.dates === 'string' ? stringDateCodecs : dateCodecs
+  const codecOf = (oid: number): Codec | undefined => dates[oid] ?? builtins[oid]
+  const hasParser = (oid: number) => Object.hasOwn(parsers, oid)
+
+  function textRange(oid: number): RangeDecoder {
+    const parser = parsers[oid]
+    if (parser !== undefined && hasParser(oid))
+      return (bytes, start, end) => parser(decodeUtf8(bytes, start, end))
+    const codec = codecOf(oid)
+    if (codec !== undefined) return codec.text
+    const elementOid = arrayElementOid[oid]
+    if (elementOid !== undefined) {
+      const element = textRange(elementOid)
+      const delimiter = oid === BOX_ARRAY ? SEMICOLON : COMMA
+      return (bytes, start, end) => parseTextArray(bytes, start, end, element, delimiter)
+    }
+    return textString
+  }
+
+  function binaryRange(oid: number): RangeDecoder | undefined {
+    if (hasParser(oid)) return undefined
+    const codec = codecOf(oid)
+    if (codec !== undefined) return codec.binary
+    const elementOid = arrayElementOid[oid]
+    if (elementOid === undefined) return undefined
+    const element = binaryRange(elementOid)
+    if (element === undefined) return undefined
+    return (bytes, start, end) => decodeBinaryArray(bytes, start, end, elementOid, element)
+  }
+
+  const textDecoders = new Map<number, Decoder>()
+  const binaryDecoders = new Map<number, Decoder | undefined>()
+  return {
+    text(oid) {
+      let decoder = textDecoders.get(oid)
+      if (decoder === undefined) {
+        const range = textRange(oid)
+        decoder = (bytes) => range(bytes, 0, bytes.length)
+        textDecoders.set(oid, decoder)
+      }
+      return decoder
+    },
+    binary(oid) {
+      if (binaryDecoders.has(oid)) return binaryDecoders.get(oid)
+      const range = binaryRange(oid)
+      const decoder: Decoder | undefined = range && ((bytes) => range(bytes, 0, bytes.length))
+      binaryDecoders.set(oid, decoder)
+      return decoder
+    },
+  }
+}
