@@ -34,7 +34,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     server.on('error', reject)
     server.listen(0, host, () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -119,7 +121,9 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     // md5 needs the password stored as an md5 hash (deprecated in PostgreSQL 18, still supported).
     await setup.query(`set password_encryption = 'md5'`)
     await setup.query(`create role ${roles.md5.user} login password '${roles.md5.password}'`)
-    await setup.query(`grant all on database ${server.database} to ${roles.md5.user}, ${roles.password.user}, ${roles.trust.user}`)
+    await setup.query(
+      `grant all on database ${server.database} to ${roles.md5.user}, ${roles.password.user}, ${roles.trust.user}`,
+    )
   } finally {
     await setup.end()
   }

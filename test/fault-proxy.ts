@@ -3,7 +3,7 @@
  * one target and can add latency, limit bandwidth, blackhole (accept and forward nothing), reset, slice
  * traffic into tiny chunks, or cut a connection after N bytes. Faults can change while connections are open.
  */
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net'
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
 
 export interface Faults {
   /** Delay added to every chunk, each direction, in ms. */
@@ -31,7 +31,10 @@ export interface FaultProxy {
   close(): Promise<void>
 }
 
-export async function startFaultProxy(target: { host: string; port: number }, faults: Faults = {}): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: { host: string; port: number },
+  faults: Faults = {},
+): Promise<FaultProxy> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
     sockets.add(client)

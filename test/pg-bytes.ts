@@ -23,7 +23,15 @@ export const commandComplete = (tag: string) => message('C', cstring(tag))
 
 /** RowDescription with text-format int4 columns. */
 export function rowDescription(names: string[]): Uint8Array {
-  const fields = names.flatMap((name) => [...cstring(name), ...int32(0), ...int16(0), ...int32(23), ...int16(4), ...int32(-1), ...int16(0)])
+  const fields = names.flatMap((name) => [
+    ...cstring(name),
+    ...int32(0),
+    ...int16(0),
+    ...int32(23),
+    ...int16(4),
+    ...int32(-1),
+    ...int16(0),
+  ])
   return message('T', int16(names.length), fields)
 }
 

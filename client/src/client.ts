@@ -4,7 +4,7 @@
  */
 import type { ConnectionCore } from './connection.ts'
 import { rowCountError, usageError } from './errors.ts'
-import { type Statement, closeStatement, prepare } from './prepare.ts'
+import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
 import type { QueryResult, Row } from './result.ts'
 import { simpleQuery } from './simple-query.ts'
@@ -80,7 +80,10 @@ export class Client {
   sql<R = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
     if (!Array.isArray(strings) || !Array.isArray((strings as TemplateStringsArray).raw)) {
       return Promise.reject(
-        usageError('sql must be used as a tagged template (client.sql`select ${x}`); use client.query(text, params)'),
+        usageError(
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the tagged-template syntax
+          'sql must be used as a tagged template (client.sql`select ${x}`); use client.query(text, params)',
+        ),
       )
     }
     let text = strings[0]!

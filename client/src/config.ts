@@ -59,11 +59,14 @@ const KEYS = [
 export function parseConfig(input: string | ConnectionConfig): ResolvedConfig {
   if (typeof input === 'string') {
     const text = input.trim()
-    if (text === '') throw configError('connection string is empty: expected a postgres:// URL or key=value pairs')
+    if (text === '')
+      throw configError('connection string is empty: expected a postgres:// URL or key=value pairs')
     return resolve(/^postgres(ql)?:\/\//i.test(text) ? fromUrl(text) : fromKeyValue(text))
   }
   if (input === null || typeof input !== 'object') {
-    throw configError(`connection config must be a string or an object, found ${input === null ? 'null' : typeof input}`)
+    throw configError(
+      `connection config must be a string or an object, found ${input === null ? 'null' : typeof input}`,
+    )
   }
   return resolve({
     host: input.host,
@@ -129,7 +132,8 @@ function fromKeyValue(text: string): Raw {
     while (text[i] === ' ' || text[i] === '\t' || text[i] === '\n') i++
     if (i >= text.length) break
     const eq = text.indexOf('=', i)
-    if (eq < 0) throw configError(`connection string is malformed near "${text.slice(i, i + 20)}": expected key=value`)
+    if (eq < 0)
+      throw configError(`connection string is malformed near "${text.slice(i, i + 20)}": expected key=value`)
     const key = text.slice(i, eq).trim()
     i = eq + 1
     while (text[i] === ' ') i++
@@ -174,9 +178,11 @@ function assign(raw: Raw, key: string, value: string) {
 
 function resolve(raw: Raw): ResolvedConfig {
   const host = text(raw.host, 'host') ?? 'localhost'
-  if (host.startsWith('/')) throw configError(`host "${host}" is a unix socket path: edgepg connects over TCP or a relay`)
+  if (host.startsWith('/'))
+    throw configError(`host "${host}" is a unix socket path: edgepg connects over TCP or a relay`)
   const user = text(raw.user, 'user')
-  if (!user) throw configError('user is missing: expected a user name in the URL (postgres://user@host/db) or config')
+  if (!user)
+    throw configError('user is missing: expected a user name in the URL (postgres://user@host/db) or config')
   const sslmode = text(raw.sslmode, 'sslmode') ?? 'disable'
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
     throw configError(`sslmode "${sslmode}" is invalid: expected one of ${SSL_MODES.join(', ')}`)
@@ -186,11 +192,14 @@ function resolve(raw: Raw): ResolvedConfig {
     throw configError(`channel_binding "${channelBinding}" is invalid: expected disable, prefer or require`)
   }
   let connectTimeout: number | undefined
-  if (raw.connect_timeout_ms !== undefined) connectTimeout = number(raw.connect_timeout_ms, 'connectTimeout', 0)
-  else if (raw.connect_timeout !== undefined) connectTimeout = number(raw.connect_timeout, 'connect_timeout', 0) * 1000
+  if (raw.connect_timeout_ms !== undefined)
+    connectTimeout = number(raw.connect_timeout_ms, 'connectTimeout', 0)
+  else if (raw.connect_timeout !== undefined)
+    connectTimeout = number(raw.connect_timeout, 'connect_timeout', 0) * 1000
   const parameters: Record<string, string> = {}
   if (raw.parameters !== undefined) {
-    if (raw.parameters === null || typeof raw.parameters !== 'object') throw configError('parameters must be an object')
+    if (raw.parameters === null || typeof raw.parameters !== 'object')
+      throw configError('parameters must be an object')
     for (const [key, value] of Object.entries(raw.parameters)) parameters[key] = String(value)
   }
   return {
@@ -217,8 +226,14 @@ function text(value: unknown, field: string, isSecret = false): string | undefin
 }
 
 function number(value: unknown, field: string, min: number): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN
-  if (!Number.isFinite(n) || n < min) throw configError(`${field} must be a number ≥ ${min}, found ${JSON.stringify(value)}`)
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : Number.NaN
+  if (!Number.isFinite(n) || n < min)
+    throw configError(`${field} must be a number ≥ ${min}, found ${JSON.stringify(value)}`)
   return n
 }
 

@@ -5,10 +5,10 @@
 import { Client } from './client.ts'
 import { type ConnectionConfig, parseConfig } from './config.ts'
 import { Connection, ConnectionCore } from './connection.ts'
-import { configError, isPgError, ioError, timeoutError } from './errors.ts'
+import { configError, ioError, isPgError, timeoutError } from './errors.ts'
 import { type StartupStage, startup } from './startup.ts'
 import type { Transport } from './transport/transport.ts'
-import { type TypeOptions, createTypeRegistry } from './types/index.ts'
+import { createTypeRegistry, type TypeOptions } from './types/index.ts'
 
 export interface ConnectOptions {
   /** How to reach the server: `nodeSocket()` (TCP), `webSocket({ url })` (a relay), … */
@@ -51,13 +51,21 @@ export async function connect(
 ): Promise<[client: Client, connection: Connection]> {
   const settings = parseConfig(config)
   if (!options || typeof options.transport !== 'function') {
-    throw configError('transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }')
+    throw configError(
+      'transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }',
+    )
   }
   if (settings.sslmode !== 'disable' && settings.sslmode !== 'prefer') {
     throw configError(`sslmode=${settings.sslmode} is not supported yet: expected disable or prefer`)
   }
-  const timeout = positive(options.connectTimeout ?? settings.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 'connectTimeout')
-  const notDrivenTimeout = positive(options.notDrivenTimeout ?? DEFAULT_NOT_DRIVEN_TIMEOUT, 'notDrivenTimeout')
+  const timeout = positive(
+    options.connectTimeout ?? settings.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+    'connectTimeout',
+  )
+  const notDrivenTimeout = positive(
+    options.notDrivenTimeout ?? DEFAULT_NOT_DRIVEN_TIMEOUT,
+    'notDrivenTimeout',
+  )
   const maxMessageSize = positive(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize')
   const version = options.protocolVersion ?? '3.0'
   if (version !== '3.0' && version !== '3.2') {
@@ -79,7 +87,11 @@ export async function connect(
   })
   try {
     const open = async () => {
-      const stream = await options.transport({ host: settings.host, port: settings.port, signal: controller.signal })
+      const stream = await options.transport({
+        host: settings.host,
+        port: settings.port,
+        signal: controller.signal,
+      })
       if (controller.signal.aborted) {
         stream.destroy()
         throw controller.signal.reason

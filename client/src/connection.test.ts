@@ -34,10 +34,24 @@ async function fake(onQuery: (peer: MemoryPeer, bytes: Uint8Array) => void, opti
 }
 
 const selectReply = (value: string) =>
-  concat(parseComplete(), bindComplete(), rowDescription(['n']), dataRow([value]), commandComplete('SELECT 1'), readyForQuery())
+  concat(
+    parseComplete(),
+    bindComplete(),
+    rowDescription(['n']),
+    dataRow([value]),
+    commandComplete('SELECT 1'),
+    readyForQuery(),
+  )
 
 const errorResponse = (severity: string, code: string, text: string) =>
-  message('E', cstring(`S${severity}`), cstring(`V${severity}`), cstring(`C${code}`), cstring(`M${text}`), [0])
+  message(
+    'E',
+    cstring(`S${severity}`),
+    cstring(`V${severity}`),
+    cstring(`C${code}`),
+    cstring(`M${text}`),
+    [0],
+  )
 
 describe('ConnectionCore', () => {
   it('matches pipelined responses to requests in order, even when they arrive one byte at a time', async () => {
@@ -63,7 +77,17 @@ describe('ConnectionCore', () => {
   it('routes a notification that arrives mid-response to the side channel, not to the query', async () => {
     const notification = message('A', int32(99), cstring('chan'), cstring('payload'))
     const { client, connection } = await fake((peer) =>
-      peer.send(concat(parseComplete(), bindComplete(), rowDescription(['n']), notification, dataRow(['7']), commandComplete('SELECT 1'), readyForQuery())),
+      peer.send(
+        concat(
+          parseComplete(),
+          bindComplete(),
+          rowDescription(['n']),
+          notification,
+          dataRow(['7']),
+          commandComplete('SELECT 1'),
+          readyForQuery(),
+        ),
+      ),
     )
     void connection.run()
     const seen: string[] = []
@@ -98,7 +122,14 @@ describe('ConnectionCore', () => {
 
   it('rejects a server error on one pipelined query without affecting the next', async () => {
     const { client, connection } = await fake((peer) =>
-      peer.send(concat(parseComplete(), errorResponse('ERROR', '22012', 'division by zero'), readyForQuery(), selectReply('5'))),
+      peer.send(
+        concat(
+          parseComplete(),
+          errorResponse('ERROR', '22012', 'division by zero'),
+          readyForQuery(),
+          selectReply('5'),
+        ),
+      ),
     )
     void connection.run()
     const [a, b] = await Promise.all([client.query('select 1/0').catch((e) => e), client.query('select 5')])

@@ -29,8 +29,15 @@
  * Shutdown: `end()` sends Terminate after everything already queued; in-flight requests still receive their
  * responses (the server answers them before it reads Terminate), then the stream closes and `run()` resolves.
  */
-import { DatabaseError, type PgError, closedError, isPgError, notDrivenError, protocolError } from './errors.ts'
-import { Notifications, type Notice, type Notification, type SideChannel } from './notifications.ts'
+import {
+  closedError,
+  DatabaseError,
+  isPgError,
+  notDrivenError,
+  type PgError,
+  protocolError,
+} from './errors.ts'
+import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
 import type { ByteStream } from './transport/transport.ts'
 import type { TypeRegistry } from './types/index.ts'
@@ -172,7 +179,8 @@ export class ConnectionCore {
   end(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve()
     if (this.state !== 'closing') {
-      if (this.state === 'ready') this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
+      if (this.state === 'ready')
+        this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
       this.state = 'closing'
       this.#writer.terminate()
       this.#flush()
@@ -231,11 +239,15 @@ export class ConnectionCore {
         return
       case 'ErrorResponse': {
         const severity = message.fields.severityNonLocalized ?? message.fields.severity
-        if (severity === 'FATAL' || severity === 'PANIC') return this.#fatal(new DatabaseError(message.fields))
+        if (severity === 'FATAL' || severity === 'PANIC') {
+          this.#fatal(new DatabaseError(message.fields))
+          return
+        }
         break
       }
       case 'ReadyForQuery':
-        this.transactionStatus = message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'
+        this.transactionStatus =
+          message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'
         break
     }
     const request = this.#pending[this.#head]

@@ -3,21 +3,26 @@
  * come from subpaths (`@edgepg/client/node`, `/websocket`, `/cloudflare`).
  */
 export { Client } from './client.ts'
-export { type ConnectOptions, connect } from './connect.ts'
 export type { ConnectionConfig, SslMode } from './config.ts'
-export { Connection, type ConnectionEvents, type ConnectionState, type TransactionStatus } from './connection.ts'
+export { type ConnectOptions, connect } from './connect.ts'
+export {
+  Connection,
+  type ConnectionEvents,
+  type ConnectionState,
+  type TransactionStatus,
+} from './connection.ts'
 export {
   DatabaseError,
   type DatabaseErrorFields,
-  PgError,
-  type PgErrorKind,
   isDatabaseError,
   isPgError,
+  PgError,
+  type PgErrorKind,
 } from './errors.ts'
 export type { Notice, Notification } from './notifications.ts'
 export { Statement } from './prepare.ts'
 export type { FieldDescription, QueryResult, Row } from './result.ts'
-export { SqlState, type SqlStateCode, conditionName } from './sqlstate.generated.ts'
+export { conditionName, SqlState, type SqlStateCode } from './sqlstate.generated.ts'
 export type { ByteStream, StreamHandlers, Transport, TransportTarget } from './transport/transport.ts'
 export type { Decoder, Interval, TypeOptions } from './types/index.ts'
 export { Oid } from './types/oids.generated.ts'

@@ -66,7 +66,9 @@ export class Notifications implements SideChannel {
       if (this.#backlog.length >= MAX_BACKLOG) {
         this.#backlog.shift()
         if (this.#dropped++ === 0) {
-          console.warn(`edgepg: more than ${MAX_BACKLOG} notifications are waiting for a consumer; dropping the oldest`)
+          console.warn(
+            `edgepg: more than ${MAX_BACKLOG} notifications are waiting for a consumer; dropping the oldest`,
+          )
         }
       }
       this.#backlog.push(notification)

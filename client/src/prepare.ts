@@ -1,6 +1,6 @@
 /** `prepare`: a named statement (Parse + Describe), its parameter types and result columns known up front. */
 import type { ConnectionCore } from './connection.ts'
-import { DatabaseError, type PgError, encodeError, protocolError } from './errors.ts'
+import { DatabaseError, encodeError, type PgError, protocolError } from './errors.ts'
 import type { FieldDescription } from './protocol/index.ts'
 import { RowDecoder } from './result.ts'
 
@@ -21,7 +21,13 @@ export class Statement {
   readonly core: ConnectionCore
 
   /** @internal */
-  constructor(core: ConnectionCore, name: string, text: string, params: number[], fields: FieldDescription[]) {
+  constructor(
+    core: ConnectionCore,
+    name: string,
+    text: string,
+    params: number[],
+    fields: FieldDescription[],
+  ) {
     this.core = core
     this.name = name
     this.text = text
@@ -38,8 +44,13 @@ export class Statement {
 }
 
 /** Parses and describes `text` as a named statement. */
-export function prepare(core: ConnectionCore, text: string, types: readonly number[] = []): Promise<Statement> {
-  if (typeof text !== 'string') return Promise.reject(encodeError(`statement text must be a string, found ${typeof text}`))
+export function prepare(
+  core: ConnectionCore,
+  text: string,
+  types: readonly number[] = [],
+): Promise<Statement> {
+  if (typeof text !== 'string')
+    return Promise.reject(encodeError(`statement text must be a string, found ${typeof text}`))
   const name = `edgepg_${++counter}`
   return new Promise((resolve, reject) => {
     let params: number[] = []

@@ -58,7 +58,10 @@ export function query<R = Row>(
   })
 }
 
-function encodeParams(statement: string | Statement, params: readonly unknown[]): (string | Uint8Array | null)[] {
+function encodeParams(
+  statement: string | Statement,
+  params: readonly unknown[],
+): (string | Uint8Array | null)[] {
   if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)
   if (statement instanceof Statement) {
     if (params.length !== statement.params.length) {

@@ -2,7 +2,7 @@
  * Results and rows. Rows are objects with no `Object.prototype` in their chain, so column names such as
  * `__proto__`, `constructor` or `toString` are plain own properties and can never reach a prototype.
  */
-import { DatabaseError, type PgError, encodeError, isPgError, protocolError } from './errors.ts'
+import { DatabaseError, encodeError, isPgError, type PgError, protocolError } from './errors.ts'
 import type { BackendMessage, DataRow, FieldDescription } from './protocol/index.ts'
 import type { Decoder, TypeRegistry } from './types/index.ts'
 
@@ -43,7 +43,9 @@ export class RowDecoder {
   constructor(fields: FieldDescription[], types: TypeRegistry) {
     this.fields = fields
     this.#names = fields.map((f) => f.name)
-    this.#decoders = fields.map((f) => (f.format === 1 ? (types.binary(f.typeOid) ?? rawBytes) : types.text(f.typeOid)))
+    this.#decoders = fields.map((f) =>
+      f.format === 1 ? (types.binary(f.typeOid) ?? rawBytes) : types.text(f.typeOid),
+    )
   }
 
   decode(message: DataRow): Row {
@@ -51,7 +53,9 @@ export class RowDecoder {
     const names = this.#names
     const decoders = this.#decoders
     if (columns.length !== names.length) {
-      throw protocolError(`DataRow has ${columns.length} columns, expected ${names.length} from RowDescription`)
+      throw protocolError(
+        `DataRow has ${columns.length} columns, expected ${names.length} from RowDescription`,
+      )
     }
     const row: Row = Object.create(null)
     for (let i = 0; i < names.length; i++) {
@@ -97,7 +101,9 @@ export class ResultCollector {
           this.rows.push(this.decoder.decode(message))
         } catch (error) {
           if (isPgError(error, 'protocol')) throw error
-          this.error = isPgError(error) ? error : encodeError(`could not decode a column: ${String(error)}`, error)
+          this.error = isPgError(error)
+            ? error
+            : encodeError(`could not decode a column: ${String(error)}`, error)
         }
         return true
       case 'CommandComplete': {
@@ -115,6 +121,11 @@ export class ResultCollector {
   }
 
   result(): QueryResult {
-    return { rows: this.rows, fields: this.decoder?.fields ?? [], command: this.command, rowCount: this.rowCount }
+    return {
+      rows: this.rows,
+      fields: this.decoder?.fields ?? [],
+      command: this.command,
+      rowCount: this.rowCount,
+    }
   }
 }

@@ -9,7 +9,8 @@ import { type QueryResult, ResultCollector } from './result.ts'
 
 /** Runs every statement in `text`; resolves with one result per statement. */
 export function simpleQuery(core: ConnectionCore, text: string): Promise<QueryResult[]> {
-  if (typeof text !== 'string') return Promise.reject(protocolError(`query text must be a string, found ${typeof text}`))
+  if (typeof text !== 'string')
+    return Promise.reject(protocolError(`query text must be a string, found ${typeof text}`))
   return new Promise((resolve, reject) => {
     const results: QueryResult[] = []
     let collector = new ResultCollector(core.types)

@@ -3,10 +3,10 @@
  * then ParameterStatus and BackendKeyData until the first ReadyForQuery. Runs inside `connect()`, before
  * the connection is handed to the caller.
  */
-import { type ScramSession, md5Password, startScram } from './auth/index.ts'
+import { md5Password, type ScramSession, startScram } from './auth/index.ts'
 import type { ResolvedConfig } from './config.ts'
 import type { ConnectionCore } from './connection.ts'
-import { DatabaseError, authError, closedError, isPgError, protocolError } from './errors.ts'
+import { authError, closedError, DatabaseError, isPgError, protocolError } from './errors.ts'
 import type { BackendMessage } from './protocol/index.ts'
 
 /** Names the authentication request codes PostgreSQL defines but edgepg does not implement. */
@@ -55,7 +55,9 @@ export function startup(
       switch (message.type) {
         case 'AuthenticationOk':
           if (scram && !isScramVerified) {
-            throw authError('server accepted the login without proving it knows the password (no SCRAM final message)')
+            throw authError(
+              'server accepted the login without proving it knows the password (no SCRAM final message)',
+            )
           }
           onStage('ready for query')
           return false
@@ -80,8 +82,11 @@ export function startup(
         }
         case 'AuthenticationSASLContinue': {
           const session = scram
-          if (!session) throw protocolError('server sent AuthenticationSASLContinue before AuthenticationSASL')
-          asyncStep(session.continue(message.data).then((bytes) => core.writeNow((w) => w.saslResponse(bytes))))
+          if (!session)
+            throw protocolError('server sent AuthenticationSASLContinue before AuthenticationSASL')
+          asyncStep(
+            session.continue(message.data).then((bytes) => core.writeNow((w) => w.saslResponse(bytes))),
+          )
           onStage('authentication result')
           return false
         }
@@ -104,7 +109,9 @@ export function startup(
           return false
         case 'NegotiateProtocolVersion':
           if (message.newestMinor > minor) {
-            throw protocolError(`server offered protocol 3.${message.newestMinor}, newer than the 3.${minor} requested`)
+            throw protocolError(
+              `server offered protocol 3.${message.newestMinor}, newer than the 3.${minor} requested`,
+            )
           }
           minor = message.newestMinor
           return false
@@ -119,7 +126,9 @@ export function startup(
           })
           return true
         default:
-          throw protocolError(`unexpected ${message.type} during startup: expected authentication or ReadyForQuery`)
+          throw protocolError(
+            `unexpected ${message.type} during startup: expected authentication or ReadyForQuery`,
+          )
       }
     }
 

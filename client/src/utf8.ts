@@ -25,7 +25,7 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
 }
 
 /** Encodes a string as UTF-8. */
-export function encodeUtf8(text: string): Uint8Array {
+export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text)
 }
 

@@ -1,4 +1,4 @@
-import { DatabaseError, connect, isDatabaseError, isPgError } from '@edgepg/client'
+import { connect, DatabaseError, isDatabaseError, isPgError } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { describe, expect, it } from 'vitest'
 import { admin, open, server, unhandledRejections, url } from './helpers.ts'
@@ -22,9 +22,9 @@ describe('authentication', () => {
     it(`rejects a wrong ${method} password with 28P01 and leaves no unhandled rejection`, async () => {
       let caught: unknown
       const unhandled = await unhandledRejections(async () => {
-        caught = await connect(url({ user: role.user, password: 'wrong-password' }), { transport: nodeSocket() }).catch(
-          (e) => e,
-        )
+        caught = await connect(url({ user: role.user, password: 'wrong-password' }), {
+          transport: nodeSocket(),
+        }).catch((e) => e)
       })
       expect(caught).toBeInstanceOf(DatabaseError)
       expect(isDatabaseError(caught, '28P01')).toBe(true)
@@ -40,15 +40,17 @@ describe('authentication', () => {
   })
 
   it('fails with kind auth when the server asks for a password and none was given', async () => {
-    const error = await connect(url({ user: server.roles.scram.user, password: '' }), { transport: nodeSocket() }).catch(
-      (e) => e,
-    )
+    const error = await connect(url({ user: server.roles.scram.user, password: '' }), {
+      transport: nodeSocket(),
+    }).catch((e) => e)
     expect(isPgError(error, 'auth')).toBe(true)
     expect(error.message).toMatch(/no password was given/)
   })
 
   it('rejects an unknown role with the server error 28P01 or 28000', async () => {
-    const error = await connect(url({ user: 'nobody_here', password: 'x' }), { transport: nodeSocket() }).catch((e) => e)
+    const error = await connect(url({ user: 'nobody_here', password: 'x' }), {
+      transport: nodeSocket(),
+    }).catch((e) => e)
     expect(isDatabaseError(error)).toBe(true)
     expect(['28P01', '28000']).toContain(error.code)
   })

@@ -1,5 +1,5 @@
 /** Helpers for integration tests against the embedded PostgreSQL started by the root global setup. */
-import { type Client, type ConnectOptions, type Connection, connect } from '@edgepg/client'
+import { type Client, type Connection, type ConnectOptions, connect } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import pg from 'pg'
 import { inject } from 'vitest'
@@ -23,7 +23,9 @@ export interface Opened {
 }
 
 /** Connects over TCP and drives the connection. */
-export async function open(options: Partial<ConnectOptions> & { role?: Role; url?: string } = {}): Promise<Opened> {
+export async function open(
+  options: Partial<ConnectOptions> & { role?: Role; url?: string } = {},
+): Promise<Opened> {
   const { role, url: target, ...rest } = options
   const [client, connection] = await connect(target ?? url(role), { transport: nodeSocket(), ...rest })
   const done = connection.run()

@@ -1,5 +1,5 @@
 // The never-driven rejection, dead sockets and server-side termination: D1a, D1c, D1d, D5a.
-import { DatabaseError, connect, isDatabaseError, isPgError } from '@edgepg/client'
+import { connect, DatabaseError, isDatabaseError, isPgError } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
@@ -114,14 +114,16 @@ describe('D1d: the server terminates the backend', () => {
         runError = e
       })
       const pid = connection.processId
-      const sleeping = client.query('select pg_sleep(10)')
-      const queued = client.query('select 1')
+      const sleeping = client.query('select pg_sleep(10)').catch((e) => e)
+      const queued = client.query('select 1').catch((e) => e)
       await waitFor(async () => {
-        const rows = await admin(`select 1 from pg_stat_activity where pid = $1 and wait_event = 'PgSleep'`, [pid])
+        const rows = await admin(`select 1 from pg_stat_activity where pid = $1 and wait_event = 'PgSleep'`, [
+          pid,
+        ])
         return rows.length === 1
       })
       await admin('select pg_terminate_backend($1)', [pid])
-      results = await Promise.all([sleeping.catch((e) => e), queued.catch((e) => e)])
+      results = await Promise.all([sleeping, queued])
       await run
     })
     expect(unhandled).toEqual([])

@@ -10,7 +10,12 @@ describe('side channel', () => {
     connection.on('notice', (n) => notices.push(n))
     await client.query(`do $$ begin raise notice 'hello %', 42 using hint = 'a hint'; end $$`)
     expect(notices).toHaveLength(1)
-    expect(notices[0]).toMatchObject({ severity: 'NOTICE', code: '00000', message: 'hello 42', hint: 'a hint' })
+    expect(notices[0]).toMatchObject({
+      severity: 'NOTICE',
+      code: '00000',
+      message: 'hello 42',
+      hint: 'a hint',
+    })
     await client.end()
   })
 
@@ -37,7 +42,8 @@ describe('side channel', () => {
         if (received.length === 3) break
       }
     })()
-    for (const payload of ['one', 'two', 'three']) await sender.client.query(`select pg_notify('edgepg_events', $1)`, [payload])
+    for (const payload of ['one', 'two', 'three'])
+      await sender.client.query(`select pg_notify('edgepg_events', $1)`, [payload])
     await reading
     expect(received.map((n) => n.payload)).toEqual(['one', 'two', 'three'])
     expect(received[0]?.channel).toBe('edgepg_events')

@@ -1,5 +1,5 @@
 // Attack cases D4a and D4c: pipelining keeps every answer on its own promise.
-import { type Transport, isDatabaseError, isPgError } from '@edgepg/client'
+import { isDatabaseError, isPgError, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { describe, expect, it } from 'vitest'
 import { open } from './helpers.ts'
@@ -26,7 +26,9 @@ describe('pipelining', () => {
       }
       if (kind === 'count') expect(outcome).toEqual({ status: 'fulfilled', value: (i % 7) + 1 })
     })
-    const expected = Array.from({ length: 1000 }, (_, i) => (i % 3 === 2 ? (i % 7) + 1 : 0)).reduce((a, b) => a + b)
+    const expected = Array.from({ length: 1000 }, (_, i) => (i % 3 === 2 ? (i % 7) + 1 : 0)).reduce(
+      (a, b) => a + b,
+    )
     expect((await client.queryOne<{ n: bigint }>('select count(*) as n from d4a')).n).toBe(BigInt(expected))
     await client.end()
     await done
@@ -46,7 +48,9 @@ describe('pipelining', () => {
     }
     const { client } = await open({ transport: counting })
     writes.length = 0
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.queryOne('select $1::int as i', [i])))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => client.queryOne('select $1::int as i', [i])),
+    )
     expect(results.map((r) => r.i)).toEqual(Array.from({ length: 50 }, (_, i) => i))
     expect(writes.length).toBe(1)
     await client.end()

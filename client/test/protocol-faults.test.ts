@@ -27,7 +27,10 @@ afterEach(() => {
 })
 
 /** A fake server: `greet` runs on connect, `answer` on the first query bytes after the handshake. */
-async function fakeServer(script: { greet?: (s: Socket) => void; answer?: (s: Socket) => void }): Promise<number> {
+async function fakeServer(script: {
+  greet?: (s: Socket) => void
+  answer?: (s: Socket) => void
+}): Promise<number> {
   fake = createServer((socket) => {
     socket.on('error', () => {})
     if (script.greet) return script.greet(socket)
@@ -76,7 +79,8 @@ describe('D2a: impossible framing', () => {
   })
   it('rejects a non-long message type over the libpq limit', () =>
     expectProtocolError(concat(Uint8Array.from([0x5a, ...int32(40_000)]), new Uint8Array(100)), /length/))
-  it('rejects an unknown message type', () => expectProtocolError(message('!', [1, 2, 3]), /unknown|tag|type/i))
+  it('rejects an unknown message type', () =>
+    expectProtocolError(message('!', [1, 2, 3]), /unknown|tag|type/i))
   it('rejects a message truncated by the end of the stream', async () => {
     const port = await fakeServer({ answer: (s) => s.end(Uint8Array.from([0x44, 0, 0, 0, 100, 0, 1])) })
     const { client, done } = await connectTo(port)
@@ -86,7 +90,9 @@ describe('D2a: impossible framing', () => {
     await expect(done).rejects.toBeTruthy()
   })
   it('rejects a message larger than maxMessageSize', async () => {
-    const port = await fakeServer({ answer: (s) => s.write(message('D', int16(1), int32(2000), new Uint8Array(2000))) })
+    const port = await fakeServer({
+      answer: (s) => s.write(message('D', int16(1), int32(2000), new Uint8Array(2000))),
+    })
     const [client, connection] = await connect(`postgres://u@127.0.0.1:${port}/db`, {
       transport: nodeSocket(),
       maxMessageSize: 1024,
@@ -100,7 +106,10 @@ describe('D2a: impossible framing', () => {
 
 describe('D2b: messages out of place', () => {
   it('rejects a DataRow before RowDescription', () =>
-    expectProtocolError(concat(parseComplete(), bindComplete(), dataRow(['1'])), /DataRow before RowDescription/))
+    expectProtocolError(
+      concat(parseComplete(), bindComplete(), dataRow(['1'])),
+      /DataRow before RowDescription/,
+    ))
   it('rejects a DataRow whose field count differs from the RowDescription', () =>
     expectProtocolError(
       concat(parseComplete(), bindComplete(), rowDescription(['a', 'b']), dataRow(['1'])),
@@ -111,16 +120,32 @@ describe('D2b: messages out of place', () => {
       concat(parseComplete(), bindComplete(), rowDescription(['a']), message('D', int16(1), int32(-2))),
       /length/,
     ))
-  it('rejects an extra ReadyForQuery', () =>
-    expectProtocolError(
-      concat(parseComplete(), bindComplete(), noData(), commandComplete('SELECT 0'), readyForQuery(), readyForQuery()),
-      /ReadyForQuery with no request pending/,
-    ))
+  it('rejects an extra ReadyForQuery after the query it belongs to has completed', async () => {
+    const reply = concat(
+      parseComplete(),
+      bindComplete(),
+      noData(),
+      commandComplete('SELECT 0'),
+      readyForQuery(),
+    )
+    const port = await fakeServer({ answer: (s) => s.write(concat(reply, readyForQuery())) })
+    const { client, connection, done } = await connectTo(port)
+    const first = await client.query('select')
+    expect(first.command).toBe('SELECT')
+    const error = await done.catch((e) => e)
+    expect(isPgError(error, 'protocol')).toBe(true)
+    expect(error.message).toMatch(/ReadyForQuery with no request pending/)
+    expect(connection.state).toBe('closed')
+    await expect(client.query('select 1')).rejects.toSatisfy((e) => isPgError(e, 'closed'))
+  })
   it('rejects a CommandComplete with no query pending', async () => {
     const port = await fakeServer({
       greet: (s) => s.once('data', () => s.write(concat(handshake(), commandComplete('SELECT 1')))),
     })
-    const { client, done } = await connectTo(port).catch((e) => ({ client: undefined, done: Promise.reject(e) }))
+    const { client, done } = await connectTo(port).catch((e) => ({
+      client: undefined,
+      done: Promise.reject(e),
+    }))
     const error = client ? await client.query('select 1').catch((e) => e) : await done.catch((e) => e)
     expect(isPgError(error, 'protocol')).toBe(true)
     expect(error.message).toMatch(/CommandComplete with no request pending/)
@@ -139,7 +164,11 @@ describe('D2c: the peer is not PostgreSQL', () => {
   })
 
   it('fails fast with a protocol error when the peer greets like MySQL', async () => {
-    const greeting = concat(Uint8Array.from([0x4a, 0, 0, 0, 10]), new TextEncoder().encode('8.0.36\0'), new Uint8Array(60))
+    const greeting = concat(
+      Uint8Array.from([0x4a, 0, 0, 0, 10]),
+      new TextEncoder().encode('8.0.36\0'),
+      new Uint8Array(60),
+    )
     const port = await fakeServer({ greet: (s) => s.write(greeting) })
     const started = performance.now()
     const error = await connectTo(port).catch((e) => e)

@@ -26,7 +26,10 @@ describe('query', () => {
   })
 
   it('binds parameters as values, never as SQL', async () => {
-    const row = await db.client.queryOne<{ a: number; b: string }>('select $1::int + 1 as a, $2::text as b', [41, 'x'])
+    const row = await db.client.queryOne<{ a: number; b: string }>('select $1::int + 1 as a, $2::text as b', [
+      41,
+      'x',
+    ])
     expect(row).toEqual({ a: 42, b: 'x' })
   })
 
@@ -42,14 +45,20 @@ describe('query', () => {
   })
 
   it('queryOne rejects with kind row-count on zero or two rows', async () => {
-    await expect(db.client.queryOne('select 1 where false')).rejects.toSatisfy((e) => isPgError(e, 'row-count'))
-    await expect(db.client.queryOne('select generate_series(1, 2)')).rejects.toThrow(/2 rows, expected exactly one/)
+    await expect(db.client.queryOne('select 1 where false')).rejects.toSatisfy((e) =>
+      isPgError(e, 'row-count'),
+    )
+    await expect(db.client.queryOne('select generate_series(1, 2)')).rejects.toThrow(
+      /2 rows, expected exactly one/,
+    )
   })
 
   it('queryOpt returns null for no row and rejects on two', async () => {
     expect(await db.client.queryOpt('select 1 where false')).toBeNull()
     expect(await db.client.queryOpt('select 5 as n')).toEqual({ n: 5 })
-    await expect(db.client.queryOpt('select generate_series(1, 2)')).rejects.toSatisfy((e) => isPgError(e, 'row-count'))
+    await expect(db.client.queryOpt('select generate_series(1, 2)')).rejects.toSatisfy((e) =>
+      isPgError(e, 'row-count'),
+    )
   })
 
   it('handles an empty query string', async () => {
@@ -79,7 +88,9 @@ describe('query', () => {
   })
 
   it('runs several statements with simpleQuery and returns one result each', async () => {
-    const results = await db.client.simpleQuery('select 1 as a; select 2 as b, 3 as c; set search_path = public')
+    const results = await db.client.simpleQuery(
+      'select 1 as a; select 2 as b, 3 as c; set search_path = public',
+    )
     expect(results.map((r) => r.rows)).toEqual([[{ a: 1 }], [{ b: 2, c: 3 }], []])
     expect(results.map((r) => r.command)).toEqual(['SELECT', 'SELECT', 'SET'])
   })
@@ -94,7 +105,7 @@ describe('query', () => {
   it('reuses a prepared statement with different parameters and binary results', async () => {
     const statement = await db.client.prepare('select $1::int8 as big, $2::text as label, now() as at')
     expect(statement.params).toEqual([20, 25])
-    expect(statement.fields.map((f) => f.format)).toEqual([1, 0, 1])
+    expect(statement.fields.map((f) => f.format)).toEqual([1, 1, 1])
     for (const n of [1n, 2n, 9007199254740993n]) {
       const row = await db.client.queryOne<{ big: bigint; label: string; at: Date }>(statement, [n, `n=${n}`])
       expect(row.big).toBe(n)
@@ -116,13 +127,18 @@ describe('query', () => {
 
   it('turns tagged-template values into parameters', async () => {
     const name = "Robert'); drop table students; --"
-    const rows = await db.client.sql<{ name: string; n: number }>`select ${name}::text as name, ${3}::int as n`
+    const rows = await db.client.sql<{
+      name: string
+      n: number
+    }>`select ${name}::text as name, ${3}::int as n`
     expect(rows).toEqual([{ name, n: 3 }])
   })
 
   it('refuses COPY FROM STDIN through query and stays usable', async () => {
     await db.client.batchExecute('create temp table q_copy (n int)')
-    await expect(db.client.query('copy q_copy from stdin')).rejects.toThrow(/COPY FROM STDIN is not supported/)
+    await expect(db.client.query('copy q_copy from stdin')).rejects.toThrow(
+      /COPY FROM STDIN is not supported/,
+    )
     expect((await db.client.queryOne<{ n: number }>('select 1 as n')).n).toBe(1)
   })
 

@@ -77,6 +77,7 @@ const label = (c: Case) =>
   `${c[0]} ${typeof c[1] === 'bigint' ? `${c[1]}n` : JSON.stringify(c[1], replacer)?.slice(0, 40)}`
 function replacer(_key: string, value: unknown) {
   if (value instanceof Uint8Array) return `bytes(${value.length})`
+  if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
   return value
 }

@@ -2,7 +2,7 @@
  * Direct TCP transport over `node:net` (Node, Bun, Deno's Node compatibility). The only file in the client
  * that imports `node:*`; exported as `@edgepg/client/node`.
  */
-import { type Socket, connect as netConnect } from 'node:net'
+import { connect as netConnect, type Socket } from 'node:net'
 import { ioError, timeoutError } from '../errors.ts'
 import type { ByteStream, StreamHandlers, Transport } from './transport.ts'
 
@@ -25,7 +25,8 @@ export function nodeSocket(options: NodeSocketOptions = {}): Transport {
   const keepAliveDelay = options.keepAliveDelay ?? 60_000
   return ({ host, port, signal }) =>
     new Promise<ByteStream>((resolve, reject) => {
-      if (signal?.aborted) return reject(timeoutError('connect aborted before the socket was opened', signal.reason))
+      if (signal?.aborted)
+        return reject(timeoutError('connect aborted before the socket was opened', signal.reason))
       const socket = netConnect({ host, port, noDelay: true })
       const onAbort = () => {
         socket.destroy()

@@ -41,7 +41,11 @@ export interface ByteStream {
    * Present when the stream can switch to TLS in place (after SSLRequest was answered with `S`).
    * Transports that cannot (a WebSocket relay) leave it undefined.
    */
-  startTls?(options: { serverName: string; rejectUnauthorized: boolean; ca?: string | undefined }): Promise<ByteStream>
+  startTls?(options: {
+    serverName: string
+    rejectUnauthorized: boolean
+    ca?: string | undefined
+  }): Promise<ByteStream>
 }
 
 /** Opens a byte stream. `nodeSocket()`, `webSocket()` and `cloudflareSocket()` return one. */

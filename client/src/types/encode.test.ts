@@ -41,6 +41,12 @@ describe('encodeParam scalars', () => {
     expect(encodeParam(Number.NEGATIVE_INFINITY)).toBe('-Infinity')
   })
 
+  it('keeps the sign of negative zero, alone and in arrays', () => {
+    expect(encodeParam(-0)).toBe('-0')
+    expect(encodeParam(0)).toBe('0')
+    expect(encodeParam([-0, 0])).toBe('{-0,0}')
+  })
+
   it('prints bigints exactly', () => {
     expect(encodeParam(-9223372036854775808n)).toBe('-9223372036854775808')
     expect(encodeParam(123456789012345678901234567890n)).toBe('123456789012345678901234567890')

@@ -24,6 +24,7 @@ export function encodeParam(value: unknown): string | Uint8Array | null {
     case 'string':
       return value
     case 'number':
+      return numberText(value)
     case 'bigint':
       return String(value)
     case 'boolean':
@@ -100,6 +101,7 @@ function arrayElement(value: unknown, seen: unknown[]): string {
     case 'string':
       return quote(value)
     case 'number':
+      return numberText(value)
     case 'bigint':
       return String(value)
     case 'boolean':
@@ -146,4 +148,9 @@ function quote(text: string): string {
       (c >= 0x09 && c <= 0x0d)
   }
   return needsQuotes ? `"${text.replace(/["\\]/g, '\\$&')}"` : text
+}
+
+/** `String(-0)` is `'0'`; PostgreSQL keeps the sign of a float zero, so keep it too. */
+function numberText(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value)
 }
