@@ -1,7 +1,15 @@
 /**
- * The contract between the edgepg client and the relay, imported by both sides. The relay's URL, parameters,
- * close codes and limits are defined here once.
+ * The contract between the edgepg client and the relay, imported by both sides: the relay URL, parameters,
+ * close codes, limits and startup-packet classification. Zero dependencies.
  */
-
-/** Path of the relay's WebSocket endpoint (Neon wsproxy's convention: `/v1?address=host:port`). */
-export const RELAY_PATH = '/v1'
+export {
+  CLIENT_MAX_FRAME,
+  CloseCode,
+  type CloseCodeName,
+  CloseReason,
+  DEFAULT_MAX_PAYLOAD,
+  RELAY_PATH,
+  RelayParam,
+  TOKEN_SUBPROTOCOL_PREFIX,
+} from './relay.ts'
+export { type FirstPacket, MAX_STARTUP_LENGTH, StartupCode, classifyFirstPacket, readInt32 } from './startup-packet.ts'
