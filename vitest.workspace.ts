@@ -22,8 +22,30 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'integration',
+          name: 'integration-tcp',
           include: ['client/test/**/*.test.ts'],
+          environment: 'node',
+          provide: { transport: 'tcp' },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration-ws',
+          include: ['client/test/**/*.test.ts'],
+          environment: 'node',
+          provide: { transport: 'websocket' },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'relay',
+          include: ['proxy/test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 30_000,

@@ -1,28 +1,55 @@
 /**
- * `npm start`: a real PostgreSQL 18 (embedded, SCRAM) on loopback, and the connection string to reach it.
- * Stops and removes its data directory on Ctrl-C.
+ * `npm start`: a real PostgreSQL 18 (embedded, SCRAM) on loopback and the edgepg relay in front of it (only
+ * that database allowed). With DATABASE_URL set, relays to that database instead and starts no PostgreSQL.
+ * Ctrl-C stops everything (the embedded data directory is removed).
  */
-import { startEmbeddedPostgres } from './embedded-pg.ts'
+import { startRelay } from '@edgepg/proxy'
+import { type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
 
-const server = await startEmbeddedPostgres()
-const url = server.url(server.roles.scram)
-console.log(`PostgreSQL ${(await server.admin('show server_version'))[0]?.server_version} is running (SCRAM-SHA-256).
+const external = process.env.DATABASE_URL
+let server: PgServer | undefined
+let databaseUrl: string
+if (external) {
+  databaseUrl = external
+} else {
+  server = await startEmbeddedPostgres()
+  databaseUrl = server.url(server.roles.scram)
+}
+const target = new URL(databaseUrl.replace(/^postgres(ql)?:/, 'http:'))
+const address = `${target.hostname}:${target.port || 5432}`
+const relay = await startRelay({
+  host: process.env.EDGEPG_HOST ?? '127.0.0.1',
+  port: Number(process.env.EDGEPG_PORT ?? 8080),
+  allow: [address],
+  // A local development relay: Node and CLI clients send no Origin header.
+  allowMissingOrigin: 'always',
+  logLevel: 'warn',
+})
 
-  DATABASE_URL=${url}
+const version = server ? (await server.admin('show server_version'))[0]?.server_version : undefined
+console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-256).` : `Relaying to DATABASE_URL (${address}).`}
 
-Try it from another shell, in this folder:
+  DATABASE_URL=${databaseUrl}
+  relay:        ${relay.wsUrl}   (allows only ${address})
 
-  DATABASE_URL='${url}' node --conditions=source examples/quick-start.ts
+Connect through the relay, from another shell in this folder:
 
-Press Ctrl-C to stop (the data directory is removed).`)
+  RELAY_URL='${relay.wsUrl}' DATABASE_URL='${databaseUrl}' node --conditions=source examples/relay.ts
+
+or in code:
+
+  const [client, connection] = await connect('${databaseUrl}', { transport: webSocket({ url: '${relay.wsUrl}' }) })
+  connection.run(); console.log((await client.query('select now()')).rows)
+
+Press Ctrl-C to stop.`)
 
 let isStopping = false
 const stop = async () => {
   if (isStopping) return
   isStopping = true
-  await server.stop()
+  await relay.shutdown()
+  await server?.stop()
   process.exit(0)
 }
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)
-setInterval(() => {}, 1 << 30)

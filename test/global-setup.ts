@@ -2,6 +2,7 @@
  * One embedded PostgreSQL 18 for the whole test run, shared with every project through provide()/inject().
  * It is stopped and its data directory removed at the end, also when tests fail or the run is interrupted.
  */
+import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import type { TestProject } from 'vitest/node'
 import { type PgServer, type Role, startEmbeddedPostgres } from '../scripts/embedded-pg.ts'
 
@@ -16,10 +17,15 @@ export interface TestPg {
 declare module 'vitest' {
   export interface ProvidedContext {
     pg: TestPg
+    /** The relay in front of the test PostgreSQL (and any loopback port, for fault proxies). */
+    relayUrl: string
+    /** Set per project: the transport the client integration suite runs over. */
+    transport: 'tcp' | 'websocket'
   }
 }
 
 let server: PgServer | undefined
+let relay: RunningRelay | undefined
 
 export default async function setup(project: TestProject) {
   const logs: string[] = []
@@ -31,7 +37,22 @@ export default async function setup(project: TestProject) {
   }
   const { host, port, database, superuser, roles } = server
   project.provide('pg', { host, port, database, superuser, roles })
+  // The relay the WebSocket run of the client suite goes through: loopback only, any port (fault proxies).
+  relay = await startRelay(
+    {
+      port: 0,
+      allow: ['127.0.0.1/32:*'],
+      allowMissingOrigin: 'always',
+      maxConnectionsPerIp: 1000,
+      shutdownGrace: 1000,
+    },
+    { logger: silentLogger },
+  )
+  project.provide('relayUrl', relay.wsUrl)
   const stop = async () => {
+    const r = relay
+    relay = undefined
+    await r?.shutdown()
     const s = server
     server = undefined
     await s?.stop()

@@ -3,6 +3,7 @@
  * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
  */
 import type { ConnectionCore } from './connection.ts'
+import type { RequestOptions } from './deadline.ts'
 import { rowCountError, usageError } from './errors.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
@@ -30,27 +31,43 @@ export class Client {
   }
 
   /** Runs one statement with parameters `$1…$n`; resolves with rows, fields, command and row count. */
-  query<R = Row>(statement: string | Statement, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return query<R>(this.#core, statement, params)
+  query<R = Row>(
+    statement: string | Statement,
+    params?: readonly unknown[],
+    options?: RequestOptions,
+  ): Promise<QueryResult<R>> {
+    return query<R>(this.#core, statement, params, options)
   }
 
   /** Like `query`, but resolves with the only row; rejects (kind `row-count`) unless exactly one row came back. */
-  async queryOne<R = Row>(statement: string | Statement, params?: readonly unknown[]): Promise<R> {
-    const { rows } = await this.query<R>(statement, params)
+  async queryOne<R = Row>(
+    statement: string | Statement,
+    params?: readonly unknown[],
+    options?: RequestOptions,
+  ): Promise<R> {
+    const { rows } = await this.query<R>(statement, params, options)
     if (rows.length !== 1) throw rowCountError(`query returned ${rows.length} rows, expected exactly one`)
     return rows[0]!
   }
 
   /** Like `query`, but resolves with the row or null; rejects (kind `row-count`) on more than one row. */
-  async queryOpt<R = Row>(statement: string | Statement, params?: readonly unknown[]): Promise<R | null> {
-    const { rows } = await this.query<R>(statement, params)
+  async queryOpt<R = Row>(
+    statement: string | Statement,
+    params?: readonly unknown[],
+    options?: RequestOptions,
+  ): Promise<R | null> {
+    const { rows } = await this.query<R>(statement, params, options)
     if (rows.length > 1) throw rowCountError(`query returned ${rows.length} rows, expected at most one`)
     return rows[0] ?? null
   }
 
   /** Runs one statement; resolves with the number of rows it affected (0 when the command reports none). */
-  async execute(statement: string | Statement, params?: readonly unknown[]): Promise<number> {
-    return (await this.query(statement, params)).rowCount ?? 0
+  async execute(
+    statement: string | Statement,
+    params?: readonly unknown[],
+    options?: RequestOptions,
+  ): Promise<number> {
+    return (await this.query(statement, params, options)).rowCount ?? 0
   }
 
   /** Runs several `;`-separated statements through the simple protocol; one result per statement. */

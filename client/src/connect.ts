@@ -17,6 +17,11 @@ export interface ConnectOptions {
   connectTimeout?: number
   /** How long a request waits for `connection.run()` before it rejects with kind `not-driven`. Default 1000. */
   notDrivenTimeout?: number
+  /**
+   * Default deadline for each request, in ms. A request that passes it rejects with kind `timeout` and the
+   * connection is destroyed (never reused out of sync). Default: none.
+   */
+  queryTimeout?: number
   /** Largest backend message accepted, in bytes. Default 256 MiB. */
   maxMessageSize?: number
   /** Custom parsers per OID, and how dates are returned. */
@@ -66,6 +71,8 @@ export async function connect(
     options.notDrivenTimeout ?? DEFAULT_NOT_DRIVEN_TIMEOUT,
     'notDrivenTimeout',
   )
+  const queryTimeout =
+    options.queryTimeout === undefined ? undefined : positive(options.queryTimeout, 'queryTimeout')
   const maxMessageSize = positive(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize')
   const version = options.protocolVersion ?? '3.0'
   if (version !== '3.0' && version !== '3.2') {
@@ -96,7 +103,7 @@ export async function connect(
         stream.destroy()
         throw controller.signal.reason
       }
-      core = new ConnectionCore(stream, { maxMessageSize, notDrivenTimeout, types })
+      core = new ConnectionCore(stream, { maxMessageSize, notDrivenTimeout, types, queryTimeout })
       await startup(core, settings, version === '3.2' ? 2 : 0, (next) => {
         stage = next
       })

@@ -69,6 +69,8 @@ export interface CoreOptions {
   maxMessageSize: number
   notDrivenTimeout: number
   types: TypeRegistry
+  /** Default per-request deadline in ms (`queryTimeout`); undefined = none. */
+  queryTimeout: number | undefined
 }
 
 /** @internal Shared by Client and Connection; not exported from the package. */
@@ -79,6 +81,7 @@ export class ConnectionCore {
   processId = 0
   secretKey: Uint8Array = new Uint8Array(0)
   readonly types: TypeRegistry
+  readonly queryTimeout: number | undefined
   readonly side: SideChannel = new Notifications()
 
   readonly #stream: ByteStream
@@ -97,6 +100,7 @@ export class ConnectionCore {
     this.#parser = new BackendParser({ maxMessageSize: options.maxMessageSize })
     this.#notDrivenTimeout = options.notDrivenTimeout
     this.types = options.types
+    this.queryTimeout = options.queryTimeout
     stream.start({
       data: (chunk) => {
         try {
@@ -187,6 +191,20 @@ export class ConnectionCore {
       this.#stream.close()
     }
     return this.#ended()
+  }
+
+  /**
+   * Gives up on one request (timeout or abort): it rejects with `error`, and because its response is still
+   * on the wire — and would land on the next request — the connection is destroyed; the other pending
+   * requests reject with a closed error whose cause is `error`. Cancelling server-side comes with cancel().
+   */
+  abandon(request: Request, error: PgError): void {
+    if (this.state === 'closed') return
+    const index = this.#pending.indexOf(request, this.#head)
+    if (index < 0) return
+    this.#pending.splice(index, 1)
+    request.fail(error)
+    this.fail(closedError(`connection destroyed: a request was abandoned (${error.message})`, error))
   }
 
   /** Destroys the connection with `error`: every pending request rejects with it. */

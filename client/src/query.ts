@@ -5,6 +5,7 @@
  */
 import type { ConnectionCore, Request } from './connection.ts'
 import { refuseCopyIn } from './copy-guard.ts'
+import { guard, type RequestOptions } from './deadline.ts'
 import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
 import { Statement } from './prepare.ts'
 import { type QueryResult, ResultCollector, type Row } from './result.ts'
@@ -15,6 +16,7 @@ export function query<R = Row>(
   core: ConnectionCore,
   statement: string | Statement,
   params: readonly unknown[] = [],
+  options?: RequestOptions,
 ): Promise<QueryResult<R>> {
   let values: (string | Uint8Array | null)[]
   try {
@@ -25,6 +27,7 @@ export function query<R = Row>(
   return new Promise((resolve, reject) => {
     const isPrepared = statement instanceof Statement
     const collector = new ResultCollector(core.types, isPrepared ? statement.decoder : undefined)
+    let disarm = () => {}
     const request: Request = {
       handle(message) {
         if (collector.accept(message)) return false
@@ -39,6 +42,7 @@ export function query<R = Row>(
             refuseCopyIn(core, true)
             return false
           case 'ReadyForQuery':
+            disarm()
             if (collector.error) reject(collector.error)
             else resolve(collector.result() as QueryResult<R>)
             return true
@@ -46,7 +50,16 @@ export function query<R = Row>(
             throw protocolError(`unexpected ${message.type} in response to a query`)
         }
       },
-      fail: reject,
+      fail(error) {
+        disarm()
+        reject(error)
+      },
+    }
+    try {
+      disarm = guard(core, request, options)
+    } catch (error) {
+      reject(error)
+      return
     }
     core.send(request, (w) => {
       if (isPrepared) {

@@ -1,7 +1,6 @@
 import { connect, DatabaseError, isDatabaseError, isPgError } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
 import { describe, expect, it } from 'vitest'
-import { admin, open, server, unhandledRejections, url } from './helpers.ts'
+import { admin, open, server, transport, transportKind, unhandledRejections, url } from './helpers.ts'
 
 const methods = [
   ['scram-sha-256', server.roles.scram],
@@ -23,7 +22,7 @@ describe('authentication', () => {
       let caught: unknown
       const unhandled = await unhandledRejections(async () => {
         caught = await connect(url({ user: role.user, password: 'wrong-password' }), {
-          transport: nodeSocket(),
+          transport: transport(),
         }).catch((e) => e)
       })
       expect(caught).toBeInstanceOf(DatabaseError)
@@ -41,7 +40,7 @@ describe('authentication', () => {
 
   it('fails with kind auth when the server asks for a password and none was given', async () => {
     const error = await connect(url({ user: server.roles.scram.user, password: '' }), {
-      transport: nodeSocket(),
+      transport: transport(),
     }).catch((e) => e)
     expect(isPgError(error, 'auth')).toBe(true)
     expect(error.message).toMatch(/no password was given/)
@@ -49,19 +48,21 @@ describe('authentication', () => {
 
   it('rejects an unknown role with the server error 28P01 or 28000', async () => {
     const error = await connect(url({ user: 'nobody_here', password: 'x' }), {
-      transport: nodeSocket(),
+      transport: transport(),
     }).catch((e) => e)
     expect(isDatabaseError(error)).toBe(true)
     expect(['28P01', '28000']).toContain(error.code)
   })
 
   it('applies SASLprep so a password with non-ASCII spaces still matches the stored verifier', async () => {
-    await admin(`drop role if exists edgepg_saslprep`)
+    await admin(`drop role if exists edgepg_saslprep_${transportKind}`)
     // The verifier is built from 'pass word'; the client types U+00A0 (no-break space), which SASLprep maps
     // to a plain space. Without SASLprep the proof would not match.
-    await admin(`create role edgepg_saslprep login password 'pass word'`)
-    await admin(`grant all on database ${server.database} to edgepg_saslprep`)
-    const { client } = await open({ role: { user: 'edgepg_saslprep', password: 'pass\u00A0word' } })
+    await admin(`create role edgepg_saslprep_${transportKind} login password 'pass word'`)
+    await admin(`grant all on database ${server.database} to edgepg_saslprep_${transportKind}`)
+    const { client } = await open({
+      role: { user: `edgepg_saslprep_${transportKind}`, password: 'pass\u00A0word' },
+    })
     expect((await client.queryOne<{ n: number }>('select 1 as n')).n).toBe(1)
     await client.end()
   })

@@ -1,10 +1,19 @@
 /** Helpers for integration tests against the embedded PostgreSQL started by the root global setup. */
-import { type Client, type Connection, type ConnectOptions, connect } from '@edgepg/client'
+import { type Client, type Connection, type ConnectOptions, connect, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
+import { webSocket } from '@edgepg/client/websocket'
 import pg from 'pg'
 import { inject } from 'vitest'
 
 export const server = inject('pg')
+
+/** Which transport this project runs the suite over: TCP, or a WebSocket through the test relay. */
+export const transportKind = inject('transport') ?? 'tcp'
+
+/** A fresh transport of this project's kind. */
+export function transport(): Transport {
+  return transportKind === 'websocket' ? webSocket({ url: inject('relayUrl') }) : nodeSocket()
+}
 
 export type Role = { user: string; password: string }
 
@@ -27,7 +36,7 @@ export async function open(
   options: Partial<ConnectOptions> & { role?: Role; url?: string } = {},
 ): Promise<Opened> {
   const { role, url: target, ...rest } = options
-  const [client, connection] = await connect(target ?? url(role), { transport: nodeSocket(), ...rest })
+  const [client, connection] = await connect(target ?? url(role), { transport: transport(), ...rest })
   const done = connection.run()
   done.catch(() => {})
   return { client, connection, done }

@@ -1,13 +1,12 @@
 // The never-driven rejection, dead sockets and server-side termination: D1a, D1c, D1d, D5a.
 import { connect, DatabaseError, isDatabaseError, isPgError } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
-import { admin, open, server, unhandledRejections, url, waitFor } from './helpers.ts'
+import { admin, open, server, transport, unhandledRejections, url, waitFor } from './helpers.ts'
 
 describe('a connection nobody drives', () => {
   it('rejects a query within about a second with kind not-driven naming connection.run()', async () => {
-    const [client] = await connect(url(), { transport: nodeSocket() })
+    const [client] = await connect(url(), { transport: transport() })
     const started = performance.now()
     const error = await client.query('select 1').catch((e) => e)
     const elapsed = performance.now() - started
@@ -19,7 +18,7 @@ describe('a connection nobody drives', () => {
   })
 
   it('honours a configured notDrivenTimeout and stays usable once run() is called', async () => {
-    const [client, connection] = await connect(url(), { transport: nodeSocket(), notDrivenTimeout: 100 })
+    const [client, connection] = await connect(url(), { transport: transport(), notDrivenTimeout: 100 })
     const started = performance.now()
     await expect(client.query('select 1')).rejects.toSatisfy((e) => isPgError(e, 'not-driven'))
     expect(performance.now() - started).toBeLessThan(500)
@@ -30,7 +29,7 @@ describe('a connection nobody drives', () => {
   })
 
   it('sends requests queued before run() once run() is called in time', async () => {
-    const [client, connection] = await connect(url(), { transport: nodeSocket() })
+    const [client, connection] = await connect(url(), { transport: transport() })
     const pending = client.queryOne<{ n: number }>('select 3 as n')
     await new Promise((r) => setTimeout(r, 100))
     expect(connection.state).toBe('ready')
@@ -72,7 +71,7 @@ describe('when the transport dies', () => {
     proxy.faults = { blackhole: true }
     const started = performance.now()
     const error = await connect(url(undefined, proxy.host, proxy.port), {
-      transport: nodeSocket(),
+      transport: transport(),
       connectTimeout: 400,
     }).catch((e) => e)
     const elapsed = performance.now() - started
@@ -87,7 +86,7 @@ describe('when the transport dies', () => {
     proxy.faults = { blackhole: true }
     const started = performance.now()
     const error = await connect(`${url(undefined, proxy.host, proxy.port)}?connect_timeout=1`, {
-      transport: nodeSocket(),
+      transport: transport(),
     }).catch((e) => e)
     proxy.faults = {}
     expect(isPgError(error, 'timeout')).toBe(true)
@@ -109,7 +108,7 @@ describe('D1d: the server terminates the backend', () => {
     let results: unknown[] = []
     let runError: unknown
     const unhandled = await unhandledRejections(async () => {
-      const [client, connection] = await connect(url(), { transport: nodeSocket() })
+      const [client, connection] = await connect(url(), { transport: transport() })
       const run = connection.run().catch((e) => {
         runError = e
       })
@@ -160,10 +159,77 @@ describe('clean shutdown', () => {
   })
 
   it('end() before run() rejects queued requests and closes', async () => {
-    const [client, connection] = await connect(url(), { transport: nodeSocket() })
+    const [client, connection] = await connect(url(), { transport: transport() })
     const queued = client.query('select 1').catch((e) => e)
     await client.end()
     expect(isPgError(await queued, 'closed')).toBe(true)
     expect(connection.state).toBe('closed')
+  })
+})
+
+describe('request deadlines', () => {
+  it('D4b: a timeout on pipelined query k rejects k, destroys the connection, and no result lands elsewhere', async () => {
+    const { client, connection } = await open()
+    const outcomes = await Promise.allSettled([
+      client.queryOne<{ i: number }>('select 0 as i'),
+      client.queryOne<{ i: number }>('select 1 as i'),
+      client.queryOne<{ i: number }>('select 2 as i, pg_sleep(3)', [], { timeout: 200 }),
+      client.queryOne<{ i: number }>('select 3 as i'),
+      client.queryOne<{ i: number }>('select 4 as i'),
+    ])
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: { i: 0 } })
+    expect(outcomes[1]).toEqual({ status: 'fulfilled', value: { i: 1 } })
+    const timedOut = (outcomes[2] as PromiseRejectedResult).reason
+    expect(isPgError(timedOut, 'timeout')).toBe(true)
+    expect(timedOut.message).toBe('query timed out after 200 ms')
+    for (const outcome of outcomes.slice(3)) {
+      expect(outcome.status).toBe('rejected')
+      const reason = (outcome as PromiseRejectedResult).reason
+      expect(isPgError(reason, 'closed')).toBe(true)
+      expect(reason.cause).toBe(timedOut)
+    }
+    expect(connection.state).toBe('closed')
+  })
+
+  it('rejects at once when the AbortSignal fires, with kind aborted', async () => {
+    const { client } = await open()
+    const controller = new AbortController()
+    const pending = client.query('select pg_sleep(3)', [], { signal: controller.signal })
+    setTimeout(() => controller.abort(), 100)
+    await expect(pending).rejects.toSatisfy((e) => isPgError(e, 'aborted'))
+    await expect(client.query('select 1')).rejects.toSatisfy((e) => isPgError(e, 'closed'))
+  })
+
+  it('refuses an already-aborted signal without sending anything', async () => {
+    const { client } = await open()
+    await expect(client.query('select 1', [], { signal: AbortSignal.abort() })).rejects.toSatisfy((e) =>
+      isPgError(e, 'aborted'),
+    )
+    expect((await client.queryOne<{ n: number }>('select 1 as n')).n).toBe(1)
+    await client.end()
+  })
+
+  it('D1b: a blackholed connection fails by queryTimeout, is destroyed, and a new connection works', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port })
+    try {
+      const { client, connection } = await open({
+        url: url(undefined, proxy.host, proxy.port),
+        queryTimeout: 300,
+      })
+      expect((await client.queryOne<{ n: number }>('select 1 as n')).n).toBe(1)
+      proxy.faults = { blackhole: true }
+      const started = performance.now()
+      const error = await client.query('select 2').catch((e) => e)
+      expect(isPgError(error, 'timeout')).toBe(true)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+      expect(connection.state).toBe('closed')
+      await expect(client.query('select 3')).rejects.toSatisfy((e) => isPgError(e, 'closed'))
+      proxy.faults = {}
+      const fresh = await open({ url: url(undefined, proxy.host, proxy.port) })
+      expect((await fresh.client.queryOne<{ n: number }>('select 4 as n')).n).toBe(4)
+      await fresh.client.end()
+    } finally {
+      await proxy.close()
+    }
   })
 })

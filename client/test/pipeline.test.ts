@@ -1,8 +1,7 @@
 // Attack cases D4a and D4c: pipelining keeps every answer on its own promise.
 import { isDatabaseError, isPgError, type Transport } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
 import { describe, expect, it } from 'vitest'
-import { open } from './helpers.ts'
+import { open, transport } from './helpers.ts'
 
 describe('pipelining', () => {
   it('D4a: 1,000 pipelined queries mixing rows, errors and row counts each receive their own answer', async () => {
@@ -36,11 +35,11 @@ describe('pipelining', () => {
 
   it('sends queries queued in the same tick in one write', async () => {
     const writes: number[] = []
-    const tcp = nodeSocket()
+    const inner = transport()
     const counting: Transport = async (target) => {
-      const stream = await tcp(target)
+      const stream = await inner(target)
       const write = stream.write.bind(stream)
-      stream.write = (bytes) => {
+      stream.write = (bytes: Uint8Array) => {
         writes.push(bytes.length)
         write(bytes)
       }

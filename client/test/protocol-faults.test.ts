@@ -3,7 +3,6 @@
 // servers on loopback.
 import { createServer, type Server, type Socket } from 'node:net'
 import { connect, isPgError } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   bindComplete,
@@ -19,6 +18,7 @@ import {
   readyForQuery,
   rowDescription,
 } from '../../test/pg-bytes.ts'
+import { transport } from './helpers.ts'
 
 let fake: Server | undefined
 afterEach(() => {
@@ -48,7 +48,7 @@ async function fakeServer(script: {
 
 async function connectTo(port: number) {
   const [client, connection] = await connect(`postgres://u@127.0.0.1:${port}/db`, {
-    transport: nodeSocket(),
+    transport: transport(),
     connectTimeout: 3000,
   })
   const done = connection.run()
@@ -94,7 +94,7 @@ describe('D2a: impossible framing', () => {
       answer: (s) => s.write(message('D', int16(1), int32(2000), new Uint8Array(2000))),
     })
     const [client, connection] = await connect(`postgres://u@127.0.0.1:${port}/db`, {
-      transport: nodeSocket(),
+      transport: transport(),
       maxMessageSize: 1024,
     })
     connection.run().catch(() => {})

@@ -12,4 +12,10 @@ export {
   RelayParam,
   TOKEN_SUBPROTOCOL_PREFIX,
 } from './relay.ts'
-export { type FirstPacket, MAX_STARTUP_LENGTH, StartupCode, classifyFirstPacket, readInt32 } from './startup-packet.ts'
+export {
+  classifyFirstPacket,
+  type FirstPacket,
+  MAX_STARTUP_LENGTH,
+  readInt32,
+  StartupCode,
+} from './startup-packet.ts'

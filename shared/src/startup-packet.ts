@@ -25,7 +25,9 @@ export type FirstPacket =
 
 /** Reads a big-endian int32 at `offset`. */
 export function readInt32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) | 0
+  return (
+    (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]! | 0
+  )
 }
 
 /** Classifies the start of a client stream; `incomplete` until 8 bytes have arrived. */
@@ -35,9 +37,13 @@ export function classifyFirstPacket(bytes: Uint8Array): FirstPacket {
   const code = readInt32(bytes, 4)
   switch (code) {
     case StartupCode.sslRequest:
-      return length === 8 ? { kind: 'ssl', length } : { kind: 'invalid', reason: `SSLRequest of length ${length}` }
+      return length === 8
+        ? { kind: 'ssl', length }
+        : { kind: 'invalid', reason: `SSLRequest of length ${length}` }
     case StartupCode.gssEncRequest:
-      return length === 8 ? { kind: 'gssenc', length } : { kind: 'invalid', reason: `GSSENCRequest of length ${length}` }
+      return length === 8
+        ? { kind: 'gssenc', length }
+        : { kind: 'invalid', reason: `GSSENCRequest of length ${length}` }
     case StartupCode.cancelRequest:
       // 3.0 keys are 4 bytes (length 16); 3.2 allows keys of up to 256 bytes.
       return length >= 16 && length <= 12 + 256
@@ -49,7 +55,7 @@ export function classifyFirstPacket(bytes: Uint8Array): FirstPacket {
         ? { kind: 'startup', length }
         : { kind: 'invalid', reason: `StartupMessage of length ${length}` }
     default:
-      if ((code >>> 16) === 3 && length >= 8 && length <= MAX_STARTUP_LENGTH) return { kind: 'startup', length }
+      if (code >>> 16 === 3 && length >= 8 && length <= MAX_STARTUP_LENGTH) return { kind: 'startup', length }
       return { kind: 'invalid', reason: 'not a PostgreSQL startup, SSL or cancel packet' }
   }
 }

@@ -1,0 +1,39 @@
+/**
+ * The relay's HTTP routes as one runtime-neutral hono app. The WebSocket upgrade itself is handled by each
+ * runtime entry (Node: `ws` on the server's 'upgrade' event), which asks the {@link Gate} first.
+ */
+import { RELAY_PATH } from '@edgepg/shared'
+import { Hono } from 'hono'
+import type { RelayMetrics } from './metrics.ts'
+
+export interface AppDeps {
+  metrics: RelayMetrics
+  /** True while the relay drains on shutdown. */
+  isDraining(): boolean
+}
+
+/**
+ * Builds the relay's HTTP app: `/healthz`, `/metrics`, and a 426 on `/v1` for requests that are not upgrades.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ metrics: new RelayMetrics(), isDraining: () => false })
+ * const response = await app.request('/healthz')
+ * ```
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono()
+  app.get('/healthz', (c) =>
+    deps.isDraining()
+      ? c.json({ status: 'draining' }, 503)
+      : c.json({ status: 'ok', openSessions: deps.metrics.openSessions }),
+  )
+  app.get('/metrics', (c) =>
+    c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  )
+  app.get(RELAY_PATH, (c) =>
+    c.text('upgrade required: connect with a WebSocket', 426, { upgrade: 'websocket' }),
+  )
+  app.notFound((c) => c.text('not found', 404))
+  return app
+}

@@ -1,0 +1,155 @@
+/**
+ * The relay's configuration: one validated object with a safe default for every limit. A bad setting stops
+ * start-up with a message that names it.
+ */
+import { DEFAULT_MAX_PAYLOAD } from '@edgepg/shared'
+
+export interface RelayConfig {
+  /** Address to listen on. Default `127.0.0.1`. */
+  host: string
+  /** Port to listen on; 0 picks a free one. Default 8080. */
+  port: number
+  /** Allowlist rules: `host:port`, `[v6]:port`, `CIDR:port`, `CIDR:*`. */
+  allow: string[]
+  /** Named targets for `?target=NAME`. */
+  targets: Record<string, { host: string; port: number }>
+  /** Do not block private and loopback ranges by range (the allowlist still applies). Default false. */
+  allowPrivate: boolean
+  /** HMAC secrets for relay tokens; the first signs, any verifies. Empty: tokens are not used. */
+  tokenSecrets: string[]
+  /** Refuse sessions without a valid token. Default: true when `tokenSecrets` is set. */
+  requireToken: boolean
+  /** Expected `aud` claim of tokens, if any. */
+  tokenAudience: string | undefined
+  /** Exact origins allowed to open sessions (`https://app.example.com`). */
+  allowedOrigins: string[]
+  /** When a request has no Origin header: allow it only with a valid token (default), always, or never. */
+  allowMissingOrigin: 'with-token' | 'always' | 'never'
+  /** Sessions open at once, across all clients. Default 10 000. */
+  maxConnections: number
+  /** Sessions open at once from one client IP. Default 100. */
+  maxConnectionsPerIp: number
+  /** Sessions open at once with one token. Default 20. */
+  maxConnectionsPerToken: number
+  /** Largest WebSocket message accepted, bytes. Default 1 MiB. */
+  maxPayload: number
+  /** Bytes buffered in each direction before the other side is paused. Default 1 MiB. */
+  highWaterMark: number
+  /** Time for the client to send its first packet after the upgrade, ms. Default 10 000. */
+  startupTimeout: number
+  /** Time to open the TCP connection to PostgreSQL, ms. Default 5 000. */
+  connectTimeout: number
+  /** A session with no traffic either way for this long is closed, ms. Default 300 000. */
+  idleTimeout: number
+  /** Interval of WebSocket pings; a peer that misses one is terminated, ms. Default 30 000. */
+  pingInterval: number
+  /** Longest session, ms; 0 = unlimited (a token's `exp` still ends its session). Default 0. */
+  maxLifetime: number
+  /** Time allowed for the request headers, ms (slowloris). Default 10 000. */
+  headersTimeout: number
+  /** On SIGTERM, time given to sessions before the process exits, ms. Default 10 000. */
+  shutdownGrace: number
+  /** Take the client IP from the first X-Forwarded-For entry (only behind a trusted proxy). Default false. */
+  trustProxy: boolean
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+}
+
+export const DEFAULTS: RelayConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  allow: [],
+  targets: {},
+  allowPrivate: false,
+  tokenSecrets: [],
+  requireToken: false,
+  tokenAudience: undefined,
+  allowedOrigins: [],
+  allowMissingOrigin: 'with-token',
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  maxConnectionsPerToken: 20,
+  maxPayload: DEFAULT_MAX_PAYLOAD,
+  highWaterMark: 1024 * 1024,
+  startupTimeout: 10_000,
+  connectTimeout: 5_000,
+  idleTimeout: 300_000,
+  pingInterval: 30_000,
+  maxLifetime: 0,
+  headersTimeout: 10_000,
+  shutdownGrace: 10_000,
+  trustProxy: false,
+  logLevel: 'info',
+}
+
+/** Thrown for an invalid setting; `setting` names it. */
+export class ConfigError extends Error {
+  readonly setting: string
+  constructor(setting: string, message: string) {
+    super(`invalid ${setting}: ${message}`)
+    this.setting = setting
+  }
+}
+
+const COUNTS = [
+  'maxConnections',
+  'maxConnectionsPerIp',
+  'maxConnectionsPerToken',
+  'maxPayload',
+  'highWaterMark',
+] as const
+const DURATIONS = [
+  'startupTimeout',
+  'connectTimeout',
+  'idleTimeout',
+  'pingInterval',
+  'headersTimeout',
+] as const
+
+/** Fills defaults and validates every field. */
+export function resolveConfig(input: Partial<RelayConfig>): RelayConfig {
+  const config: RelayConfig = { ...DEFAULTS, ...definedOnly(input) }
+  if (input.requireToken === undefined) config.requireToken = config.tokenSecrets.length > 0
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new ConfigError('port', `expected an integer from 0 to 65535, found ${config.port}`)
+  }
+  for (const key of COUNTS) positiveInteger(key, config[key])
+  for (const key of DURATIONS) positiveInteger(key, config[key])
+  for (const key of ['maxLifetime', 'shutdownGrace'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 0) {
+      throw new ConfigError(key, `expected a whole number of milliseconds ≥ 0, found ${config[key]}`)
+    }
+  }
+  if (config.requireToken && config.tokenSecrets.length === 0) {
+    throw new ConfigError('requireToken', 'tokens are required but no token secret is configured')
+  }
+  for (const secret of config.tokenSecrets) {
+    if (secret.length < 32) throw new ConfigError('tokenSecrets', 'each secret needs at least 32 characters')
+  }
+  if (!['with-token', 'always', 'never'].includes(config.allowMissingOrigin)) {
+    throw new ConfigError(
+      'allowMissingOrigin',
+      `expected with-token, always or never, found ${config.allowMissingOrigin}`,
+    )
+  }
+  for (const origin of config.allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/i.test(origin)) {
+      throw new ConfigError('allowedOrigins', `"${origin}" is not an origin: expected scheme://host[:port]`)
+    }
+  }
+  if (!['debug', 'info', 'warn', 'error'].includes(config.logLevel)) {
+    throw new ConfigError('logLevel', `expected debug, info, warn or error, found ${config.logLevel}`)
+  }
+  if (config.allow.length === 0 && Object.keys(config.targets).length === 0) {
+    throw new ConfigError('allow', 'no allowlist rule and no target: the relay would refuse every session')
+  }
+  return config
+}
+
+function positiveInteger(key: string, value: number) {
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ConfigError(key, `expected a positive integer, found ${value}`)
+}
+
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>
+}

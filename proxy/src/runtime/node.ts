@@ -1,0 +1,200 @@
+/**
+ * The relay on Node: `@hono/node-server` serves the HTTP routes, and our own `ws` WebSocketServer handles
+ * upgrades (so `maxPayload`, no permessage-deflate and backpressure are ours). Every upgrade passes the
+ * {@link Gate} before a WebSocket exists; the TCP dial happens only after a valid first packet.
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { CloseCode, CloseReason } from '@edgepg/shared'
+import { createAdaptorServer } from '@hono/node-server'
+import { WebSocketServer } from 'ws'
+import { createApp } from '../app.ts'
+import { type RelayConfig, resolveConfig } from '../config.ts'
+import { Gate } from '../gate.ts'
+import { createLogger, type Logger } from '../log.ts'
+import { RelayMetrics } from '../metrics.ts'
+import { createOriginCheck, createPolicy, createTokenVerifier } from '../policy/index.ts'
+import { type Dialer, RelaySession, tcpDialer } from '../session.ts'
+
+export interface NodeRelayDeps {
+  /** Opens TCP connections to PostgreSQL (tests inject one that records every call). */
+  dial?: Dialer
+  /** Resolves names for the policy (tests inject fakes). */
+  resolve?: (host: string) => Promise<{ address: string; family: number }[]>
+  logger?: Logger
+}
+
+export interface RunningRelay {
+  readonly config: RelayConfig
+  /** `http://host:port` */
+  readonly url: string
+  /** `ws://host:port/v1` */
+  readonly wsUrl: string
+  readonly port: number
+  readonly metrics: RelayMetrics
+  readonly sessions: ReadonlySet<RelaySession>
+  readonly server: Server
+  /** Stops accepting, closes every session with 1001, waits up to `shutdownGrace`, then terminates the rest. */
+  shutdown(): Promise<void>
+}
+
+/** Starts the relay; resolves once it listens. */
+export async function startRelay(
+  input: Partial<RelayConfig>,
+  deps: NodeRelayDeps = {},
+): Promise<RunningRelay> {
+  const config = resolveConfig(input)
+  const logger = deps.logger ?? createLogger(config.logLevel)
+  const metrics = new RelayMetrics()
+  const gate = new Gate({
+    config,
+    metrics,
+    policy: createPolicy(
+      { allow: config.allow, targets: config.targets, allowPrivate: config.allowPrivate },
+      deps.resolve ? { resolve: deps.resolve } : {},
+    ),
+    verifier:
+      config.tokenSecrets.length > 0
+        ? createTokenVerifier({ secrets: config.tokenSecrets, audience: config.tokenAudience })
+        : undefined,
+    origin: createOriginCheck({
+      allowedOrigins: config.allowedOrigins,
+      allowMissingOrigin: config.allowMissingOrigin,
+    }),
+  })
+  const sessions = new Set<RelaySession>()
+  const app = createApp({ metrics, isDraining: () => gate.isDraining })
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    overrideGlobalObjects: false,
+    serverOptions: {
+      headersTimeout: config.headersTimeout,
+      requestTimeout: config.headersTimeout * 3,
+      // Node checks header deadlines on this interval (default 30 s): keep slowloris cut-offs prompt.
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeout),
+    },
+  }) as Server
+  const decisions = new WeakMap<IncomingMessage, { protocol: string | undefined }>()
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxPayload,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (_protocols, request) => decisions.get(request)?.protocol ?? false,
+  })
+
+  server.on('upgrade', async (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    const ip = clientIp(request, config.trustProxy)
+    const decision = await gate.admit({
+      url: new URL(request.url ?? '/', 'http://relay.invalid'),
+      origin: header(request, 'origin'),
+      protocols: (header(request, 'sec-websocket-protocol') ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+      ip,
+    })
+    if (!decision.ok) {
+      logger.log('info', 'upgrade refused', { ip, status: decision.status, reason: decision.reason })
+      return refuse(socket, decision.status, decision.body)
+    }
+    if (socket.destroyed) return decision.release()
+    decisions.set(request, { protocol: decision.protocol })
+    let isUpgraded = false
+    // handleUpgrade refuses bad handshakes itself (and destroys the socket): free the slots then.
+    socket.once('close', () => {
+      if (!isUpgraded) decision.release()
+    })
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      isUpgraded = true
+      const session = new RelaySession(
+        ws,
+        {
+          id: randomUUID(),
+          ip,
+          target: decision.target,
+          dial: decision.dial,
+          expiresAt: decision.expiresAt,
+          onClose: () => {
+            sessions.delete(session)
+            decision.release()
+          },
+        },
+        { config, metrics, logger, dial: deps.dial ?? tcpDialer },
+      )
+      sessions.add(session)
+      logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
+    })
+  })
+
+  // One sweep for all sessions: pings (a peer that missed the last one is terminated) and idle timeouts.
+  const sweep = setInterval(
+    () => {
+      const now = Date.now()
+      for (const session of sessions) {
+        if (now - session.lastActivity > config.idleTimeout)
+          session.close(CloseCode.goingAway, CloseReason.idle)
+        else session.heartbeat()
+      }
+    },
+    Math.min(config.pingInterval, config.idleTimeout),
+  )
+  sweep.unref()
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  logger.log('info', 'relay listening', { host: config.host, port })
+
+  let shutdown: Promise<void> | undefined
+  return {
+    config,
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/v1`,
+    port,
+    metrics,
+    sessions,
+    server,
+    shutdown() {
+      shutdown ??= (async () => {
+        gate.isDraining = true
+        clearInterval(sweep)
+        server.close()
+        for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown)
+        const deadline = Date.now() + config.shutdownGrace
+        while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        server.closeAllConnections()
+        logger.log('info', 'relay stopped', {})
+      })()
+      return shutdown
+    },
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+function clientIp(request: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = header(request, 'x-forwarded-for')?.split(',')[0]?.trim()
+    if (forwarded) return forwarded
+  }
+  return request.socket.remoteAddress ?? 'unknown'
+}
+
+function refuse(socket: Socket, status: number, body: string) {
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[
+    status
+  ]
+  socket.end(
+    `HTTP/1.1 ${status} ${reason ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
+}

@@ -1,0 +1,117 @@
+/** Helpers for relay tests: a relay on a random loopback port, a recording dialer, raw WebSocket clients. */
+import type { Socket } from 'node:net'
+import { type RelayConfig, type RunningRelay, startRelay, tcpDialer } from '@edgepg/proxy'
+import { inject } from 'vitest'
+import WebSocket from 'ws'
+
+export const pg = inject('pg')
+export const pgAddress = `${pg.host}:${pg.port}`
+
+export interface TestRelay extends RunningRelay {
+  /** Every dial the relay made. */
+  dials: { host: string; port: number }[]
+  /** Every log line, as written. */
+  logs: string[]
+}
+
+/** A dialer that records every call and refuses anything outside loopback (SSRF tests prove no dial). */
+export function recordingDialer(dials: { host: string; port: number }[]) {
+  return async (target: { host: string; port: number }, timeout: number): Promise<Socket> => {
+    dials.push(target)
+    if (!/^127\./.test(target.host) && target.host !== '::1') {
+      throw new Error(`test dialer refuses non-loopback ${target.host}`)
+    }
+    return tcpDialer(target, timeout)
+  }
+}
+
+/** Starts a relay allowing the test PostgreSQL, with `overrides`. Stop it with `relay.shutdown()`. */
+export async function startTestRelay(
+  overrides: Partial<RelayConfig> = {},
+  resolve?: NodeResolve,
+): Promise<TestRelay> {
+  const dials: { host: string; port: number }[] = []
+  const logs: string[] = []
+  const relay = await startRelay(
+    { port: 0, allow: [pgAddress], allowMissingOrigin: 'always', shutdownGrace: 2000, ...overrides },
+    {
+      dial: recordingDialer(dials),
+      logger: { log: (level, msg, fields) => logs.push(JSON.stringify({ level, msg, ...fields })) },
+      ...(resolve ? { resolve } : {}),
+    },
+  )
+  return Object.assign(relay, { dials, logs })
+}
+
+type NodeResolve = (host: string) => Promise<{ address: string; family: number }[]>
+
+export interface Opened {
+  ws: WebSocket
+  /** Messages received, in order. */
+  received: Buffer[]
+  closed: Promise<{ code: number; reason: string }>
+}
+
+/** Opens a raw WebSocket to the relay; rejects with the HTTP status when the upgrade is refused. */
+export function openWs(
+  url: string,
+  options: { origin?: string; protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<Opened> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options.protocols ?? [], {
+      ...(options.origin ? { origin: options.origin } : {}),
+      headers: options.headers ?? {},
+      perMessageDeflate: false,
+    })
+    const received: Buffer[] = []
+    const closed = new Promise<{ code: number; reason: string }>((done) =>
+      ws.on('close', (code, reason) => done({ code, reason: reason.toString() })),
+    )
+    ws.on('message', (data) => received.push(data as Buffer))
+    ws.on('unexpected-response', (_request, response) => {
+      let body = ''
+      response.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      response.on('end', () =>
+        reject(
+          Object.assign(new Error(`upgrade refused: ${response.statusCode}`), {
+            status: response.statusCode,
+            body,
+          }),
+        ),
+      )
+      response.on('error', () =>
+        reject(Object.assign(new Error('upgrade refused'), { status: response.statusCode, body })),
+      )
+    })
+    ws.on('error', (error) => reject(error))
+    ws.on('open', () => resolve({ ws, received, closed }))
+  })
+}
+
+/** The HTTP status and body of a refused upgrade, or 101 when it was accepted (the socket is then closed). */
+export async function upgrade(
+  url: string,
+  options: Parameters<typeof openWs>[1] = {},
+): Promise<{ status: number; body: string }> {
+  try {
+    const { ws } = await openWs(url, options)
+    ws.close()
+    return { status: 101, body: '' }
+  } catch (error) {
+    const { status = 0, body = '' } = error as { status?: number; body?: string }
+    return { status, body }
+  }
+}
+
+/** A StartupMessage for `user`/`database` (protocol 3.0). */
+export function startupPacket(user: string, database: string): Buffer {
+  const body = Buffer.from(`user\0${user}\0database\0${database}\0\0`)
+  const head = Buffer.alloc(8)
+  head.writeInt32BE(body.length + 8, 0)
+  head.writeInt32BE(196608, 4)
+  return Buffer.concat([head, body])
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
