@@ -1,8 +1,16 @@
 // Relay attack cases B1 and B2: bounded buffering both ways.
-import pgClient from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
-import { openWs, pg, pgAddress, sleep, startTestRelay, type TestRelay } from './helpers.ts'
+import {
+  admin,
+  openWs,
+  pg,
+  pgAddress,
+  sleep,
+  startTestRelay,
+  type TestRelay,
+  trustStartup,
+} from './helpers.ts'
 
 let relay: TestRelay | undefined
 let proxy: FaultProxy | undefined
@@ -14,16 +22,6 @@ afterEach(async () => {
 })
 
 const HWM = 1024 * 1024
-
-function trustStartup(app: string): Buffer {
-  const body = Buffer.from(
-    `user\0${pg.roles.trust.user}\0database\0${pg.database}\0application_name\0${app}\0\0`,
-  )
-  const head = Buffer.alloc(8)
-  head.writeInt32BE(body.length + 8, 0)
-  head.writeInt32BE(196608, 4)
-  return Buffer.concat([head, body])
-}
 
 function simpleQuery(sql: string): Buffer {
   const text = Buffer.from(`${sql}\0`)
@@ -40,17 +38,9 @@ function copyData(size: number): Buffer {
   return Buffer.concat([head, Buffer.alloc(size, 0x61)])
 }
 
-async function waitEvent(app: string): Promise<string | null> {
-  const client = new pgClient.Client({ ...pg, user: pg.superuser.user, password: pg.superuser.password })
-  await client.connect()
-  try {
-    const rows = (
-      await client.query('select wait_event from pg_stat_activity where application_name = $1', [app])
-    ).rows
-    return rows[0]?.wait_event ?? null
-  } finally {
-    await client.end()
-  }
+async function waitEvent(app: string): Promise<unknown> {
+  const rows = await admin('select wait_event from pg_stat_activity where application_name = $1', [app])
+  return rows[0]?.wait_event ?? null
 }
 
 describe('B1: a slow reader', () => {

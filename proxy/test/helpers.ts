@@ -1,6 +1,7 @@
 /** Helpers for relay tests: a relay on a random loopback port, a recording dialer, raw WebSocket clients. */
 import type { Socket } from 'node:net'
 import { type RelayConfig, type RunningRelay, startRelay, tcpDialer } from '@edgepg/proxy'
+import pgClient from 'pg'
 import { inject } from 'vitest'
 import WebSocket from 'ws'
 
@@ -115,3 +116,36 @@ export function startupPacket(user: string, database: string): Buffer {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A StartupMessage as the trust role with an `application_name`, so tests can find the backend. */
+export function trustStartup(app: string): Buffer {
+  const body = Buffer.from(
+    `user\0${pg.roles.trust.user}\0database\0${pg.database}\0application_name\0${app}\0\0`,
+  )
+  const head = Buffer.alloc(8)
+  head.writeInt32BE(body.length + 8, 0)
+  head.writeInt32BE(196608, 4)
+  return Buffer.concat([head, body])
+}
+
+/** Runs SQL as the superuser through node-postgres (the reference client). */
+export async function admin(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> {
+  const client = new pgClient.Client({
+    host: pg.host,
+    port: pg.port,
+    database: pg.database,
+    user: pg.superuser.user,
+    password: pg.superuser.password,
+  })
+  await client.connect()
+  try {
+    return (await client.query(sql, params)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** How many backends run with this `application_name`. */
+export async function backends(app: string): Promise<number> {
+  return (await admin('select 1 from pg_stat_activity where application_name = $1', [app])).length
+}

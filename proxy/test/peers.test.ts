@@ -2,9 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
-import pgClient from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openWs, pg, pgAddress, sleep, startTestRelay, type TestRelay } from './helpers.ts'
+import { backends, openWs, pg, pgAddress, sleep, startTestRelay, type TestRelay } from './helpers.ts'
 
 let relay: TestRelay | undefined
 const children: ChildProcess[] = []
@@ -13,18 +12,6 @@ afterEach(async () => {
   await relay?.shutdown()
   relay = undefined
 })
-
-async function backends(app: string): Promise<number> {
-  const client = new pgClient.Client({ ...pg, user: pg.superuser.user, password: pg.superuser.password })
-  await client.connect()
-  try {
-    return (
-      (await client.query('select 1 from pg_stat_activity where application_name = $1', [app])).rowCount ?? 0
-    )
-  } finally {
-    await client.end()
-  }
-}
 
 const trustStartupJs = (app: string) => `
   const body = Buffer.from('user\\0${pg.roles.trust.user}\\0database\\0${pg.database}\\0application_name\\0${app}\\0\\0')

@@ -1,17 +1,18 @@
 // Relay attack cases S4, S5, L1, L3, L4, A3, H2, H3: what happens after the upgrade.
 import { mintToken } from '@edgepg/proxy'
 import { CloseCode } from '@edgepg/shared'
-import pgClient from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import {
+  admin,
+  backends,
   openWs,
-  pg,
   pgAddress,
   sleep,
   startTestRelay,
   startupPacket,
   type TestRelay,
+  trustStartup,
   upgrade,
 } from './helpers.ts'
 
@@ -22,29 +23,6 @@ afterEach(async () => {
 })
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789'
-
-async function admin(sql: string, params?: unknown[]) {
-  const client = new pgClient.Client({ ...pg, user: pg.superuser.user, password: pg.superuser.password })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows
-  } finally {
-    await client.end()
-  }
-}
-
-/** Startup as the trust role, so a backend exists without a password exchange. */
-const trustStartup = (app: string) => {
-  const body = Buffer.from(
-    `user\0${pg.roles.trust.user}\0database\0${pg.database}\0application_name\0${app}\0\0`,
-  )
-  const head = Buffer.alloc(8)
-  head.writeInt32BE(body.length + 8, 0)
-  head.writeInt32BE(196608, 4)
-  return Buffer.concat([head, body])
-}
-const backends = async (app: string) =>
-  (await admin('select pid from pg_stat_activity where application_name = $1', [app])).length
 
 describe('S4: protocol pinning', () => {
   const junk: [string, Buffer][] = [
