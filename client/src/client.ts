@@ -2,6 +2,7 @@
  * The half of a connection that sends requests. Each method is a line or three that calls its flow; the
  * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
  */
+import { CancelToken } from './cancel.ts'
 import type { ConnectionCore } from './connection.ts'
 import type { RequestOptions } from './deadline.ts'
 import { rowCountError, usageError } from './errors.ts'
@@ -9,6 +10,7 @@ import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
 import type { QueryResult, Row } from './result.ts'
 import { simpleQuery } from './simple-query.ts'
+import { begin, run, type Transaction, type TransactionOptions } from './transaction.ts'
 
 /**
  * Builds requests and hands them to the connection. Cheap to share between concurrent callers: requests
@@ -106,6 +108,37 @@ export class Client {
     let text = strings[0]!
     for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`
     return this.query<R>(text, values).then((r) => r.rows)
+  }
+
+  /**
+   * Runs `body` in a transaction: commits when it returns, rolls back when it throws. Nest with
+   * `tx.transaction(…)` (savepoints).
+   *
+   * @example
+   * ```ts
+   * const id = await client.transaction(async (tx) => {
+   *   const { id } = await tx.queryOne<{ id: number }>('insert into orders (total) values ($1) returning id', [42])
+   *   await tx.execute('update stock set n = n - 1 where item = $1', ['book'])
+   *   return id
+   * }, { isolation: 'serializable' })
+   * ```
+   */
+  transaction<T>(body: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return run(begin(this, options), body)
+  }
+
+  /** Begins a transaction explicitly; finish it with `commit()` or `rollback()`. */
+  begin(options?: TransactionOptions): Promise<Transaction> {
+    return begin(this, options)
+  }
+
+  /**
+   * A token that cancels whatever statement this connection is running, from anywhere (it opens a second
+   * connection with the same transport and sends a CancelRequest). The statement fails with 57014.
+   */
+  cancelToken(): CancelToken {
+    const core = this.#core
+    return new CancelToken(core.processId, core.secretKey, core.transport, core.target)
   }
 
   /** Sends Terminate once everything queued has been written; in-flight requests still get their answers. */

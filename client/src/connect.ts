@@ -103,7 +103,14 @@ export async function connect(
         stream.destroy()
         throw controller.signal.reason
       }
-      core = new ConnectionCore(stream, { maxMessageSize, notDrivenTimeout, types, queryTimeout })
+      core = new ConnectionCore(stream, {
+        maxMessageSize,
+        notDrivenTimeout,
+        types,
+        queryTimeout,
+        transport: options.transport,
+        target: { host: settings.host, port: settings.port },
+      })
       await startup(core, settings, version === '3.2' ? 2 : 0, (next) => {
         stage = next
       })

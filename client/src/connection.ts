@@ -39,7 +39,7 @@ import {
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
-import type { ByteStream } from './transport/transport.ts'
+import type { ByteStream, Transport } from './transport/transport.ts'
 import type { TypeRegistry } from './types/index.ts'
 
 /** Where a connection is in its life. */
@@ -71,6 +71,9 @@ export interface CoreOptions {
   types: TypeRegistry
   /** Default per-request deadline in ms (`queryTimeout`); undefined = none. */
   queryTimeout: number | undefined
+  /** How the connection was opened; a cancel request opens another stream the same way. */
+  transport: Transport
+  target: { host: string; port: number }
 }
 
 /** @internal Shared by Client and Connection; not exported from the package. */
@@ -82,6 +85,8 @@ export class ConnectionCore {
   secretKey: Uint8Array = new Uint8Array(0)
   readonly types: TypeRegistry
   readonly queryTimeout: number | undefined
+  readonly transport: Transport
+  readonly target: { host: string; port: number }
   readonly side: SideChannel = new Notifications()
 
   readonly #stream: ByteStream
@@ -101,6 +106,8 @@ export class ConnectionCore {
     this.#notDrivenTimeout = options.notDrivenTimeout
     this.types = options.types
     this.queryTimeout = options.queryTimeout
+    this.transport = options.transport
+    this.target = options.target
     stream.start({
       data: (chunk) => {
         try {
@@ -205,6 +212,11 @@ export class ConnectionCore {
     this.#pending.splice(index, 1)
     request.fail(error)
     this.fail(closedError(`connection destroyed: a request was abandoned (${error.message})`, error))
+  }
+
+  /** True when `request` is the one whose response is being read (the statement the server is running). */
+  isHead(request: Request): boolean {
+    return this.state === 'running' && this.#pending[this.#head] === request
   }
 
   /** Destroys the connection with `error`: every pending request rejects with it. */

@@ -1,17 +1,24 @@
 /**
- * Per-request deadlines and abort signals. A request that times out or is aborted is abandoned: it rejects
- * at once and the connection is destroyed, because its response would otherwise land on the next request.
+ * Per-request deadlines and abort signals.
+ * - A timeout abandons the request: it rejects at once and the connection is destroyed, because its response
+ *   would otherwise land on the next request.
+ * - An abort sends a CancelRequest when the request is the one the server is running: the request then fails
+ *   with 57014 and the connection stays usable. If it is still queued behind others, or the server does not
+ *   answer the cancel within `CANCEL_GRACE_MS`, the request is abandoned like a timeout.
  */
+import { CancelToken } from './cancel.ts'
 import type { ConnectionCore, Request } from './connection.ts'
 import { abortedError, timeoutError, usageError } from './errors.ts'
 
 /** Options every request method accepts. */
 export interface RequestOptions {
-  /** Deadline in ms for this request (overrides `queryTimeout`). */
+  /** Deadline in ms for this request (overrides `queryTimeout`); the connection is destroyed when it passes. */
   timeout?: number
-  /** Aborts the request (the connection is then destroyed). */
+  /** Cancels the request (CancelRequest when it is running; otherwise the connection is destroyed). */
   signal?: AbortSignal
 }
+
+const CANCEL_GRACE_MS = 5000
 
 /**
  * Arms the deadline and the abort signal for `request`; returns a function that disarms both (call it when
@@ -33,11 +40,18 @@ export function guard(
     timeout === undefined
       ? undefined
       : setTimeout(() => core.abandon(request, timeoutError(`query timed out after ${timeout} ms`)), timeout)
-  const onAbort = () =>
+  let grace: ReturnType<typeof setTimeout> | undefined
+  const abandon = () =>
     core.abandon(request, abortedError('query aborted by its AbortSignal', signal?.reason))
+  const onAbort = () => {
+    if (!core.isHead(request)) return abandon()
+    grace = setTimeout(abandon, CANCEL_GRACE_MS)
+    new CancelToken(core.processId, core.secretKey, core.transport, core.target).cancel().catch(abandon)
+  }
   signal?.addEventListener('abort', onAbort, { once: true })
   return () => {
     clearTimeout(timer)
+    clearTimeout(grace)
     signal?.removeEventListener('abort', onAbort)
   }
 }

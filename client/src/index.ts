@@ -2,6 +2,7 @@
  * edgepg: a PostgreSQL driver that speaks the wire protocol itself. This entry is runtime-free; transports
  * come from subpaths (`@edgepg/client/node`, `/websocket`, `/cloudflare`).
  */
+export { CancelToken } from './cancel.ts'
 export { Client } from './client.ts'
 export type { ConnectionConfig, SslMode } from './config.ts'
 export { type ConnectOptions, connect } from './connect.ts'
@@ -23,6 +24,7 @@ export type { Notice, Notification } from './notifications.ts'
 export { Statement } from './prepare.ts'
 export type { FieldDescription, QueryResult, Row } from './result.ts'
 export { conditionName, SqlState, type SqlStateCode } from './sqlstate.generated.ts'
+export { Transaction, type TransactionOptions } from './transaction.ts'
 export type { ByteStream, StreamHandlers, Transport, TransportTarget } from './transport/transport.ts'
 export type { Decoder, Interval, TypeOptions } from './types/index.ts'
 export { Oid } from './types/oids.generated.ts'

@@ -191,13 +191,42 @@ describe('request deadlines', () => {
     expect(connection.state).toBe('closed')
   })
 
-  it('rejects at once when the AbortSignal fires, with kind aborted', async () => {
-    const { client } = await open()
+  it('D5b: an AbortSignal cancels the running statement with 57014 and the connection stays usable', async () => {
+    const { client, connection } = await open()
     const controller = new AbortController()
-    const pending = client.query('select pg_sleep(3)', [], { signal: controller.signal })
-    setTimeout(() => controller.abort(), 100)
-    await expect(pending).rejects.toSatisfy((e) => isPgError(e, 'aborted'))
-    await expect(client.query('select 1')).rejects.toSatisfy((e) => isPgError(e, 'closed'))
+    const started = performance.now()
+    const pending = client.query('select pg_sleep(10)', [], { signal: controller.signal })
+    setTimeout(() => controller.abort(), 150)
+    const error = await pending.catch((e) => e)
+    expect(error.message).toBe('canceling statement due to user request')
+    expect(isDatabaseError(error, '57014')).toBe(true)
+    expect(error.message).toBe('canceling statement due to user request')
+    expect(performance.now() - started).toBeLessThan(3000)
+    expect(connection.state).toBe('running')
+    expect((await client.queryOne<{ n: number }>('select 6 as n')).n).toBe(6)
+    await client.end()
+  })
+
+  it('D5b: cancelToken().cancel() cancels the running statement from outside', async () => {
+    const { client } = await open()
+    const token = client.cancelToken()
+    const pending = client.query('select pg_sleep(10)').catch((e) => e)
+    await new Promise((r) => setTimeout(r, 150))
+    await token.cancel()
+    expect(isDatabaseError(await pending, '57014')).toBe(true)
+    expect((await client.queryOne<{ n: number }>('select 7 as n')).n).toBe(7)
+    await client.end()
+  })
+
+  it('abandons an aborted request still queued behind another, destroying the connection', async () => {
+    const { client, connection } = await open()
+    const controller = new AbortController()
+    const first = client.query('select pg_sleep(0.5)').catch((e) => e)
+    const second = client.query('select 1', [], { signal: controller.signal }).catch((e) => e)
+    setTimeout(() => controller.abort(), 50)
+    expect(isPgError(await second, 'aborted')).toBe(true)
+    expect(isPgError(await first, 'closed')).toBe(true)
+    expect(connection.state).toBe('closed')
   })
 
   it('refuses an already-aborted signal without sending anything', async () => {

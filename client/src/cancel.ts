@@ -1,0 +1,55 @@
+/**
+ * Cancelling a running statement: PostgreSQL's CancelRequest travels on a second connection (a new stream
+ * from the same transport, so it works over TCP and through a relay, which accepts a CancelRequest as a first
+ * packet). The server answers nothing and closes that connection; the statement then fails with 57014 on the
+ * original connection, which stays usable.
+ *
+ * PostgreSQL cancels whatever the backend runs when the request arrives: if that statement finished just
+ * before, a pipelined statement behind it may be the one cancelled. edgepg only cancels a request that is at
+ * the head of the queue, which keeps that window as small as the protocol allows.
+ */
+import { ioError, isPgError } from './errors.ts'
+import { FrontendWriter } from './protocol/index.ts'
+import type { Transport } from './transport/transport.ts'
+
+/** What is needed to cancel a connection's running statement from anywhere. */
+export class CancelToken {
+  readonly processId: number
+  readonly #secretKey: Uint8Array
+  readonly #transport: Transport
+  readonly #target: { host: string; port: number }
+
+  /** @internal */
+  constructor(
+    processId: number,
+    secretKey: Uint8Array,
+    transport: Transport,
+    target: { host: string; port: number },
+  ) {
+    this.processId = processId
+    this.#secretKey = secretKey
+    this.#transport = transport
+    this.#target = target
+  }
+
+  /** Sends a CancelRequest; resolves once the server has closed the cancel connection (or after `timeout`). */
+  async cancel(timeout = 5000): Promise<void> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeout)
+    try {
+      const stream = await this.#transport({ ...this.#target, signal: controller.signal })
+      await new Promise<void>((resolve) => {
+        controller.signal.addEventListener('abort', () => {
+          stream.destroy()
+          resolve()
+        })
+        stream.start({ data: () => {}, end: resolve, error: () => resolve() })
+        stream.write(new FrontendWriter().cancelRequest(this.processId, this.#secretKey).finish())
+      })
+    } catch (error) {
+      throw isPgError(error) ? error : ioError('could not send the cancel request', error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
