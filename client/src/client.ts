@@ -8,6 +8,7 @@ import type { RequestOptions } from './deadline.ts'
 import { rowCountError, usageError } from './errors.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
+import { queryRaw, type StreamOptions } from './query-raw.ts'
 import type { QueryResult, Row } from './result.ts'
 import { simpleQuery } from './simple-query.ts'
 import { begin, run, type Transaction, type TransactionOptions } from './transaction.ts'
@@ -70,6 +71,24 @@ export class Client {
     options?: RequestOptions,
   ): Promise<number> {
     return (await this.query(statement, params, options)).rowCount ?? 0
+  }
+
+  /**
+   * Streams rows as an async iterator, `batchSize` (1000) at a time from a portal; memory stays bounded
+   * however large the result. Breaking out of the loop closes the portal. Requests made while the stream is
+   * open wait until it completes.
+   *
+   * @example
+   * ```ts
+   * for await (const row of client.queryRaw('select * from events where day = $1', [day])) process(row)
+   * ```
+   */
+  queryRaw<R = Row>(
+    statement: string | Statement,
+    params?: readonly unknown[],
+    options?: StreamOptions,
+  ): AsyncIterableIterator<R> {
+    return queryRaw<R>(this.#core, statement, params, options)
   }
 
   /** Runs several `;`-separated statements through the simple protocol; one result per statement. */

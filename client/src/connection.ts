@@ -92,6 +92,10 @@ export class ConnectionCore {
   readonly #stream: ByteStream
   readonly #parser: BackendParser
   readonly #writer = new FrontendWriter()
+  /** The request that owns the wire (a suspended portal), and the requests written after it completes. */
+  #exclusive: Request | undefined
+  readonly #heldWriter = new FrontendWriter()
+  #held: { request: Request; bytes: Uint8Array; isExclusive: boolean }[] = []
   readonly #pending: Request[] = []
   #head = 0
   readonly #notDrivenTimeout: number
@@ -134,20 +138,28 @@ export class ConnectionCore {
    * Queues a request: `encode` writes its messages into the shared buffer. Rejects the request at once when
    * the connection is closing or closed; an encoding error rejects it without writing a byte.
    */
-  send(request: Request, encode: (writer: FrontendWriter) => void): void {
+  send(request: Request, encode: (writer: FrontendWriter) => void, isExclusive = false): void {
     if (this.state === 'closing' || this.state === 'closed' || this.state === 'connecting') {
       request.fail(this.#closedFor())
       return
     }
-    const mark = this.#writer.length
+    // Behind an open exclusive request (a suspended portal), bytes wait: the next Sync would close the portal.
+    const isHeld = this.#exclusive !== undefined
+    const writer = isHeld ? this.#heldWriter : this.#writer
+    const mark = writer.length
     try {
-      encode(this.#writer)
+      encode(writer)
     } catch (error) {
-      this.#writer.truncate(mark)
+      writer.truncate(mark)
       request.fail(isPgError(error) ? error : protocolError('failed to encode a request', error))
       return
     }
     this.#pending.push(request)
+    if (isHeld) {
+      this.#held.push({ request, bytes: writer.finish(), isExclusive })
+      return
+    }
+    if (isExclusive) this.#exclusive = request
     if (this.state === 'running') this.#scheduleFlush()
     else this.#armNotDriven()
   }
@@ -282,7 +294,10 @@ export class ConnectionCore {
     }
     const request = this.#pending[this.#head]
     if (!request) throw protocolError(`unexpected ${message.type} with no request pending`)
-    if (request.handle(message)) this.#shift()
+    if (request.handle(message)) {
+      this.#shift()
+      if (request === this.#exclusive) this.#release()
+    }
   }
 
   /** A FATAL error: the request that receives it rejects with it, the rest with a closed error. */
@@ -308,6 +323,8 @@ export class ConnectionCore {
   }
 
   #rejectAll(error: PgError) {
+    this.#exclusive = undefined
+    this.#held = []
     const requests = this.#pending.splice(this.#head)
     this.#pending.length = 0
     this.#head = 0
@@ -317,6 +334,20 @@ export class ConnectionCore {
   #rejectUnwritten(error: PgError) {
     this.#writer.truncate(0)
     this.#rejectAll(error)
+  }
+
+  /** The exclusive request completed: write what waited behind it, up to the next exclusive request. */
+  #release() {
+    this.#exclusive = undefined
+    this.#flush()
+    while (this.#held.length > 0 && this.state !== 'closed') {
+      const { request, bytes, isExclusive } = this.#held.shift()!
+      this.#stream.write(bytes)
+      if (isExclusive) {
+        this.#exclusive = request
+        return
+      }
+    }
   }
 
   #closedFor(): PgError {

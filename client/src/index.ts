@@ -22,6 +22,7 @@ export {
 } from './errors.ts'
 export type { Notice, Notification } from './notifications.ts'
 export { Statement } from './prepare.ts'
+export type { StreamOptions } from './query-raw.ts'
 export type { FieldDescription, QueryResult, Row } from './result.ts'
 export { conditionName, SqlState, type SqlStateCode } from './sqlstate.generated.ts'
 export { Transaction, type TransactionOptions } from './transaction.ts'
