@@ -3,7 +3,7 @@
  * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
  */
 import { CancelToken } from './cancel.ts'
-import type { ConnectionCore } from './connection.ts'
+import type { ConnectionCore } from './core.ts'
 import type { RequestOptions } from './deadline.ts'
 import { rowCountError, usageError } from './errors.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'

@@ -4,7 +4,8 @@
  */
 import { Client } from './client.ts'
 import { type ConnectionConfig, parseConfig } from './config.ts'
-import { Connection, ConnectionCore } from './connection.ts'
+import { Connection } from './connection.ts'
+import { ConnectionCore } from './core.ts'
 import { configError, ioError, isPgError, timeoutError } from './errors.ts'
 import { type StartupStage, startup } from './startup.ts'
 import type { Transport } from './transport/transport.ts'

@@ -4,7 +4,7 @@
  * CopyDone/CopyFail: with more requests pipelined behind it their responses could land on the wrong promise,
  * so the connection is destroyed rather than risk that; alone, it is refused with CopyFail and stays usable.
  */
-import type { ConnectionCore } from './connection.ts'
+import type { ConnectionCore } from './core.ts'
 import { usageError } from './errors.ts'
 
 export const COPY_IN_REFUSED = 'COPY FROM STDIN is not supported by this method'

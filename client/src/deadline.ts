@@ -7,7 +7,7 @@
  *   answer the cancel within `CANCEL_GRACE_MS`, the request is abandoned like a timeout.
  */
 import { CancelToken } from './cancel.ts'
-import type { ConnectionCore, Request } from './connection.ts'
+import type { ConnectionCore, Request } from './core.ts'
 import { abortedError, timeoutError, usageError } from './errors.ts'
 
 /** Options every request method accepts. */

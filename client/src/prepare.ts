@@ -1,5 +1,5 @@
 /** `prepare`: a named statement (Parse + Describe), its parameter types and result columns known up front. */
-import type { ConnectionCore } from './connection.ts'
+import type { ConnectionCore } from './core.ts'
 import { DatabaseError, encodeError, type PgError, protocolError } from './errors.ts'
 import type { FieldDescription } from './protocol/index.ts'
 import { RowDecoder } from './result.ts'

@@ -6,7 +6,7 @@
  * The portal lives until the next Sync, so the stream is an exclusive request: requests made while it is open
  * are queued and written once it completes.
  */
-import type { ConnectionCore, Request } from './connection.ts'
+import type { ConnectionCore, Request } from './core.ts'
 import { DatabaseError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import { Statement } from './prepare.ts'
 import { type Row, RowDecoder } from './result.ts'

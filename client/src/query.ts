@@ -3,8 +3,9 @@
  * on the unnamed statement, with text results (the column types are not known before the answer). A prepared
  * {@link Statement} skips Parse and Describe and asks for binary results where edgepg has a binary decoder.
  */
-import type { ConnectionCore, Request } from './connection.ts'
+
 import { refuseCopyIn } from './copy-guard.ts'
+import type { ConnectionCore, Request } from './core.ts'
 import { guard, type RequestOptions } from './deadline.ts'
 import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
 import { Statement } from './prepare.ts'

@@ -2,8 +2,9 @@
  * `simpleQuery`: the simple protocol (one Query message). Several statements separated by semicolons run in
  * one round trip, in an implicit transaction unless they manage their own; no parameters; text results.
  */
-import type { ConnectionCore } from './connection.ts'
+
 import { refuseCopyIn } from './copy-guard.ts'
+import type { ConnectionCore } from './core.ts'
 import { protocolError } from './errors.ts'
 import { type QueryResult, ResultCollector } from './result.ts'
 

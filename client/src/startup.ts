@@ -5,7 +5,7 @@
  */
 import { md5Password, type ScramSession, startScram } from './auth/index.ts'
 import type { ResolvedConfig } from './config.ts'
-import type { ConnectionCore } from './connection.ts'
+import type { ConnectionCore } from './core.ts'
 import { authError, closedError, DatabaseError, isPgError, protocolError } from './errors.ts'
 import type { BackendMessage } from './protocol/index.ts'
 

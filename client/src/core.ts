@@ -1,0 +1,366 @@
+/**
+ * The connection core shared by Client and Connection (see the contract at the top of `connection.ts`): the
+ * FIFO of pending requests, the write buffer and its flushing, the read loop's dispatch, the not-driven
+ * timer, exclusive requests (suspended portals), and the way a connection dies.
+ */
+import {
+  closedError,
+  DatabaseError,
+  isPgError,
+  notDrivenError,
+  type PgError,
+  protocolError,
+} from './errors.ts'
+import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
+import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
+import type { ByteStream, Transport } from './transport/transport.ts'
+import type { TypeRegistry } from './types/index.ts'
+
+/** Where a connection is in its life. */
+export type ConnectionState =
+  /** Startup and authentication in progress (inside `connect()`). */
+  | 'connecting'
+  /** Ready, but `run()` has not been called: requests wait (and reject after `notDrivenTimeout`). */
+  | 'ready'
+  /** Driven by `run()`: requests are written as they come. */
+  | 'running'
+  /** `end()` was called: Terminate is queued, responses still arrive. */
+  | 'closing'
+  | 'closed'
+
+/** The server's transaction status from the last ReadyForQuery. */
+export type TransactionStatus = 'idle' | 'transaction' | 'failed'
+
+/** A response handler queued in the FIFO. */
+export interface Request {
+  /** Consumes one backend message; returns true when this request's response is complete. */
+  handle(message: BackendMessage): boolean
+  /** Rejects the request: the connection died, or it was never driven. */
+  fail(error: PgError): void
+}
+
+export interface CoreOptions {
+  maxMessageSize: number
+  notDrivenTimeout: number
+  types: TypeRegistry
+  /** Default per-request deadline in ms (`queryTimeout`); undefined = none. */
+  queryTimeout: number | undefined
+  /** How the connection was opened; a cancel request opens another stream the same way. */
+  transport: Transport
+  target: { host: string; port: number }
+}
+
+/** @internal Shared by Client and Connection; not exported from the package. */
+export class ConnectionCore {
+  state: ConnectionState = 'connecting'
+  transactionStatus: TransactionStatus = 'idle'
+  readonly parameters = new Map<string, string>()
+  processId = 0
+  secretKey: Uint8Array = new Uint8Array(0)
+  readonly types: TypeRegistry
+  readonly queryTimeout: number | undefined
+  readonly transport: Transport
+  readonly target: { host: string; port: number }
+  readonly side: SideChannel = new Notifications()
+
+  readonly #stream: ByteStream
+  readonly #parser: BackendParser
+  readonly #writer = new FrontendWriter()
+  /** The request that owns the wire (a suspended portal), and the requests written after it completes. */
+  #exclusive: Request | undefined
+  readonly #heldWriter = new FrontendWriter()
+  #held: { request: Request; bytes: Uint8Array; isExclusive: boolean }[] = []
+  readonly #pending: Request[] = []
+  #head = 0
+  readonly #notDrivenTimeout: number
+  #notDrivenTimer: ReturnType<typeof setTimeout> | undefined
+  #isFlushScheduled = false
+  #error: PgError | undefined
+  #done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined
+
+  constructor(stream: ByteStream, options: CoreOptions) {
+    this.#stream = stream
+    this.#parser = new BackendParser({ maxMessageSize: options.maxMessageSize })
+    this.#notDrivenTimeout = options.notDrivenTimeout
+    this.types = options.types
+    this.queryTimeout = options.queryTimeout
+    this.transport = options.transport
+    this.target = options.target
+    stream.start({
+      data: (chunk) => {
+        try {
+          this.#parser.parse(chunk, this.#dispatch)
+        } catch (error) {
+          this.fail(isPgError(error) ? error : protocolError('failed to handle a message', error))
+        }
+      },
+      end: () => this.#onEnd(),
+      error: (error) => this.fail(isPgError(error) ? error : closedError('transport failed', error)),
+    })
+  }
+
+  /** The error that closed the connection, if any. */
+  get error(): PgError | undefined {
+    return this.#error
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length - this.#head
+  }
+
+  /**
+   * Queues a request: `encode` writes its messages into the shared buffer. Rejects the request at once when
+   * the connection is closing or closed; an encoding error rejects it without writing a byte.
+   */
+  send(request: Request, encode: (writer: FrontendWriter) => void, isExclusive = false): void {
+    if (this.state === 'closing' || this.state === 'closed' || this.state === 'connecting') {
+      request.fail(this.#closedFor())
+      return
+    }
+    // Behind an open exclusive request (a suspended portal), bytes wait: the next Sync would close the portal.
+    const isHeld = this.#exclusive !== undefined
+    const writer = isHeld ? this.#heldWriter : this.#writer
+    const mark = writer.length
+    try {
+      encode(writer)
+    } catch (error) {
+      writer.truncate(mark)
+      request.fail(isPgError(error) ? error : protocolError('failed to encode a request', error))
+      return
+    }
+    this.#pending.push(request)
+    if (isHeld) {
+      this.#held.push({ request, bytes: writer.finish(), isExclusive })
+      return
+    }
+    if (isExclusive) this.#exclusive = request
+    if (this.state === 'running') this.#scheduleFlush()
+    else this.#armNotDriven()
+  }
+
+  /** Writes bytes at once, bypassing the run() gate: startup and authentication only. */
+  writeNow(encode: (writer: FrontendWriter) => void): void {
+    encode(this.#writer)
+    this.#flush()
+  }
+
+  /** Puts a request at the head of the FIFO without writing (startup's handler). */
+  expect(request: Request): void {
+    this.#pending.push(request)
+  }
+
+  /** Drives the connection: starts writing queued requests. Settles when the connection ends. */
+  run(): Promise<void> {
+    if (!this.#done) {
+      let resolve!: () => void
+      let reject!: (error: unknown) => void
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res
+        reject = rej
+      })
+      this.#done = { promise, resolve, reject }
+      if (this.state === 'closed') {
+        if (this.#error) reject(this.#error)
+        else resolve()
+      }
+    }
+    if (this.state === 'ready') {
+      this.state = 'running'
+      this.#disarmNotDriven()
+      this.#flush()
+    }
+    return this.#done.promise
+  }
+
+  /** Sends Terminate after everything queued and closes the stream; resolves once it is closed. */
+  end(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve()
+    if (this.state !== 'closing') {
+      if (this.state === 'ready')
+        this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
+      this.state = 'closing'
+      this.#writer.terminate()
+      this.#flush()
+      this.#stream.close()
+    }
+    return this.#ended()
+  }
+
+  /**
+   * Gives up on one request (timeout or abort): it rejects with `error`, and because its response is still
+   * on the wire — and would land on the next request — the connection is destroyed; the other pending
+   * requests reject with a closed error whose cause is `error`. Cancelling server-side comes with cancel().
+   */
+  abandon(request: Request, error: PgError): void {
+    if (this.state === 'closed') return
+    const index = this.#pending.indexOf(request, this.#head)
+    if (index < 0) return
+    this.#pending.splice(index, 1)
+    request.fail(error)
+    this.fail(closedError(`connection destroyed: a request was abandoned (${error.message})`, error))
+  }
+
+  /** True when `request` is the one whose response is being read (the statement the server is running). */
+  isHead(request: Request): boolean {
+    return this.state === 'running' && this.#pending[this.#head] === request
+  }
+
+  /** Destroys the connection with `error`: every pending request rejects with it. */
+  fail(error: PgError): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.#error = error
+    this.#disarmNotDriven()
+    this.#stream.destroy()
+    this.#rejectAll(error)
+    this.side.close(error)
+    this.#done?.reject(error)
+    this.#settleEnded()
+  }
+
+  #endWaiters: (() => void)[] = []
+
+  #ended(): Promise<void> {
+    return new Promise((resolve) => this.#endWaiters.push(resolve))
+  }
+
+  #settleEnded() {
+    for (const resolve of this.#endWaiters.splice(0)) resolve()
+  }
+
+  #onEnd() {
+    if (this.state === 'closed') return
+    if (this.state === 'closing') {
+      this.state = 'closed'
+      this.#rejectAll(closedError('connection closed before the response arrived'))
+      this.side.close(undefined)
+      this.#done?.resolve()
+      this.#settleEnded()
+      return
+    }
+    this.fail(closedError('server closed the connection unexpectedly'))
+  }
+
+  readonly #dispatch = (message: BackendMessage): void => {
+    switch (message.type) {
+      case 'NoticeResponse':
+        this.side.notice(message.fields as Notice)
+        return
+      case 'NotificationResponse':
+        this.side.notification(message as Notification)
+        return
+      case 'ParameterStatus':
+        this.parameters.set(message.name, message.value)
+        this.side.parameter(message.name, message.value)
+        return
+      case 'ErrorResponse': {
+        const severity = message.fields.severityNonLocalized ?? message.fields.severity
+        if (severity === 'FATAL' || severity === 'PANIC') {
+          this.#fatal(new DatabaseError(message.fields))
+          return
+        }
+        break
+      }
+      case 'ReadyForQuery':
+        this.transactionStatus =
+          message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'
+        break
+    }
+    const request = this.#pending[this.#head]
+    if (!request) throw protocolError(`unexpected ${message.type} with no request pending`)
+    if (request.handle(message)) {
+      this.#shift()
+      if (request === this.#exclusive) this.#release()
+    }
+  }
+
+  /** A FATAL error: the request that receives it rejects with it, the rest with a closed error. */
+  #fatal(error: DatabaseError) {
+    const request = this.#pending[this.#head]
+    if (request) {
+      this.#shift()
+      request.fail(error)
+    }
+    this.fail(closedError(`connection terminated by the server: ${error.message} (${error.code})`, error))
+  }
+
+  #shift() {
+    this.#pending[this.#head] = undefined as unknown as Request
+    this.#head++
+    if (this.#head === this.#pending.length) {
+      this.#pending.length = 0
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
+      this.#pending.splice(0, this.#head)
+      this.#head = 0
+    }
+  }
+
+  #rejectAll(error: PgError) {
+    this.#exclusive = undefined
+    this.#held = []
+    const requests = this.#pending.splice(this.#head)
+    this.#pending.length = 0
+    this.#head = 0
+    for (const request of requests) request.fail(error)
+  }
+
+  #rejectUnwritten(error: PgError) {
+    this.#writer.truncate(0)
+    this.#rejectAll(error)
+  }
+
+  /** The exclusive request completed: write what waited behind it, up to the next exclusive request. */
+  #release() {
+    this.#exclusive = undefined
+    this.#flush()
+    while (this.#held.length > 0 && this.state !== 'closed') {
+      const { request, bytes, isExclusive } = this.#held.shift()!
+      this.#stream.write(bytes)
+      if (isExclusive) {
+        this.#exclusive = request
+        return
+      }
+    }
+  }
+
+  #closedFor(): PgError {
+    if (this.#error) return closedError(`connection is closed: ${this.#error.message}`, this.#error)
+    if (this.state === 'connecting') return closedError('connection is still starting up')
+    return closedError('client is closed')
+  }
+
+  #scheduleFlush() {
+    if (this.#isFlushScheduled) return
+    this.#isFlushScheduled = true
+    queueMicrotask(() => {
+      this.#isFlushScheduled = false
+      this.#flush()
+    })
+  }
+
+  #flush() {
+    if (this.#writer.length === 0 || this.state === 'closed') return
+    this.#stream.write(this.#writer.finish())
+  }
+
+  #armNotDriven() {
+    if (this.#notDrivenTimer !== undefined) return
+    this.#notDrivenTimer = setTimeout(() => {
+      this.#notDrivenTimer = undefined
+      if (this.state !== 'ready') return
+      this.#rejectUnwritten(
+        notDrivenError(
+          `request was not sent: connection.run() was never called (waited ${this.#notDrivenTimeout} ms). ` +
+            'Drive the connection with connection.run(), or ctx.waitUntil(connection.run()) in a Worker',
+        ),
+      )
+    }, this.#notDrivenTimeout)
+  }
+
+  #disarmNotDriven() {
+    if (this.#notDrivenTimer === undefined) return
+    clearTimeout(this.#notDrivenTimer)
+    this.#notDrivenTimer = undefined
+  }
+}
