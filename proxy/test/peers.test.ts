@@ -112,6 +112,9 @@ describe('G1: SIGTERM with active sessions', () => {
     head.writeInt32BE(196608, 4)
     for (const s of sessions) s.ws.send(Buffer.concat([head, body]))
     await expect.poll(() => backends('edgepg-g1')).toBe(2)
+    // Listen for the exit before signalling: on a busy machine the child can exit before both close
+    // frames are processed here, and `once` attached after the event would wait forever.
+    const exited = once(child, 'exit')
     const started = Date.now()
     child.kill('SIGTERM')
     const closes = await Promise.all(sessions.map((s) => s.closed))
@@ -119,7 +122,7 @@ describe('G1: SIGTERM with active sessions', () => {
       { code: 1001, reason: 'shutting down' },
       { code: 1001, reason: 'shutting down' },
     ])
-    const [code] = await once(child, 'exit')
+    const [code] = await exited
     expect(code).toBe(0)
     expect(Date.now() - started).toBeLessThan(3000)
     await expect.poll(() => backends('edgepg-g1'), { timeout: 3000 }).toBe(0)
