@@ -10,6 +10,8 @@ export interface AppDeps {
   metrics: RelayMetrics
   /** True while the relay drains on shutdown. */
   isDraining(): boolean
+  /** Adds routes of its own (the playground) after the relay's, which therefore always win. */
+  mount?: ((app: Hono) => void) | undefined
 }
 
 /**
@@ -34,6 +36,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get(RELAY_PATH, (c) =>
     c.text('upgrade required: connect with a WebSocket', 426, { upgrade: 'websocket' }),
   )
+  deps.mount?.(app)
   app.notFound((c) => c.text('not found', 404))
   return app
 }

@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { CloseCode, CloseReason } from '@edgepg/shared'
 import { createAdaptorServer } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
-import { createApp } from '../app.ts'
+import { type AppDeps, createApp } from '../app.ts'
 import { type RelayConfig, resolveConfig } from '../config.ts'
 import { Gate } from '../gate.ts'
 import { createLogger, type Logger } from '../log.ts'
@@ -23,6 +23,8 @@ export interface NodeRelayDeps {
   /** Resolves names for the policy (tests inject fakes). */
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>
   logger?: Logger
+  /** Extra HTTP routes, e.g. the playground's (`npm start`); see {@link AppDeps.mount}. */
+  mount?: AppDeps['mount']
 }
 
 export interface RunningRelay {
@@ -64,7 +66,7 @@ export async function startRelay(
     }),
   })
   const sessions = new Set<RelaySession>()
-  const app = createApp({ metrics, isDraining: () => gate.isDraining })
+  const app = createApp({ metrics, isDraining: () => gate.isDraining, mount: deps.mount })
   const server = createAdaptorServer({
     fetch: app.fetch,
     overrideGlobalObjects: false,
