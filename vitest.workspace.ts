@@ -1,4 +1,9 @@
+import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
+import { BROWSER_HOST, freeBrowserPort } from './client/test/browser/port.ts'
+
+// The browser project's page origin, fixed up front so its relay can allow exactly that Origin.
+const browserPort = await freeBrowserPort()
 
 /**
  * The test projects. Pass this file with `--config` (vitest ignores a workspace file otherwise);
@@ -24,6 +29,7 @@ export default defineConfig({
         test: {
           name: 'integration-tcp',
           include: ['client/test/**/*.test.ts'],
+          exclude: ['client/test/browser/**'],
           environment: 'node',
           provide: { transport: 'tcp' },
           testTimeout: 30_000,
@@ -35,6 +41,7 @@ export default defineConfig({
         test: {
           name: 'integration-ws',
           include: ['client/test/**/*.test.ts'],
+          exclude: ['client/test/browser/**'],
           environment: 'node',
           provide: { transport: 'websocket' },
           testTimeout: 30_000,
@@ -49,6 +56,37 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['client/test/browser/**/*.test.ts'],
+          globalSetup: ['./client/test/browser/relay-setup.ts'],
+          api: { host: BROWSER_HOST, port: browserPort, strictPort: true },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+                args: [
+                  '--no-sandbox',
+                  '--disable-gpu',
+                  '--disable-quic',
+                  '--no-first-run',
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                ],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
         },
       },
     ],
