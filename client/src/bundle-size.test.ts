@@ -1,0 +1,23 @@
+// The browser/Worker bundle stays small: the same measurement as `npm run size` (scripts/bundle-size.ts).
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ENTRIES, LIMIT, largestInputs, type Measured, measure } from '../../scripts/bundle-size.ts'
+
+describe('the WebSocket entry as a browser bundle', () => {
+  let measured: Measured
+  beforeAll(async () => {
+    measured = await measure(ENTRIES[0]!)
+  })
+
+  it('stays within 30 KB minified and gzipped', () => {
+    expect(measured.gzipped).toBeGreaterThan(0)
+    expect(measured.gzipped, `${measured.gzipped} bytes; run npm run size -- --analyze`).toBeLessThanOrEqual(
+      LIMIT,
+    )
+  })
+
+  it('bundles without Node built-ins and without the node transport', () => {
+    const paths = largestInputs(measured, Number.POSITIVE_INFINITY).map((input) => input.path)
+    expect(paths).toContain('client/src/transport/websocket.ts')
+    expect(paths.filter((path) => path.startsWith('node:') || path.includes('node-net'))).toEqual([])
+  })
+})

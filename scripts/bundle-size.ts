@@ -1,0 +1,111 @@
+/**
+ * Measures the client as a browser or Worker bundle: esbuild (minified, ESM, tree-shaken, `source`
+ * condition, no Node built-ins) then gzip level 9. The WebSocket entry is what a page or a Worker ships to
+ * query through a relay; it must stay within {@link LIMIT} (the target is {@link TARGET}).
+ *
+ * `node scripts/bundle-size.ts` prints a table and exits 1 over the limit; `--analyze` adds the largest
+ * inputs of the WebSocket entry (bytes in the minified output, before gzip).
+ */
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build, type Metafile } from 'esbuild'
+
+const KB = 1024
+/** The WebSocket entry fails the build above this many gzipped bytes. */
+export const LIMIT = 30 * KB
+/** What the design asks for (design.md §6). */
+export const TARGET = 20 * KB
+
+export interface Entry {
+  name: string
+  /** The module a user would write, bundled from the repository root. */
+  source: string
+}
+
+export const ENTRIES: Entry[] = [
+  {
+    name: 'websocket',
+    source: [
+      `import { connect, isDatabaseError, isPgError } from '@edgepg/client'`,
+      `import { webSocket } from '@edgepg/client/websocket'`,
+      `export { connect, isDatabaseError, isPgError, webSocket }`,
+    ].join('\n'),
+  },
+  { name: 'core (every export)', source: `export * from '@edgepg/client'` },
+  {
+    name: 'core + websocket (every export)',
+    source: `export * from '@edgepg/client'\nexport * from '@edgepg/client/websocket'`,
+  },
+]
+
+export interface Measured {
+  name: string
+  minified: number
+  gzipped: number
+  metafile: Metafile
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Bundles one entry the way a browser or Worker build would and returns its sizes. */
+export async function measure(entry: Entry): Promise<Measured> {
+  const result = await build({
+    stdin: { contents: entry.source, resolveDir: root, sourcefile: `${entry.name}.ts`, loader: 'ts' },
+    bundle: true,
+    write: false,
+    minify: true,
+    treeShaking: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['source', 'browser', 'worker'],
+    mainFields: ['module', 'main'],
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const code = result.outputFiles[0]?.contents
+  if (!code) throw new Error(`esbuild produced no output for ${entry.name}`)
+  return {
+    name: entry.name,
+    minified: code.length,
+    gzipped: gzipSync(code, { level: 9 }).length,
+    metafile: result.metafile,
+  }
+}
+
+/** Every entry, in {@link ENTRIES} order. */
+export async function measureAll(): Promise<Measured[]> {
+  return await Promise.all(ENTRIES.map(measure))
+}
+
+/** The largest inputs of a bundle by bytes in the minified output. */
+export function largestInputs(measured: Measured, count = 15): Array<{ path: string; bytes: number }> {
+  const inputs = Object.values(measured.metafile.outputs)[0]?.inputs ?? {}
+  return Object.entries(inputs)
+    .map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, count)
+}
+
+const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`
+
+async function main() {
+  const all = await measureAll()
+  console.log('bundle'.padEnd(34), 'minified'.padStart(10), 'min+gzip'.padStart(10))
+  for (const m of all) console.log(m.name.padEnd(34), kb(m.minified).padStart(10), kb(m.gzipped).padStart(10))
+  const ws = all[0]!
+  if (process.argv.includes('--analyze')) {
+    console.log(`\nlargest inputs of ${ws.name} (minified bytes, before gzip):`)
+    for (const { path, bytes } of largestInputs(ws)) console.log(String(bytes).padStart(8), path)
+  }
+  const target = ws.gzipped <= TARGET ? 'met' : 'not met'
+  console.log(
+    `\n${ws.name}: ${kb(ws.gzipped)} min+gzip (${ws.gzipped} bytes); target ${kb(TARGET)} ${target}`,
+  )
+  if (ws.gzipped > LIMIT) {
+    console.error(`${ws.name} is over the ${kb(LIMIT)} limit: run with --analyze to see what grew`)
+    process.exit(1)
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main()
