@@ -5,7 +5,7 @@
 import { CancelToken } from './cancel.ts'
 import type { ConnectionCore } from './core.ts'
 import type { RequestOptions } from './deadline.ts'
-import { rowCountError, usageError } from './errors.ts'
+import { type PgError, rowCountError, usageError } from './errors.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
 import { queryRaw, type StreamOptions } from './query-raw.ts'
@@ -27,10 +27,16 @@ import { begin, run, type Transaction, type TransactionOptions } from './transac
  */
 export class Client {
   readonly #core: ConnectionCore
+  #revoked: PgError | undefined
 
   /** @internal */
   constructor(core: ConnectionCore) {
     this.#core = core
+  }
+
+  /** @internal The pool revokes a leased client on release: every later call rejects with `error`. */
+  revoke(error: PgError): void {
+    this.#revoked = error
   }
 
   /** Runs one statement with parameters `$1…$n`; resolves with rows, fields, command and row count. */
@@ -39,6 +45,7 @@ export class Client {
     params?: readonly unknown[],
     options?: RequestOptions,
   ): Promise<QueryResult<R>> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
     return query<R>(this.#core, statement, params, options)
   }
 
@@ -88,26 +95,30 @@ export class Client {
     params?: readonly unknown[],
     options?: StreamOptions,
   ): AsyncIterableIterator<R> {
+    if (this.#revoked) return failing(this.#revoked)
     return queryRaw<R>(this.#core, statement, params, options)
   }
 
   /** Runs several `;`-separated statements through the simple protocol; one result per statement. */
   simpleQuery(text: string): Promise<QueryResult[]> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
     return simpleQuery(this.#core, text)
   }
 
   /** Runs several `;`-separated statements (migrations, setup) and discards their results. */
   async batchExecute(text: string): Promise<void> {
-    await simpleQuery(this.#core, text)
+    await this.simpleQuery(text)
   }
 
   /** Prepares a named statement; pass it to `query` and friends to skip parsing and get binary results. */
   prepare(text: string, paramTypes?: readonly number[]): Promise<Statement> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
     return prepare(this.#core, text, paramTypes)
   }
 
   /** Deallocates a prepared statement on the server. */
   closeStatement(statement: Statement): Promise<void> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
     return closeStatement(this.#core, statement)
   }
 
@@ -156,12 +167,14 @@ export class Client {
    * connection with the same transport and sends a CancelRequest). The statement fails with 57014.
    */
   cancelToken(): CancelToken {
+    if (this.#revoked) throw this.#revoked
     const core = this.#core
     return new CancelToken(core.processId, core.secretKey, core.transport, core.target)
   }
 
   /** Sends Terminate once everything queued has been written; in-flight requests still get their answers. */
   end(): Promise<void> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
     return this.#core.end()
   }
 
@@ -173,5 +186,16 @@ export class Client {
   /** The server's transaction status after the last response: `idle`, `transaction` or `failed`. */
   get transactionStatus(): 'idle' | 'transaction' | 'failed' {
     return this.#core.transactionStatus
+  }
+}
+
+/** An iterator whose first step rejects with `error`. */
+function failing<R>(error: PgError): AsyncIterableIterator<R> {
+  return {
+    next: () => Promise.reject(error),
+    return: () => Promise.resolve({ value: undefined, done: true }),
+    [Symbol.asyncIterator]() {
+      return this
+    },
   }
 }

@@ -55,6 +55,15 @@ export async function connect(
   config: string | ConnectionConfig,
   options: ConnectOptions,
 ): Promise<[client: Client, connection: Connection]> {
+  const core = await openCore(config, options)
+  return [new Client(core), new Connection(core)]
+}
+
+/** @internal `connect()` without the two halves: the pool drives the core itself. */
+export async function openCore(
+  config: string | ConnectionConfig,
+  options: ConnectOptions,
+): Promise<ConnectionCore> {
   const settings = parseConfig(config)
   if (!options || typeof options.transport !== 'function') {
     throw configError(
@@ -118,8 +127,7 @@ export async function connect(
       core.state = 'ready'
       return core
     }
-    const ready = await Promise.race([open(), deadline])
-    return [new Client(ready), new Connection(ready)]
+    return await Promise.race([open(), deadline])
   } catch (error) {
     core?.fail(isPgError(error) ? error : ioError('connect failed', error))
     throw isPgError(error) ? error : ioError(`could not connect to ${settings.host}:${settings.port}`, error)

@@ -10,6 +10,7 @@ import {
   notDrivenError,
   type PgError,
   protocolError,
+  usageError,
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
@@ -62,6 +63,11 @@ export class ConnectionCore {
   readonly transport: Transport
   readonly target: { host: string; port: number }
   readonly side: SideChannel = new Notifications()
+  /**
+   * Set by the pool while the connection serves pipelined `pool.query()` calls from several callers: a
+   * ReadyForQuery reporting an open transaction then destroys the connection.
+   */
+  isShared = false
 
   readonly #stream: ByteStream
   readonly #parser: BackendParser
@@ -264,6 +270,16 @@ export class ConnectionCore {
       case 'ReadyForQuery':
         this.transactionStatus =
           message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'
+        if (this.isShared && this.transactionStatus !== 'idle') {
+          // Requests pipelined behind this one would run inside a transaction nobody owns: stop them all.
+          this.fail(
+            usageError(
+              'a statement run through pool.query() left a transaction open; the connection was destroyed. ' +
+                'Use pool.transaction() or a client from pool.connect() for transactions',
+            ),
+          )
+          return
+        }
         break
     }
     const request = this.#pending[this.#head]

@@ -21,6 +21,7 @@ export {
   type PgErrorKind,
 } from './errors.ts'
 export type { Notice, Notification } from './notifications.ts'
+export { createPool, Pool, PoolClient, type PoolOptions, type PoolStats } from './pool.ts'
 export { Statement } from './prepare.ts'
 export type { StreamOptions } from './query-raw.ts'
 export type { FieldDescription, QueryResult, Row } from './result.ts'

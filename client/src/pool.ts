@@ -1,0 +1,499 @@
+/**
+ * `createPool()`: up to `max` connections, opened on demand, shared two ways.
+ * - `pool.query()` (and `queryOne`, `queryOpt`, `execute`) pipelines: a call goes to the least busy
+ *   connection, up to `pipeline` calls in flight on each, so a few connections serve many callers. A
+ *   statement that leaves a transaction open this way destroys its connection (see `ConnectionCore.isShared`).
+ * - `pool.connect()` leases a connection for exclusive use (transactions, session settings); `release()` gives
+ *   it back, and a connection released mid-transaction or broken is closed, never handed out again.
+ *
+ * Timers: a waiter's `acquireTimeout` runs only while it waits; idle connections are closed by one timer
+ * (unref'd where the runtime allows) and, independently, checked lazily whenever the pool is used, so no
+ * correctness depends on a timer firing. In a Worker, create the pool in the request and hand
+ * `pool.end()` to `ctx.waitUntil()`: nothing outlives it.
+ */
+import { Client } from './client.ts'
+import type { ConnectionConfig } from './config.ts'
+import { type ConnectOptions, openCore } from './connect.ts'
+import type { ConnectionCore } from './core.ts'
+import type { RequestOptions } from './deadline.ts'
+import {
+  abortedError,
+  closedError,
+  configError,
+  isPgError,
+  type PgError,
+  timeoutError,
+  usageError,
+} from './errors.ts'
+import type { QueryResult, Row } from './result.ts'
+import type { Transaction, TransactionOptions } from './transaction.ts'
+
+export interface PoolOptions extends ConnectOptions {
+  /** Most connections open at once. Default 10. */
+  max?: number
+  /** Close a connection idle this long, in ms; 0 keeps idle connections. Default 10 000. */
+  idleTimeout?: number
+  /** Close a connection once it is this old and idle, in ms; 0 = no limit. Default 30 minutes. */
+  maxLifetime?: number
+  /** How long `connect()` or a query waits for a connection before it rejects (kind `timeout`), in ms. Default 10 000. */
+  acquireTimeout?: number
+  /** Most callers waiting for a connection; the next one is refused at once. Default 10 000. */
+  maxWaiting?: number
+  /** Most `pool.query()` calls in flight on one connection (pipelining); 1 = one at a time. Default 16. */
+  pipeline?: number
+  /** A connection idle longer than this, in ms, is checked with an empty query before it is handed out. Default 30 000. */
+  healthCheckAfter?: number
+}
+
+export interface PoolStats {
+  /** Open connections. */
+  size: number
+  /** Open connections with nothing in flight and no lease. */
+  idle: number
+  /** Connections leased through `pool.connect()`. */
+  leased: number
+  /** Connections being opened. */
+  opening: number
+  /** Callers waiting for a connection. */
+  waiting: number
+}
+
+interface Entry {
+  readonly core: ConnectionCore
+  /** The pool's own client for pipelined calls; never handed out. */
+  readonly client: Client
+  readonly createdAt: number
+  idleSince: number
+  inflight: number
+  /** The leasing client, or 'reserved' while a lease is being handed out. */
+  lease: PoolClient | 'reserved' | undefined
+}
+
+interface Waiter {
+  readonly isExclusive: boolean
+  resolve(entry: Entry): void
+  reject(error: PgError): void
+}
+
+const DEFAULTS = {
+  max: 10,
+  idleTimeout: 10_000,
+  maxLifetime: 30 * 60_000,
+  acquireTimeout: 10_000,
+  maxWaiting: 10_000,
+  pipeline: 16,
+  healthCheckAfter: 30_000,
+}
+
+/**
+ * Creates a pool. No connection is opened until the first call.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool(process.env.DATABASE_URL, { transport: nodeSocket(), max: 10 })
+ * const { rows } = await pool.query('select * from users where id = $1', [id])
+ * await pool.transaction(async (tx) => { await tx.execute('update stock set n = n - 1 where id = $1', [id]) })
+ * const client = await pool.connect()
+ * try { await client.query('set search_path to app') } finally { client.release() }
+ * await pool.end()
+ * ```
+ */
+export function createPool(config: string | ConnectionConfig, options: PoolOptions): Pool {
+  return new Pool(config, options)
+}
+
+export class Pool {
+  readonly #config: string | ConnectionConfig
+  readonly #connectOptions: ConnectOptions
+  readonly #limits: typeof DEFAULTS
+  readonly #entries: Entry[] = []
+  readonly #waiters: Waiter[] = []
+  /** Connections being opened or closed: `end()` waits for them. */
+  readonly #settling = new Set<Promise<unknown>>()
+  #opening = 0
+  #reaper: ReturnType<typeof setTimeout> | undefined
+  #ending: Promise<void> | undefined
+
+  /** @internal use {@link createPool} */
+  constructor(config: string | ConnectionConfig, options: PoolOptions) {
+    if (!options || typeof options.transport !== 'function') {
+      throw configError(
+        'transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }',
+      )
+    }
+    const { max, idleTimeout, maxLifetime, acquireTimeout, maxWaiting, pipeline, healthCheckAfter, ...rest } =
+      options
+    this.#config = config
+    this.#connectOptions = rest
+    this.#limits = {
+      max: count(max ?? DEFAULTS.max, 'max', 1),
+      idleTimeout: count(idleTimeout ?? DEFAULTS.idleTimeout, 'idleTimeout', 0),
+      maxLifetime: count(maxLifetime ?? DEFAULTS.maxLifetime, 'maxLifetime', 0),
+      acquireTimeout: count(acquireTimeout ?? DEFAULTS.acquireTimeout, 'acquireTimeout', 1),
+      maxWaiting: count(maxWaiting ?? DEFAULTS.maxWaiting, 'maxWaiting', 0),
+      pipeline: count(pipeline ?? DEFAULTS.pipeline, 'pipeline', 1),
+      healthCheckAfter: count(healthCheckAfter ?? DEFAULTS.healthCheckAfter, 'healthCheckAfter', 0),
+    }
+  }
+
+  /** Runs one statement on a pooled connection (pipelined with other callers). See `Client.query`. */
+  query<R = Row>(
+    statement: string,
+    params?: readonly unknown[],
+    options?: RequestOptions,
+  ): Promise<QueryResult<R>> {
+    return this.#shared(options, (client) => client.query<R>(statement, params, options))
+  }
+
+  /** See `Client.queryOne`. */
+  queryOne<R = Row>(statement: string, params?: readonly unknown[], options?: RequestOptions): Promise<R> {
+    return this.#shared(options, (client) => client.queryOne<R>(statement, params, options))
+  }
+
+  /** See `Client.queryOpt`. */
+  queryOpt<R = Row>(
+    statement: string,
+    params?: readonly unknown[],
+    options?: RequestOptions,
+  ): Promise<R | null> {
+    return this.#shared(options, (client) => client.queryOpt<R>(statement, params, options))
+  }
+
+  /** See `Client.execute`. */
+  execute(statement: string, params?: readonly unknown[], options?: RequestOptions): Promise<number> {
+    return this.#shared(options, (client) => client.execute(statement, params, options))
+  }
+
+  /** Runs `body` in a transaction on a leased connection: commit on return, rollback on throw. */
+  async transaction<T>(body: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    const client = await this.connect()
+    try {
+      return await client.transaction(body, options)
+    } finally {
+      client.release()
+    }
+  }
+
+  /**
+   * Leases a connection for exclusive use. Always `release()` it (in a `finally`); a client released
+   * inside a transaction, or broken, is closed rather than reused.
+   */
+  async connect(options: { signal?: AbortSignal } = {}): Promise<PoolClient> {
+    const entry = await this.#acquire(true, options.signal)
+    const client = new PoolClient(entry.core, (destroy) => this.#release(entry, client, destroy))
+    entry.lease = client
+    return client
+  }
+
+  /** Counts of connections and waiters, for metrics. */
+  get stats(): PoolStats {
+    let idle = 0
+    let leased = 0
+    for (const entry of this.#entries) {
+      if (entry.lease) leased++
+      else if (entry.inflight === 0) idle++
+    }
+    return { size: this.#entries.length, idle, leased, opening: this.#opening, waiting: this.#waiters.length }
+  }
+
+  /** True once `end()` was called. */
+  get isEnded(): boolean {
+    return this.#ending !== undefined
+  }
+
+  /**
+   * Refuses new calls, rejects waiters, lets calls in flight and leased clients finish, then closes every
+   * connection. Resolves when all are closed.
+   */
+  end(): Promise<void> {
+    if (this.#ending) return this.#ending
+    clearTimeout(this.#reaper)
+    this.#reaper = undefined
+    const error = usageError('pool is ending: no new connections are handed out')
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
+    for (const entry of [...this.#entries]) if (isIdle(entry)) this.#close(entry)
+    this.#ending = this.#drained()
+    return this.#ending
+  }
+
+  async #drained(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.allSettled([...this.#settling])
+  }
+
+  #track(promise: Promise<unknown>) {
+    const tracked: Promise<unknown> = promise.then(
+      () => this.#settling.delete(tracked),
+      () => this.#settling.delete(tracked),
+    )
+    this.#settling.add(tracked)
+  }
+
+  async #shared<T>(options: RequestOptions | undefined, call: (client: Client) => Promise<T>): Promise<T> {
+    const entry = await this.#acquire(false, options?.signal)
+    try {
+      return await call(entry.client)
+    } finally {
+      entry.inflight--
+      this.#settled(entry)
+    }
+  }
+
+  /** A connection with room (reserved for the caller before this resolves), opening one when allowed. */
+  #acquire(isExclusive: boolean, signal: AbortSignal | undefined): Promise<Entry> {
+    if (this.#ending) return Promise.reject(usageError('pool is ended: create a new pool'))
+    if (signal?.aborted) return Promise.reject(abortedError('acquire aborted', signal.reason))
+    const entry = this.#pick(isExclusive)
+    if (entry) return this.#checked(entry, isExclusive, signal)
+    if (this.#waiters.length >= this.#limits.maxWaiting) {
+      return Promise.reject(
+        usageError(`pool queue is full: ${this.#waiters.length} callers already wait (maxWaiting)`),
+      )
+    }
+    return new Promise<Entry>((resolve, reject) => {
+      const timeout = this.#limits.acquireTimeout
+      const stop = () => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const leave = (error: PgError) => {
+        const index = this.#waiters.indexOf(waiter)
+        if (index >= 0) this.#waiters.splice(index, 1)
+        stop()
+        reject(error)
+      }
+      const waiter: Waiter = {
+        isExclusive,
+        resolve: (picked) => {
+          stop()
+          this.#checked(picked, isExclusive, signal).then(resolve, reject)
+        },
+        reject: (error) => leave(error),
+      }
+      const timer = setTimeout(
+        () =>
+          leave(
+            timeoutError(
+              `no pooled connection became available within ${timeout} ms ` +
+                `(${this.#entries.length} open of max ${this.#limits.max}, ${this.#waiters.length} waiting)`,
+            ),
+          ),
+        timeout,
+      )
+      const onAbort = () => leave(abortedError('acquire aborted', signal?.reason))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiters.push(waiter)
+      this.#grow()
+    })
+  }
+
+  /** Runs the health check on a connection idle for long, then hands it out (or tries again). */
+  async #checked(entry: Entry, isExclusive: boolean, signal: AbortSignal | undefined): Promise<Entry> {
+    const after = this.#limits.healthCheckAfter
+    if (after === 0 || entry.idleSince === 0 || Date.now() - entry.idleSince < after) {
+      entry.idleSince = 0
+      return entry
+    }
+    entry.idleSince = 0
+    try {
+      // A connection that died silently (NAT timeout, blackholed peer) fails the ping by its deadline.
+      await entry.client.query('select 1', [], { timeout: Math.min(this.#limits.acquireTimeout, 5000) })
+      return entry
+    } catch {
+      this.#unreserve(entry, isExclusive)
+      this.#close(entry)
+      return this.#acquire(isExclusive, signal)
+    }
+  }
+
+  #unreserve(entry: Entry, isExclusive: boolean) {
+    if (isExclusive) entry.lease = undefined
+    else entry.inflight--
+  }
+
+  /** Picks and reserves a connection with room, closing expired idle ones on the way. */
+  #pick(isExclusive: boolean): Entry | undefined {
+    const now = Date.now()
+    let best: Entry | undefined
+    for (const entry of [...this.#entries]) {
+      if (entry.lease || entry.core.state === 'closed' || entry.core.state === 'closing') continue
+      if (isIdle(entry) && this.#isExpired(entry, now)) {
+        this.#close(entry)
+        continue
+      }
+      if (isExclusive ? entry.inflight > 0 : entry.inflight >= this.#limits.pipeline) continue
+      if (!best || entry.inflight < best.inflight) best = entry
+      if (best.inflight === 0) break
+    }
+    if (!best) return undefined
+    if (isExclusive) {
+      best.lease = 'reserved'
+      best.core.isShared = false
+    } else {
+      best.inflight++
+      best.core.isShared = true
+      // Busy connections and room for more: open another for the callers that follow.
+      if (best.inflight > 1) this.#grow()
+    }
+    return best
+  }
+
+  #isExpired(entry: Entry, now: number): boolean {
+    const { idleTimeout, maxLifetime } = this.#limits
+    return (
+      (idleTimeout > 0 && entry.idleSince > 0 && now - entry.idleSince >= idleTimeout) ||
+      (maxLifetime > 0 && now - entry.createdAt >= maxLifetime)
+    )
+  }
+
+  /** Opens as many connections as the waiters need, within `max`. */
+  #grow() {
+    const { max, pipeline } = this.#limits
+    let exclusive = 0
+    let shared = 0
+    for (const waiter of this.#waiters) {
+      if (waiter.isExclusive) exclusive++
+      else shared++
+    }
+    const busy = this.#entries.length > 0 && this.#entries.every((entry) => entry.lease || entry.inflight > 0)
+    const needed = Math.max(exclusive + Math.ceil(shared / pipeline), busy ? 1 : 0) - this.#opening
+    const room = max - this.#entries.length - this.#opening
+    for (let i = 0; i < Math.min(needed, room); i++) this.#open()
+  }
+
+  #open() {
+    this.#opening++
+    const opening = openCore(this.#config, this.#connectOptions)
+    this.#track(opening)
+    opening.then(
+      (core) => {
+        this.#opening--
+        const entry: Entry = {
+          core,
+          client: new Client(core),
+          createdAt: Date.now(),
+          idleSince: Date.now(),
+          inflight: 0,
+          lease: undefined,
+        }
+        this.#entries.push(entry)
+        // The pool drives its connections; one that dies leaves the pool and is never handed out again.
+        const done = core.run()
+        this.#track(done)
+        const gone = () => {
+          this.#remove(entry)
+          if (!this.#ending) this.#serve()
+        }
+        done.then(gone, gone)
+        if (this.#ending) this.#close(entry)
+        else this.#serve()
+      },
+      (error: unknown) => {
+        this.#opening--
+        // Nothing open: the server is unreachable for everyone waiting, not just one; later callers try again.
+        if (this.#entries.length === 0) {
+          const failure = isPgError(error) ? error : closedError('could not open a pooled connection', error)
+          for (const waiter of this.#waiters.splice(0)) waiter.reject(failure)
+        } else this.#serve()
+      },
+    )
+  }
+
+  /** Hands connections with room to waiters, first come first served, then opens more if needed. */
+  #serve() {
+    for (let i = 0; i < this.#waiters.length; ) {
+      const waiter = this.#waiters[i]!
+      const entry = this.#pick(waiter.isExclusive)
+      if (!entry) {
+        i++
+        continue
+      }
+      this.#waiters.splice(i, 1)
+      waiter.resolve(entry)
+    }
+    if (this.#waiters.length > 0) this.#grow()
+  }
+
+  /** A pipelined call or a lease finished on `entry`. */
+  #settled(entry: Entry) {
+    if (isIdle(entry)) {
+      entry.idleSince = Date.now()
+      if (this.#ending || this.#isExpired(entry, entry.idleSince)) this.#close(entry)
+      else this.#armReaper()
+    }
+    this.#serve()
+  }
+
+  #release(entry: Entry, client: PoolClient, destroy: boolean | Error | undefined) {
+    if (entry.lease !== client) return
+    entry.lease = undefined
+    const core = entry.core
+    if (destroy || core.state === 'closed' || core.state === 'closing' || core.transactionStatus !== 'idle') {
+      this.#close(entry)
+    } else {
+      core.isShared = true
+    }
+    this.#settled(entry)
+  }
+
+  #close(entry: Entry) {
+    this.#remove(entry)
+    if (entry.core.state !== 'closed') this.#track(entry.core.end())
+  }
+
+  #remove(entry: Entry) {
+    const index = this.#entries.indexOf(entry)
+    if (index >= 0) this.#entries.splice(index, 1)
+  }
+
+  #armReaper() {
+    const { idleTimeout } = this.#limits
+    if (idleTimeout === 0 || this.#reaper !== undefined || this.#ending) return
+    this.#reaper = setTimeout(() => {
+      this.#reaper = undefined
+      const now = Date.now()
+      for (const entry of [...this.#entries])
+        if (isIdle(entry) && this.#isExpired(entry, now)) this.#close(entry)
+      if (this.#entries.some(isIdle)) this.#armReaper()
+    }, idleTimeout)
+    // Node, Deno and Bun: an idle pool does not keep the process alive.
+    ;(this.#reaper as { unref?: () => void }).unref?.()
+  }
+}
+
+/** A client leased from a pool. Methods as `Client`; `release()` gives it back. */
+export class PoolClient extends Client {
+  readonly #release: (destroy: boolean | Error | undefined) => void
+  #isReleased = false
+
+  /** @internal */
+  constructor(core: ConnectionCore, release: (destroy: boolean | Error | undefined) => void) {
+    super(core)
+    this.#release = release
+  }
+
+  /**
+   * Returns the connection to the pool. Pass `true` (or the error that broke it) to close it instead.
+   * Calling it twice is harmless; the client refuses every call afterwards.
+   */
+  release(destroy?: boolean | Error): void {
+    if (this.#isReleased) return
+    this.#isReleased = true
+    this.revoke(usageError('client was released to the pool: acquire a new one with pool.connect()'))
+    this.#release(destroy)
+  }
+
+  /** Closes this connection and removes it from the pool (same as `release(true)`). */
+  override end(): Promise<void> {
+    this.release(true)
+    return Promise.resolve()
+  }
+}
+
+const isIdle = (entry: Entry) => entry.lease === undefined && entry.inflight === 0
+
+function count(value: number, field: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw configError(`${field} must be an integer ≥ ${min}, found ${JSON.stringify(value)}`)
+  }
+  return value
+}
