@@ -1,0 +1,211 @@
+/**
+ * The playground page: connects with `@edgepg/client` over `@edgepg/client/websocket` through the relay that
+ * served the page, runs the editor's SQL as one simple query, and shows the rows, the errors and every
+ * protocol message. All SQL runs here in the browser; the server only relays bytes.
+ */
+import { type Client, connect, isDatabaseError } from '@edgepg/client'
+import { webSocket } from '@edgepg/client/websocket'
+import { positionRange } from './format.ts'
+import { History } from './history.ts'
+import { Inspector } from './inspector.ts'
+import { clearError, renderError, renderResults } from './render.ts'
+import { tapped } from './tap.ts'
+import { WireDecoder } from './wire.ts'
+
+/** Defaults served by the relay at `/playground/config.json` (see playground/server.ts). */
+interface Defaults {
+  server?: string
+  user?: string
+  password?: string
+  database?: string
+}
+
+const DEFAULT_SQL = `select version();
+select 42 as answer, null as nothing, now() as at, array[1, 2, 3] as list;`
+
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+const form = byId<HTMLFormElement>('connection')
+const field = (name: string) => byId<HTMLInputElement>(name)
+const status = byId<HTMLElement>('status')
+const editor = byId<HTMLTextAreaElement>('sql')
+const runButton = byId<HTMLButtonElement>('run')
+const disconnectButton = byId<HTMLButtonElement>('disconnect')
+const errorView = byId<HTMLElement>('error')
+const output = { summary: byId<HTMLElement>('summary'), results: byId<HTMLElement>('results') }
+const historyList = byId<HTMLOListElement>('history')
+const inspector = new Inspector(byId<HTMLTableElement>('wire'), byId<HTMLElement>('wire-count'))
+const history = new History(localStorage)
+
+let session: { client: Client; done: Promise<void> } | undefined
+let isBusy = false
+
+function setStatus(state: 'disconnected' | 'connecting' | 'connected' | 'failed', text: string) {
+  status.dataset.state = state
+  status.textContent = text
+  disconnectButton.disabled = state !== 'connected'
+}
+
+/** Opens a new connection with the panel's settings (closing any previous one). */
+async function open(): Promise<Client> {
+  await close()
+  inspector.clear()
+  const [host, port] = splitServer(field('server').value)
+  const user = field('user').value
+  const database = field('database').value || user
+  const wire = new WireDecoder((message) => inspector.add(message))
+  const transport = tapped(webSocket({ url: field('relay-url').value }), (direction, chunk, at) =>
+    wire.push(direction, chunk, at),
+  )
+  setStatus('connecting', `connecting to ${database} as ${user}…`)
+  try {
+    const [client, connection] = await connect(
+      {
+        host,
+        port,
+        user,
+        password: field('password').value,
+        database,
+        sslmode: 'disable',
+        applicationName: 'edgepg playground',
+      },
+      // Dates as PostgreSQL's own text: the grid shows what the server said, in the session's time zone.
+      { transport, types: { dates: 'string' } },
+    )
+    const done = connection.run()
+    session = { client, done }
+    done.then(
+      () => closed(client, 'disconnected'),
+      (error: unknown) =>
+        closed(client, `connection lost: ${error instanceof Error ? error.message : error}`),
+    )
+    setStatus('connected', `connected to ${database} as ${user}`)
+    return client
+  } catch (error) {
+    setStatus('failed', 'not connected')
+    throw error
+  }
+}
+
+function closed(client: Client, text: string) {
+  if (session?.client !== client) return
+  session = undefined
+  setStatus('disconnected', text)
+}
+
+async function close() {
+  const current = session
+  session = undefined
+  if (!current) return
+  await current.client.end().catch(() => {})
+  await current.done.catch(() => {})
+  setStatus('disconnected', 'disconnected')
+}
+
+/** `host:port`, `[v6]:port` or a bare host (port 5432). */
+function splitServer(text: string): [string, number] {
+  const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(text.trim()) ?? /^([^:]+)(?::(\d+))?$/.exec(text.trim())
+  if (!match) return [text.trim(), 5432]
+  return [match[1]!, match[2] ? Number(match[2]) : 5432]
+}
+
+async function connectClicked() {
+  if (isBusy) return
+  isBusy = true
+  clearError(errorView)
+  try {
+    await open()
+  } catch (error) {
+    renderError(error, undefined, errorView)
+  } finally {
+    isBusy = false
+  }
+}
+
+async function run() {
+  const sql = editor.value
+  if (isBusy || sql.trim() === '') return
+  isBusy = true
+  runButton.disabled = true
+  showHistory(history.add(sql))
+  clearError(errorView)
+  output.summary.textContent = 'running…'
+  output.results.replaceChildren()
+  let isConnecting = !session
+  try {
+    const client = session?.client ?? (await open())
+    isConnecting = false
+    const started = performance.now()
+    const results = await client.simpleQuery(sql)
+    renderResults(results, performance.now() - started, output)
+  } catch (error) {
+    output.summary.textContent = ''
+    renderError(error, isConnecting ? undefined : sql, errorView)
+    const range =
+      !isConnecting && isDatabaseError(error) && error.position !== undefined
+        ? positionRange(sql, error.position)
+        : undefined
+    if (range) editor.setSelectionRange(range.start, range.end)
+  } finally {
+    isBusy = false
+    runButton.disabled = false
+  }
+}
+
+function showHistory(entries: string[]) {
+  historyList.replaceChildren(
+    ...entries.map((sql) => {
+      const button = document.createElement('button')
+      button.type = 'button'
+      button.textContent = sql.replace(/\s+/g, ' ')
+      button.title = sql
+      button.addEventListener('click', () => {
+        editor.value = sql
+        editor.focus()
+      })
+      const item = document.createElement('li')
+      item.append(button)
+      return item
+    }),
+  )
+}
+
+async function loadDefaults() {
+  field('relay-url').value = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1`
+  const response = await fetch('/playground/config.json')
+  if (!response.ok) return
+  const defaults = (await response.json()) as Defaults
+  for (const [id, value] of [
+    ['server', defaults.server],
+    ['user', defaults.user],
+    ['password', defaults.password],
+    ['database', defaults.database],
+  ] as const) {
+    if (value !== undefined && field(id).value === '') field(id).value = value
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault()
+  void connectClicked()
+})
+disconnectButton.addEventListener('click', () => void close())
+runButton.addEventListener('click', () => void run())
+editor.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault()
+    void run()
+  }
+})
+byId('clear-history').addEventListener('click', () => {
+  history.clear()
+  showHistory([])
+})
+byId('clear-wire').addEventListener('click', () => inspector.clear())
+
+editor.value = history.entries()[0] ?? DEFAULT_SQL
+showHistory(history.entries())
+setStatus('disconnected', 'disconnected')
+loadDefaults().then(
+  () => document.body.setAttribute('data-ready', ''),
+  (error: unknown) => renderError(error, undefined, errorView),
+)
