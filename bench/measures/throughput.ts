@@ -1,0 +1,69 @@
+/**
+ * Pipelined small queries over one connection: 10,000 `select $1::int` issued at once (`Promise.all`), each
+ * driver over TCP, and edgepg and Neon through the relay. Drivers that do not pipeline (pg) queue them and
+ * send one at a time; that is their behaviour, and it is what this measures.
+ */
+import type { Context } from '../context.ts'
+import { type DriverId, drivers } from '../drivers.ts'
+import { interleave } from '../interleave.ts'
+import { type Measure, row } from '../report.ts'
+import { endpoint } from '../setup.ts'
+
+const IDS: DriverId[] = ['edgepg', 'postgres.js', 'pg', 'edgepg-ws', 'neon-ws', 'neon-ws-nocoalesce']
+
+export async function throughput(ctx: Context): Promise<Measure> {
+  const count = ctx.quick ? 2000 : 10_000
+  const rounds = ctx.quick ? 1 : 3
+  const e = endpoint(ctx.pg, ctx.pg.roles.scram, { relayPort: ctx.relay.port })
+  ctx.log(`throughput: ${count} pipelined queries, ${rounds} rounds`)
+  const results = await interleave(
+    IDS.map((id) => ({
+      id,
+      async run() {
+        const conn = await drivers[id].connect(e)
+        try {
+          await Promise.all(Array.from({ length: 100 }, (_, i) => conn.query('select $1::int as n', [i])))
+          const start = performance.now()
+          const all = await Promise.all(
+            Array.from({ length: count }, (_, i) => conn.query('select $1::int as n', [i])),
+          )
+          const seconds = (performance.now() - start) / 1000
+          check(all, count)
+          return count / seconds
+        } finally {
+          await conn.end()
+        }
+      },
+    })),
+    rounds,
+  )
+  return {
+    id: 'throughput',
+    title: `Pipelined queries over one connection (${count.toLocaleString('en-US')} × select $1::int)`,
+    unit: 'queries/s',
+    better: 'higher',
+    rows: IDS.map((id) => {
+      const r = results.get(id)!
+      return row(id, drivers[id].label, drivers[id].isOurs, r.samples, r.note)
+    }),
+    compare: [
+      ['edgepg', 'postgres.js'],
+      ['edgepg', 'pg'],
+      ['edgepg-ws', 'edgepg'],
+      ['edgepg-ws', 'neon-ws'],
+      ['edgepg-ws', 'neon-ws-nocoalesce'],
+    ],
+    notes: [
+      'Each sample opens a connection, warms it with 100 queries, then times all queries issued at once.',
+      'postgres.js uses named prepared statements by default; edgepg and pg send Parse for the unnamed statement each time.',
+      'The relay runs in its own process; with PostgreSQL, the client and the relay, three busy processes share 2 cores.',
+    ],
+  }
+}
+
+/** Every query must have answered its own parameter. */
+function check(all: unknown[][], count: number) {
+  let sum = 0
+  for (const rows of all) sum += (rows[0] as { n: number }).n
+  if (sum !== (count * (count - 1)) / 2) throw new Error(`wrong results: sum ${sum}`)
+}

