@@ -61,6 +61,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'workers',
+          include: ['test/workers/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'browser',
           include: ['client/test/browser/**/*.test.ts'],
           globalSetup: ['./client/test/browser/relay-setup.ts'],
