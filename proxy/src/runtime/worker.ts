@@ -1,0 +1,178 @@
+/**
+ * The relay as a Cloudflare Worker (`wrangler.toml` at the repository root). The same hono app serves
+ * `/healthz`, `/metrics` and the 426 on `/v1`; an upgrade passes the same {@link Gate} (token, Origin, target
+ * policy), then a `WebSocketPair` is relayed to PostgreSQL over `cloudflare:sockets` by a
+ * {@link WorkerSession}.
+ *
+ * Differences from the Node entry, each forced by the platform:
+ * - Targets are an exact `host:port` allowlist ({@link createAllowlistPolicy}): a Worker cannot resolve names,
+ *   so it cannot check or pin the address a listed name leads to.
+ * - Connection limits and `/metrics` count per isolate, not per deployment; Cloudflare runs many isolates.
+ * - The client IP is `CF-Connecting-IP`, set by Cloudflare.
+ *
+ * Settings come from the environment, with the names the CLI reads (`EDGEPG_ALLOW`, `EDGEPG_TARGET`,
+ * `EDGEPG_ORIGIN`, `EDGEPG_TOKEN_SECRETS`, …; lists comma-separated or TOML arrays). Put secrets in Worker
+ * secrets (`wrangler secret put EDGEPG_TOKEN_SECRETS`), never in `wrangler.toml`.
+ */
+import { connect } from 'cloudflare:sockets'
+import { createApp } from '../app.ts'
+import { ConfigError, type RelayConfig, resolveConfig } from '../config.ts'
+import { Gate } from '../gate.ts'
+import { createLogger, type Logger } from '../log.ts'
+import { RelayMetrics } from '../metrics.ts'
+import { createAllowlistPolicy } from '../policy/allowlist.ts'
+import { createOriginCheck } from '../policy/origin.ts'
+import { createTokenVerifier } from '../policy/token.ts'
+import { WorkerSession } from './worker-session.ts'
+
+/** The Worker's bindings: `EDGEPG_*` variables and secrets. */
+export type RelayEnv = Record<string, unknown>
+
+interface WorkerRelay {
+  config: RelayConfig
+  gate: Gate
+  app: ReturnType<typeof createApp>
+  metrics: RelayMetrics
+  logger: Logger
+}
+
+/** One relay per isolate, built from the environment (fixed for the isolate's life) on the first request. */
+let relay: WorkerRelay | ConfigError | undefined
+
+export default {
+  async fetch(request: Request, env: RelayEnv): Promise<Response> {
+    relay ??= build(env)
+    const built = relay
+    if (built instanceof ConfigError) {
+      console.error(JSON.stringify({ level: 'error', msg: 'relay misconfigured', error: built.message }))
+      return new Response('relay misconfigured', { status: 500 })
+    }
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return built.app.fetch(request)
+    return upgrade(built, request)
+  },
+}
+
+async function upgrade(relay: WorkerRelay, request: Request): Promise<Response> {
+  const { config, gate, metrics, logger } = relay
+  const ip = request.headers.get('cf-connecting-ip') ?? 'unknown'
+  const decision = await gate.admit({
+    url: new URL(request.url),
+    origin: request.headers.get('origin') ?? undefined,
+    protocols: (request.headers.get('sec-websocket-protocol') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+    ip,
+  })
+  if (!decision.ok) {
+    logger.log('info', 'upgrade refused', { ip, status: decision.status, reason: decision.reason })
+    return new Response(decision.body, { status: decision.status, headers: { 'content-type': 'text/plain' } })
+  }
+  const { 0: client, 1: server } = new WebSocketPair()
+  server.accept()
+  server.binaryType = 'arraybuffer'
+  const session = new WorkerSession(
+    server,
+    {
+      id: crypto.randomUUID(),
+      ip,
+      target: decision.target,
+      dial: decision.dial,
+      expiresAt: decision.expiresAt,
+      onClose: () => decision.release(),
+    },
+    {
+      config,
+      metrics,
+      logger,
+      dial: ({ host, port }) => connect({ hostname: host, port }, { allowHalfOpen: false }),
+    },
+  )
+  logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
+  const headers: Record<string, string> = decision.protocol
+    ? { 'sec-websocket-protocol': decision.protocol }
+    : {}
+  return new Response(null, { status: 101, webSocket: client, headers })
+}
+
+function build(env: RelayEnv): WorkerRelay | ConfigError {
+  try {
+    const config = resolveConfig(configFromEnv(env))
+    const metrics = new RelayMetrics()
+    const logger = createLogger(config.logLevel)
+    let policy: ReturnType<typeof createAllowlistPolicy>
+    try {
+      policy = createAllowlistPolicy({ allow: config.allow, targets: config.targets })
+    } catch (error) {
+      throw new ConfigError('EDGEPG_ALLOW', (error as Error).message)
+    }
+    const gate = new Gate({
+      config,
+      metrics,
+      policy,
+      verifier:
+        config.tokenSecrets.length > 0
+          ? createTokenVerifier({ secrets: config.tokenSecrets, audience: config.tokenAudience })
+          : undefined,
+      origin: createOriginCheck({
+        allowedOrigins: config.allowedOrigins,
+        allowMissingOrigin: config.allowMissingOrigin,
+      }),
+    })
+    return { config, gate, metrics, logger, app: createApp({ metrics, isDraining: () => false }) }
+  } catch (error) {
+    return error instanceof ConfigError ? error : new ConfigError('environment', (error as Error).message)
+  }
+}
+
+const NUMBERS = {
+  EDGEPG_MAX_CONNECTIONS: 'maxConnections',
+  EDGEPG_MAX_CONNECTIONS_PER_IP: 'maxConnectionsPerIp',
+  EDGEPG_MAX_CONNECTIONS_PER_TOKEN: 'maxConnectionsPerToken',
+  EDGEPG_MAX_PAYLOAD: 'maxPayload',
+  EDGEPG_STARTUP_TIMEOUT: 'startupTimeout',
+  EDGEPG_CONNECT_TIMEOUT: 'connectTimeout',
+  EDGEPG_IDLE_TIMEOUT: 'idleTimeout',
+  EDGEPG_MAX_LIFETIME: 'maxLifetime',
+} as const satisfies Record<string, keyof RelayConfig>
+
+/** Reads the `EDGEPG_*` bindings; {@link resolveConfig} then validates every value. */
+export function configFromEnv(env: RelayEnv): Partial<RelayConfig> {
+  const text = (name: string) => (env[name] === undefined ? undefined : String(env[name]).trim())
+  const list = (name: string) => {
+    const value = env[name]
+    if (value === undefined) return undefined
+    const items = Array.isArray(value) ? value.map(String) : String(value).split(',')
+    return items.map((item) => item.trim()).filter(Boolean)
+  }
+  const flag = (name: string) => {
+    const value = text(name)
+    return value === undefined ? undefined : value === 'true' || value === '1'
+  }
+  const config: Partial<RelayConfig> = {
+    allow: list('EDGEPG_ALLOW'),
+    tokenSecrets: list('EDGEPG_TOKEN_SECRETS'),
+    requireToken: flag('EDGEPG_REQUIRE_TOKEN'),
+    tokenAudience: text('EDGEPG_TOKEN_AUDIENCE'),
+    allowedOrigins: list('EDGEPG_ORIGIN'),
+    allowMissingOrigin: text('EDGEPG_ALLOW_MISSING_ORIGIN') as RelayConfig['allowMissingOrigin'] | undefined,
+    logLevel: text('EDGEPG_LOG_LEVEL') as RelayConfig['logLevel'] | undefined,
+  }
+  const targets = list('EDGEPG_TARGET')
+  if (targets) {
+    config.targets = {}
+    for (const entry of targets) {
+      const match = /^([\w.-]+)=(.+):(\d+)$/.exec(entry)
+      if (!match) throw new ConfigError('EDGEPG_TARGET', `"${entry}" is not NAME=HOST:PORT`)
+      config.targets[match[1]!] = { host: match[2]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[3]) }
+    }
+  }
+  for (const [name, key] of Object.entries(NUMBERS)) {
+    const value = text(name)
+    if (value === undefined) continue
+    const n = Number(value)
+    if (value === '' || !Number.isFinite(n)) throw new ConfigError(key, `"${value}" is not a number`)
+    config[key] = n
+  }
+  return config
+}

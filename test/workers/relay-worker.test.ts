@@ -1,0 +1,136 @@
+/**
+ * The relay as a Worker (proxy/src/runtime/worker.ts) in real workerd, listening on a loopback port: the
+ * edgepg client on Node reaches the test PostgreSQL through it, and its policy refuses before dialing.
+ */
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { connect } from '@edgepg/client'
+import { webSocket } from '@edgepg/client/websocket'
+import { CloseCode, CloseReason } from '@edgepg/shared'
+import type { Miniflare } from 'miniflare'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import WebSocket from 'ws'
+import { bundleWorker, startWorker } from './helpers.ts'
+
+const pg = inject('pg')
+const { user, password } = pg.roles.scram
+const MAX_PAYLOAD = 64 * 1024
+
+/** A TCP server that only counts connections: proof of whether the relay dialed it. */
+interface Trap {
+  server: Server
+  port: number
+  connections: number
+}
+
+async function trap(): Promise<Trap> {
+  const t: Trap = { server: createServer(), port: 0, connections: 0 }
+  t.server.on('connection', (socket) => {
+    t.connections++
+    socket.destroy()
+  })
+  t.server.listen(0, '127.0.0.1')
+  await once(t.server, 'listening')
+  t.port = (t.server.address() as { port: number }).port
+  return t
+}
+
+let mf: Miniflare
+let relayUrl: string
+/** Listed in the allowlist, but not PostgreSQL. */
+let listed: Trap
+/** Not in the allowlist. */
+let unlisted: Trap
+
+beforeAll(async () => {
+  ;[listed, unlisted] = await Promise.all([trap(), trap()])
+  const script = await bundleWorker(
+    fileURLToPath(new URL('../../proxy/src/runtime/worker.ts', import.meta.url)),
+  )
+  const started = await startWorker(script, {
+    port: 0,
+    bindings: {
+      EDGEPG_ALLOW: `${pg.host}:${pg.port},127.0.0.1:${listed.port}`,
+      EDGEPG_ALLOW_MISSING_ORIGIN: 'always',
+      EDGEPG_MAX_PAYLOAD: String(MAX_PAYLOAD),
+      EDGEPG_LOG_LEVEL: 'error',
+    },
+  })
+  mf = started.mf
+  relayUrl = `ws://${started.url.host}/v1`
+})
+
+afterAll(async () => {
+  await mf?.dispose()
+  listed?.server.close()
+  unlisted?.server.close()
+})
+
+/** Opens a raw WebSocket; resolves with the close, or with the HTTP status when the upgrade is refused. */
+function rawSession(
+  address: string,
+  firstBytes?: Uint8Array,
+): Promise<{ status: number; body: string } | { code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${relayUrl}?address=${address}`, { perMessageDeflate: false })
+    ws.on('open', () => {
+      if (firstBytes) ws.send(firstBytes)
+    })
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
+    ws.on('unexpected-response', (_request, response) => {
+      let body = ''
+      response.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+    })
+    ws.on('error', (error) => {
+      if (!error.message.startsWith('Unexpected server response')) reject(error)
+    })
+  })
+}
+
+describe('the relay Worker', () => {
+  it('relays the edgepg client to PostgreSQL: SCRAM login, a parameterised query, a clean end', async () => {
+    const [client, connection] = await connect(
+      `postgres://${user}:${encodeURIComponent(password)}@${pg.host}:${pg.port}/${pg.database}`,
+      { transport: webSocket({ url: relayUrl }) },
+    )
+    const done = connection.run()
+    const { rows } = await client.query('select $1::text as greeting, system_user as "user"', ['hello'])
+    expect(rows).toEqual([{ greeting: 'hello', user: `scram-sha-256:${user}` }])
+    await client.end()
+    await expect(done).resolves.toBeUndefined()
+  })
+
+  it('refuses a target outside the allowlist before the upgrade, as the Node relay does, and never dials it', async () => {
+    expect(await rawSession(`127.0.0.1:${unlisted.port}`)).toEqual({ status: 403, body: 'forbidden' })
+    // The same target spelled as an integer IPv4 is the same address, and is refused the same way.
+    expect(await rawSession(`2130706433:${unlisted.port}`)).toEqual({ status: 403, body: 'forbidden' })
+    expect(unlisted.connections).toBe(0)
+  })
+
+  it('closes with the policy close code before dialing when the first bytes are not PostgreSQL', async () => {
+    const http = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+    expect(await rawSession(`127.0.0.1:${listed.port}`, http)).toEqual({
+      code: CloseCode.policy,
+      reason: CloseReason.denied,
+    })
+    expect(listed.connections).toBe(0)
+  })
+
+  it('closes with 1009 when a message is larger than maxPayload', async () => {
+    expect(await rawSession(`${pg.host}:${pg.port}`, new Uint8Array(MAX_PAYLOAD + 1))).toEqual({
+      code: CloseCode.tooBig,
+      reason: CloseReason.tooBig,
+    })
+  })
+
+  it('serves the same HTTP app: /healthz, and 426 on /v1 without an upgrade', async () => {
+    const health = await mf.dispatchFetch('http://relay.test/healthz')
+    expect(await health.json()).toEqual({ status: 'ok', openSessions: expect.any(Number) })
+    const plain = await mf.dispatchFetch('http://relay.test/v1')
+    expect(plain.status).toBe(426)
+  })
+})
