@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Miniflare } from 'miniflare'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { bundleWorker, startWorker } from './helpers.ts'
 
 let mf: Miniflare
@@ -68,6 +68,16 @@ describe('cloudflareSocket()', () => {
     } finally {
       server.server.close()
     }
+  })
+
+  it('carries a whole connection: SCRAM, pipelined queries, and run() resolves after end()', async () => {
+    const pg = inject('pg')
+    const { user, password } = pg.roles.scram
+    const url = `postgres://${user}:${encodeURIComponent(password)}@${pg.host}:${pg.port}/${pg.database}`
+    expect(await call(`/lifecycle?url=${encodeURIComponent(url)}`)).toEqual({
+      rows: [{ n: 2 }, { n: 4 }, { n: 6 }],
+      state: 'closed',
+    })
   })
 
   it('rejects with a timeout error when the signal aborts while the socket is opening', async () => {
