@@ -90,7 +90,15 @@ export class WorkerSession {
       Math.min(config.idleTimeout, 30_000),
     )
     ws.addEventListener('message', (event) => this.#onClientData(event.data))
-    ws.addEventListener('close', () => this.#teardown())
+    ws.addEventListener('close', () => {
+      this.#teardown()
+      try {
+        // Answer the client's close frame (runtimes that do not reply on their own).
+        ws.close(CloseCode.normal)
+      } catch {
+        // Already answered.
+      }
+    })
     ws.addEventListener('error', () => this.#teardown())
     deps.metrics.openSessions++
     deps.metrics.sessionsTotal++
