@@ -1,10 +1,11 @@
 /**
  * `npm start`: a real PostgreSQL 18 (embedded, SCRAM) on loopback and the edgepg relay in front of it (only
- * that database allowed). With DATABASE_URL set, relays to that database instead and starts no PostgreSQL.
- * Ctrl-C stops everything (the embedded data directory is removed).
+ * that database allowed), serving the playground at `/`. With DATABASE_URL set, relays to that database
+ * instead and starts no PostgreSQL. Ctrl-C stops everything (the embedded data directory is removed).
  */
 import { startRelay } from '@edgepg/proxy'
-import { type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
+import { createPlayground } from '../playground/server.ts'
+import { freePort, type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
 
 const external = process.env.DATABASE_URL
 let server: PgServer | undefined
@@ -17,18 +18,35 @@ if (external) {
 }
 const target = new URL(databaseUrl.replace(/^postgres(ql)?:/, 'http:'))
 const address = `${target.hostname}:${target.port || 5432}`
-const relay = await startRelay({
-  host: process.env.EDGEPG_HOST ?? '127.0.0.1',
-  port: Number(process.env.EDGEPG_PORT ?? 8080),
-  allow: [address],
-  // A local development relay: Node and CLI clients send no Origin header.
-  allowMissingOrigin: 'always',
-  logLevel: 'warn',
+const host = process.env.EDGEPG_HOST ?? '127.0.0.1'
+// The playground page connects back to this relay, so its Origin must be known before the relay listens.
+const port = Number(process.env.EDGEPG_PORT ?? 8080) || (await freePort(host))
+const pageUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+const user = decodeURIComponent(target.username)
+const mount = await createPlayground({
+  server: address,
+  user,
+  // Only the throwaway embedded database's password goes to the page; a DATABASE_URL's stays in this process.
+  password: server ? decodeURIComponent(target.password) : undefined,
+  database: decodeURIComponent(target.pathname.slice(1)) || user,
 })
+const relay = await startRelay(
+  {
+    host,
+    port,
+    allow: [address],
+    allowedOrigins: host === '127.0.0.1' ? [pageUrl, `http://localhost:${port}`] : [pageUrl],
+    // A local development relay: Node and CLI clients send no Origin header.
+    allowMissingOrigin: 'always',
+    logLevel: 'warn',
+  },
+  { mount },
+)
 
 const version = server ? (await server.admin('show server_version'))[0]?.server_version : undefined
 console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-256).` : `Relaying to DATABASE_URL (${address}).`}
 
+  playground:   ${pageUrl}/
   DATABASE_URL=${databaseUrl}
   relay:        ${relay.wsUrl}   (allows only ${address})
 

@@ -1,15 +1,33 @@
 /**
- * The wire inspector's table: one row per protocol message, newest at the bottom. Only the last
- * {@link MAX_ROWS} rows stay in the DOM; older ones are counted.
+ * The wire inspector's table: one row per protocol message, newest at the bottom. A long run of DataRows
+ * shows its first {@link ROWS_PER_RUN} and then one line that counts the rest, so a 50,000-row result costs
+ * a handful of table rows; beyond {@link MAX_ROWS} lines the oldest are dropped and counted. The table is
+ * redrawn at most every {@link FLUSH_MS}: each redraw lays out the whole table.
  */
 import type { WireMessage } from './wire.ts'
 
-const MAX_ROWS = 2000
+const MAX_ROWS = 1000
+const ROWS_PER_RUN = 20
+const FLUSH_MS = 100
+
+/** The line that stands for the DataRows of a run after the first {@link ROWS_PER_RUN}. */
+interface Collapsed {
+  count: number
+  bytes: number
+  at: number
+  row?: HTMLTableRowElement
+}
 
 export class Inspector {
   readonly #body: HTMLTableSectionElement
   readonly #scroller: HTMLElement
   readonly #count: HTMLElement
+  #pending: (WireMessage | Collapsed)[] = []
+  #run = 0
+  #collapsed: Collapsed | undefined
+  /** Collapsed lines whose count changed since the last redraw. */
+  readonly #dirty = new Set<Collapsed>()
+  #isFlushScheduled = false
   #total = 0
   #dropped = 0
 
@@ -20,40 +38,101 @@ export class Inspector {
   }
 
   add(message: WireMessage): void {
-    const isFollowing =
-      this.#scroller.scrollTop + this.#scroller.clientHeight >= this.#scroller.scrollHeight - 4
-    const row = document.createElement('tr')
-    row.className = message.direction + (message.type.startsWith('Unreadable') ? ' bad' : '')
-    if (message.type === 'ErrorResponse') row.classList.add('bad')
-    row.append(
-      cell(message.at.toFixed(1)),
-      cell(message.direction === 'frontend' ? '→ F' : '← B', 'dir'),
-      cell(message.type, 'type'),
-      cell(String(message.length)),
-      fieldsCell(message.fields),
-    )
-    row.title = `${message.direction === 'frontend' ? 'client → server' : 'server → client'}: ${message.type}`
-    this.#body.append(row)
     this.#total++
-    if (this.#body.rows.length > MAX_ROWS) {
-      this.#body.rows[0]?.remove()
-      this.#dropped++
+    this.#run = message.type === 'DataRow' ? this.#run + 1 : 0
+    if (this.#run <= ROWS_PER_RUN) {
+      this.#collapsed = undefined
+      this.#pending.push(message)
+    } else if (this.#collapsed) {
+      this.#collapsed.count++
+      this.#collapsed.bytes += message.length
+      this.#collapsed.at = message.at
+    } else {
+      this.#collapsed = { count: 1, bytes: message.length, at: message.at }
+      this.#pending.push(this.#collapsed)
     }
-    this.#showCount()
-    if (isFollowing) this.#scroller.scrollTop = this.#scroller.scrollHeight
+    if (this.#collapsed) this.#dirty.add(this.#collapsed)
+    if (this.#pending.length >= 2 * MAX_ROWS) {
+      // More than a table's worth before the next redraw: keep only what the table would keep.
+      this.#dropped += this.#pending.length - MAX_ROWS
+      this.#pending.splice(0, this.#pending.length - MAX_ROWS)
+    }
+    if (this.#isFlushScheduled) return
+    this.#isFlushScheduled = true
+    setTimeout(() => this.#flush(), FLUSH_MS)
   }
 
   clear(): void {
+    this.#pending = []
+    this.#run = 0
+    this.#collapsed = undefined
+    this.#dirty.clear()
     this.#body.replaceChildren()
     this.#total = 0
     this.#dropped = 0
     this.#showCount()
   }
 
+  #flush() {
+    this.#isFlushScheduled = false
+    const scroller = this.#scroller
+    const isFollowing = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4
+    const body = this.#body
+    const fresh = this.#pending.splice(0)
+    const stale = Math.min(body.childElementCount + fresh.length - MAX_ROWS, body.childElementCount)
+    if (stale > 0) {
+      // One range removal: deleting rows one by one through the live `rows` collection is quadratic.
+      const old = document.createRange()
+      old.setStartBefore(body.firstElementChild!)
+      old.setEndAfter(body.children[stale - 1]!)
+      old.deleteContents()
+      this.#dropped += stale
+    }
+    const fragment = document.createDocumentFragment()
+    for (const entry of fresh) {
+      if ('count' in entry) {
+        entry.row = collapsedRow()
+        fragment.append(entry.row)
+      } else fragment.append(messageRow(entry))
+    }
+    body.append(fragment)
+    for (const collapsed of this.#dirty) if (collapsed.row) fillCollapsed(collapsed.row, collapsed)
+    this.#dirty.clear()
+    this.#showCount()
+    if (isFollowing) scroller.scrollTop = scroller.scrollHeight
+  }
+
   #showCount() {
-    const dropped = this.#dropped > 0 ? `, the oldest ${this.#dropped} not shown` : ''
+    const dropped = this.#dropped > 0 ? `, the oldest ${this.#dropped} lines not shown` : ''
     this.#count.textContent = this.#total === 0 ? '' : `${this.#total} messages${dropped}`
   }
+}
+
+function messageRow(message: WireMessage): HTMLTableRowElement {
+  const tr = document.createElement('tr')
+  tr.className = message.direction
+  if (message.type === 'ErrorResponse' || message.type === 'Unreadable') tr.classList.add('bad')
+  tr.append(
+    cell(message.at.toFixed(1)),
+    cell(message.direction === 'frontend' ? '→ F' : '← B', 'dir'),
+    cell(message.type, 'type'),
+    cell(String(message.length)),
+    fieldsCell(message.fields),
+  )
+  return tr
+}
+
+function collapsedRow(): HTMLTableRowElement {
+  const tr = document.createElement('tr')
+  tr.className = 'backend collapsed'
+  tr.append(cell(''), cell('← B', 'dir'), cell('', 'type'), cell(''), cell('not listed one by one'))
+  return tr
+}
+
+function fillCollapsed(tr: HTMLTableRowElement, collapsed: Collapsed) {
+  tr.cells[0]!.textContent = collapsed.at.toFixed(1)
+  tr.cells[2]!.textContent = `DataRow × ${collapsed.count} more`
+  tr.cells[3]!.textContent = String(collapsed.bytes)
 }
 
 function cell(text: string, className = ''): HTMLTableCellElement {
