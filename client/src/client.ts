@@ -3,6 +3,7 @@
  * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
  */
 import { CancelToken } from './cancel.ts'
+import { type CopySource, copyIn, copyOut } from './copy.ts'
 import type { ConnectionCore } from './core.ts'
 import type { RequestOptions } from './deadline.ts'
 import { type PgError, rowCountError, usageError } from './errors.ts'
@@ -108,6 +109,36 @@ export class Client {
   /** Runs several `;`-separated statements (migrations, setup) and discards their results. */
   async batchExecute(text: string): Promise<void> {
     await this.simpleQuery(text)
+  }
+
+  /**
+   * Runs `COPY … FROM STDIN`, streaming `source` (a `ReadableStream` or (async) iterable of bytes or strings);
+   * resolves with the number of rows copied. A source that throws aborts the COPY (CopyFail): nothing is
+   * copied and the connection stays usable.
+   *
+   * @example
+   * ```ts
+   * const rows = await client.copyIn('copy items (id, name) from stdin', ['1\tapple\n', '2\tpear\n'])
+   * ```
+   */
+  copyIn(sql: string, source: CopySource, options?: RequestOptions): Promise<number> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
+    return copyIn(this.#core, sql, source, options)
+  }
+
+  /**
+   * Runs `COPY … TO STDOUT`; resolves with a `ReadableStream` of its bytes once the server started it.
+   * Reading from the connection pauses while the consumer lags.
+   *
+   * @example
+   * ```ts
+   * const stream = await client.copyOut('copy items to stdout (format csv)')
+   * for await (const chunk of stream) process(chunk)
+   * ```
+   */
+  copyOut(sql: string, options?: RequestOptions): Promise<ReadableStream<Uint8Array>> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
+    return copyOut(this.#core, sql, options)
   }
 
   /** Prepares a named statement; pass it to `query` and friends to skip parsing and get binary results. */

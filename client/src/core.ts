@@ -150,6 +150,20 @@ export class ConnectionCore {
     this.#flush()
   }
 
+  /** Bytes written to the transport but not yet sent: COPY FROM STDIN waits while it is high. */
+  get bufferedAmount(): number {
+    return this.#stream.bufferedAmount
+  }
+
+  /** Stops reading from the transport (COPY TO STDOUT whose consumer lags); `resumeReading()` undoes it. */
+  pauseReading(): void {
+    this.#stream.pause()
+  }
+
+  resumeReading(): void {
+    this.#stream.resume()
+  }
+
   /** Puts a request at the head of the FIFO without writing (startup's handler). */
   expect(request: Request): void {
     this.#pending.push(request)

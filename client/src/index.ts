@@ -12,6 +12,7 @@ export {
   type ConnectionState,
   type TransactionStatus,
 } from './connection.ts'
+export type { CopySource } from './copy.ts'
 export {
   DatabaseError,
   type DatabaseErrorFields,

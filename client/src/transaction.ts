@@ -6,7 +6,9 @@
  * A transaction owns its connection while it runs: other callers sharing the same client would see their
  * statements run inside it. Borrow a connection from a pool for each transaction when callers are concurrent.
  */
+
 import type { Client } from './client.ts'
+import type { CopySource } from './copy.ts'
 import type { RequestOptions } from './deadline.ts'
 import { usageError } from './errors.ts'
 import type { Statement } from './prepare.ts'
@@ -93,6 +95,14 @@ export class Transaction {
 
   batchExecute(text: string): Promise<void> {
     return this.#check().batchExecute(text)
+  }
+
+  copyIn(sql: string, source: CopySource, options?: RequestOptions): Promise<number> {
+    return this.#check().copyIn(sql, source, options)
+  }
+
+  copyOut(sql: string, options?: RequestOptions): Promise<ReadableStream<Uint8Array>> {
+    return this.#check().copyOut(sql, options)
   }
 
   /** Runs `body` in a savepoint: released when it returns, rolled back to when it throws. */
