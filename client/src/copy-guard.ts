@@ -7,7 +7,8 @@
 import type { ConnectionCore } from './core.ts'
 import { usageError } from './errors.ts'
 
-export const COPY_IN_REFUSED = 'COPY FROM STDIN is not supported by this method: use client.copyIn(sql, source)'
+export const COPY_IN_REFUSED =
+  'COPY FROM STDIN is not supported by this method: use client.copyIn(sql, source)'
 
 /** Answers a CopyInResponse in a non-COPY flow. `isExtended` flows need a Sync after CopyFail. */
 export function refuseCopyIn(core: ConnectionCore, isExtended: boolean): void {
