@@ -28,6 +28,7 @@ export class Inspector {
   /** Collapsed lines whose count changed since the last redraw. */
   readonly #dirty = new Set<Collapsed>()
   #isFlushScheduled = false
+  #lastFlush = 0
   #total = 0
   #dropped = 0
 
@@ -59,7 +60,8 @@ export class Inspector {
     }
     if (this.#isFlushScheduled) return
     this.#isFlushScheduled = true
-    setTimeout(() => this.#flush(), FLUSH_MS)
+    // A quiet stream shows at once; a burst is drawn at most every FLUSH_MS.
+    setTimeout(() => this.#flush(), Math.max(0, this.#lastFlush + FLUSH_MS - performance.now()))
   }
 
   clear(): void {
@@ -75,6 +77,7 @@ export class Inspector {
 
   #flush() {
     this.#isFlushScheduled = false
+    this.#lastFlush = performance.now()
     const scroller = this.#scroller
     const isFollowing = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4
     const body = this.#body
