@@ -1,6 +1,6 @@
 /**
  * A Transport that wraps another and reports every chunk both ways, unchanged, to the inspector. The client
- * sees an ordinary transport; the tap only reads (it never keeps, mutates or delays a chunk).
+ * sees an ordinary transport; the tap only reads (it never mutates, copies or delays a chunk).
  */
 import type { ByteStream, Transport } from '@edgepg/client'
 import type { Direction } from './wire.ts'
