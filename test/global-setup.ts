@@ -12,6 +12,8 @@ export interface TestPg {
   database: string
   superuser: Role
   roles: PgServer['roles']
+  /** The server's self-signed certificate for `localhost` (TLS is on). */
+  ca: string
 }
 
 declare module 'vitest' {
@@ -30,13 +32,13 @@ let relay: RunningRelay | undefined
 export default async function setup(project: TestProject) {
   const logs: string[] = []
   try {
-    server = await startEmbeddedPostgres({ log: (line) => logs.push(line) })
+    server = await startEmbeddedPostgres({ log: (line) => logs.push(line), tls: true })
   } catch (error) {
     console.error(logs.join('\n'))
     throw error
   }
   const { host, port, database, superuser, roles } = server
-  project.provide('pg', { host, port, database, superuser, roles })
+  project.provide('pg', { host, port, database, superuser, roles, ca: server.tls!.ca })
   // The relay the WebSocket run of the client suite goes through: loopback only, any port (fault proxies).
   relay = await startRelay(
     {

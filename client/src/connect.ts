@@ -8,6 +8,7 @@ import { Connection } from './connection.ts'
 import { ConnectionCore } from './core.ts'
 import { configError, ioError, isPgError, timeoutError } from './errors.ts'
 import { type StartupStage, startup } from './startup.ts'
+import { negotiateTls, type TlsOptions } from './tls.ts'
 import type { Transport } from './transport/transport.ts'
 import { createTypeRegistry, type TypeOptions } from './types/index.ts'
 
@@ -29,6 +30,8 @@ export interface ConnectOptions {
   types?: TypeOptions
   /** Protocol version to request. `'3.2'` (PostgreSQL 18) brings variable-length cancel keys. Default `'3.0'`. */
   protocolVersion?: '3.0' | '3.2'
+  /** CA and server name for `sslmode=verify-ca|verify-full` (TLS needs a transport that can start it). */
+  tls?: TlsOptions
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 30_000
@@ -70,9 +73,6 @@ export async function openCore(
       'transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }',
     )
   }
-  if (settings.sslmode !== 'disable' && settings.sslmode !== 'prefer') {
-    throw configError(`sslmode=${settings.sslmode} is not supported yet: expected disable or prefer`)
-  }
   const timeout = positive(
     options.connectTimeout ?? settings.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     'connectTimeout',
@@ -91,7 +91,7 @@ export async function openCore(
   const types = createTypeRegistry(options.types)
 
   const controller = new AbortController()
-  let stage: StartupStage | 'transport' = 'transport'
+  let stage: StartupStage | 'transport' | 'TLS negotiation' = 'transport'
   let core: ConnectionCore | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
@@ -113,7 +113,15 @@ export async function openCore(
         stream.destroy()
         throw controller.signal.reason
       }
-      core = new ConnectionCore(stream, {
+      stage = 'TLS negotiation'
+      const secured = await negotiateTls(
+        stream,
+        settings.sslmode,
+        settings.host,
+        options.tls,
+        controller.signal,
+      )
+      core = new ConnectionCore(secured, {
         maxMessageSize,
         notDrivenTimeout,
         types,

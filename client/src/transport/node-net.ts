@@ -3,6 +3,7 @@
  * that imports `node:*`; exported as `@edgepg/client/node`.
  */
 import { connect as netConnect, type Socket } from 'node:net'
+import { checkServerIdentity, connect as tlsConnect } from 'node:tls'
 import { ioError, timeoutError } from '../errors.ts'
 import type { ByteStream, StreamHandlers, Transport } from './transport.ts'
 
@@ -59,6 +60,42 @@ class NodeStream implements ByteStream {
     return this.#socket.writableLength
   }
 
+  /**
+   * Switches to TLS on the same socket (after PostgreSQL answered SSLRequest with `S`). This stream must
+   * not be used afterwards; the returned one carries the encrypted session.
+   */
+  startTls(options: {
+    serverName: string
+    rejectUnauthorized: boolean
+    ca?: string | undefined
+    checkHost?: boolean
+  }) {
+    const socket = this.#socket
+    socket.pause()
+    socket.removeAllListeners('data')
+    socket.removeAllListeners('error')
+    socket.removeAllListeners('close')
+    return new Promise<ByteStream>((resolve, reject) => {
+      const secure = tlsConnect({
+        socket,
+        // SNI takes host names only, never IP addresses.
+        servername: isIp(options.serverName) ? undefined : options.serverName,
+        rejectUnauthorized: options.rejectUnauthorized,
+        ca: options.ca,
+        // Always name the host to check: with a socket and no SNI, node would check against 'localhost'.
+        checkServerIdentity: (_host, certificate) =>
+          options.checkHost === false ? undefined : checkServerIdentity(options.serverName, certificate),
+      })
+      const onError = (error: Error) =>
+        reject(ioError(`TLS handshake with ${options.serverName} failed: ${error.message}`, error))
+      secure.once('error', onError)
+      secure.once('secureConnect', () => {
+        secure.off('error', onError)
+        resolve(new NodeStream(secure))
+      })
+    })
+  }
+
   start(handlers: StreamHandlers) {
     const socket = this.#socket
     let isDone = false
@@ -96,3 +133,5 @@ class NodeStream implements ByteStream {
     this.#socket.destroy()
   }
 }
+
+const isIp = (host: string) => /^[\d.]+$/.test(host) || host.includes(':')

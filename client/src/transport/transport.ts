@@ -43,8 +43,11 @@ export interface ByteStream {
    */
   startTls?(options: {
     serverName: string
+    /** Verify the certificate chain (`verify-ca`, `verify-full`). */
     rejectUnauthorized: boolean
     ca?: string | undefined
+    /** Also verify that the certificate names `serverName` (`verify-full`). Default true. */
+    checkHost?: boolean
   }): Promise<ByteStream>
 }
 
