@@ -6,8 +6,12 @@
 const decoder = new TextDecoder('utf-8', { fatal: false })
 const encoder = new TextEncoder()
 
-/** Longest run decoded by hand; past this `TextDecoder` is faster. */
-const SHORT = 24
+/**
+ * Longest run decoded by hand; past this `TextDecoder` is faster. V8 joins strings shorter than 13 characters
+ * into a flat string; longer ones become chains of cons strings, one per character added, which cost far more
+ * to build and keep than one `TextDecoder` call (measured: 24 bytes by hand 5× slower than `TextDecoder`).
+ */
+const SHORT = 12
 
 /** Decodes `bytes[start, end)` as UTF-8 (invalid sequences become U+FFFD, as PostgreSQL never sends them). */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
@@ -21,7 +25,8 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
     }
     return out
   }
-  return decoder.decode(bytes.subarray(start, end))
+  // a column value is usually its whole view: no second view needed
+  return decoder.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end))
 }
 
 /** Encodes a string as UTF-8. */

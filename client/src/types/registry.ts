@@ -45,6 +45,10 @@ export interface TypeRegistry {
   text(oid: number): Decoder
   /** Decoder for a column in binary format, or undefined if edgepg has none for this OID (or a custom text parser overrides it). */
   binary(oid: number): Decoder | undefined
+  /** `text(oid)` as a {@link RangeDecoder}: rows call it on each value's bytes without a wrapper call. */
+  textRange(oid: number): RangeDecoder
+  /** `binary(oid)` as a {@link RangeDecoder}. */
+  binaryRange(oid: number): RangeDecoder | undefined
 }
 
 interface Codec {
@@ -146,13 +150,29 @@ function buildRegistry(options: TypeOptions): TypeRegistry {
     return (bytes, start, end) => decodeBinaryArray(bytes, start, end, elementOid, element)
   }
 
+  const textRanges = new Map<number, RangeDecoder>()
+  const binaryRanges = new Map<number, RangeDecoder | undefined>()
   const textDecoders = new Map<number, Decoder>()
   const binaryDecoders = new Map<number, Decoder | undefined>()
-  return {
+  const registry: TypeRegistry = {
+    textRange(oid) {
+      let range = textRanges.get(oid)
+      if (range === undefined) {
+        range = textRange(oid)
+        textRanges.set(oid, range)
+      }
+      return range
+    },
+    binaryRange(oid) {
+      if (binaryRanges.has(oid)) return binaryRanges.get(oid)
+      const range = binaryRange(oid)
+      binaryRanges.set(oid, range)
+      return range
+    },
     text(oid) {
       let decoder = textDecoders.get(oid)
       if (decoder === undefined) {
-        const range = textRange(oid)
+        const range = registry.textRange(oid)
         decoder = (bytes) => range(bytes, 0, bytes.length)
         textDecoders.set(oid, decoder)
       }
@@ -160,10 +180,11 @@ function buildRegistry(options: TypeOptions): TypeRegistry {
     },
     binary(oid) {
       if (binaryDecoders.has(oid)) return binaryDecoders.get(oid)
-      const range = binaryRange(oid)
+      const range = registry.binaryRange(oid)
       const decoder: Decoder | undefined = range && ((bytes) => range(bytes, 0, bytes.length))
       binaryDecoders.set(oid, decoder)
       return decoder
     },
   }
+  return registry
 }
