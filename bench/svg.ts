@@ -15,7 +15,8 @@ export function barChart(measure: Measure): string {
   const height = TOP + rows.length * (BAR_HEIGHT + GAP) + 24
   const out: string[] = []
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img">`,
+    `<title>${escapeXml(measure.title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="12" y="20" font-size="14" font-weight="600">${escapeXml(measure.title)}</text>`,
     `<text x="12" y="38" fill="#555">${escapeXml(measure.unit)}, ${measure.better} is better (median)</text>`,
@@ -28,7 +29,7 @@ export function barChart(measure: Measure): string {
     out.push(
       `<text x="${LABEL - 8}" y="${y + 14}" text-anchor="end"${r.isOurs ? ' font-weight="600"' : ''}>${escapeXml(r.label)}</text>`,
       `<rect x="${LABEL}" y="${y}" width="${width.toFixed(1)}" height="${BAR_HEIGHT}" fill="${colour}"/>`,
-      `<text x="${LABEL + width + 6}" y="${y + 14}">${escapeXml(value === undefined ? (r.note ?? 'n/a') : fmt(value))}</text>`,
+      `<text x="${(LABEL + width + 6).toFixed(1)}" y="${y + 14}">${escapeXml(value === undefined ? (r.note ?? 'n/a') : fmt(value))}</text>`,
     )
   })
   out.push('</svg>', '')

@@ -33,22 +33,25 @@ export async function decode(ctx: Context): Promise<Measure[]> {
   const text = await record(ctx, rowsSql(count), 0)
   const binary = await record(ctx, rowsSql(count), 1)
   const bytes = text.reduce((n, c) => n + c.length, 0)
-  checkSame(decodeEdgepg(text), decodePg(text), count)
-  checkSame(decodeEdgepg(binary), decodePg(text), count)
+  const copy = (chunks: Buffer[]) => chunks.map((c) => Buffer.from(c))
+  checkSame(decodeEdgepg(copy(text)), decodePg(copy(text)), count)
+  checkSame(decodeEdgepg(copy(binary)), decodePg(copy(text)), count)
 
   ctx.log(`decode: ${(bytes / 1e6).toFixed(1)} MB of backend bytes, ${rounds} rounds`)
-  const rate = (fn: () => unknown[]) => async () => {
+  // pg-protocol's Parser compacts partial messages into the chunk it was given: every sample gets fresh copies.
+  const rate = (chunks: Buffer[], fn: (chunks: Buffer[]) => unknown[]) => async () => {
+    const copies = chunks.map((c) => Buffer.from(c))
     const start = performance.now()
-    const rows = fn()
+    const rows = fn(copies)
     const seconds = (performance.now() - start) / 1000
     if (rows.length !== count) throw new Error(`decoded ${rows.length} rows, expected ${count}`)
     return count / seconds
   }
   const decoded = await interleave(
     [
-      { id: 'edgepg', run: rate(() => decodeEdgepg(text)) },
-      { id: 'pg', run: rate(() => decodePg(text)) },
-      { id: 'edgepg-binary', run: rate(() => decodeEdgepg(binary)) },
+      { id: 'edgepg', run: rate(text, decodeEdgepg) },
+      { id: 'pg', run: rate(text, decodePg) },
+      { id: 'edgepg-binary', run: rate(binary, decodeEdgepg) },
     ],
     rounds,
   )
