@@ -30,6 +30,11 @@ export interface ConnectOptions {
   types?: TypeOptions
   /** Protocol version to request. `'3.2'` (PostgreSQL 18) brings variable-length cancel keys. Default `'3.0'`. */
   protocolVersion?: '3.0' | '3.2'
+  /**
+   * How many statements `query(sql)` keeps prepared per connection (LRU), so repeated SQL skips parsing
+   * and planning. 0 turns it off (needed behind a transaction-mode pooler such as PgBouncer). Default 100.
+   */
+  statementCacheSize?: number
   /** CA and server name for `sslmode=verify-ca|verify-full` (TLS needs a transport that can start it). */
   tls?: TlsOptions
 }
@@ -37,6 +42,7 @@ export interface ConnectOptions {
 const DEFAULT_CONNECT_TIMEOUT = 30_000
 const DEFAULT_NOT_DRIVEN_TIMEOUT = 1000
 const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024 * 1024
+const DEFAULT_STATEMENT_CACHE_SIZE = 100
 
 /**
  * Connects and authenticates. Returns the {@link Client}, which sends requests, and the {@link Connection},
@@ -89,6 +95,12 @@ export async function openCore(
     throw configError(`protocolVersion "${String(version)}" is invalid: expected '3.0' or '3.2'`)
   }
   const types = createTypeRegistry(options.types)
+  const statementCacheSize = options.statementCacheSize ?? DEFAULT_STATEMENT_CACHE_SIZE
+  if (!Number.isInteger(statementCacheSize) || statementCacheSize < 0) {
+    throw configError(
+      `statementCacheSize must be an integer ≥ 0, found ${JSON.stringify(options.statementCacheSize)}`,
+    )
+  }
 
   const controller = new AbortController()
   let stage: StartupStage | 'transport' | 'TLS negotiation' = 'transport'
@@ -128,6 +140,7 @@ export async function openCore(
         queryTimeout,
         transport: options.transport,
         target: { host: settings.host, port: settings.port },
+        statementCacheSize,
       })
       await startup(core, settings, version === '3.2' ? 2 : 0, (next) => {
         stage = next

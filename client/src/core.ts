@@ -14,6 +14,7 @@ import {
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
+import { StatementCache } from './statement-cache.ts'
 import type { ByteStream, Transport } from './transport/transport.ts'
 import type { TypeRegistry } from './types/index.ts'
 
@@ -49,6 +50,8 @@ export interface CoreOptions {
   /** How the connection was opened; a cancel request opens another stream the same way. */
   transport: Transport
   target: { host: string; port: number }
+  /** Most statements `query(sql)` keeps prepared; 0 = none. */
+  statementCacheSize: number
 }
 
 /** @internal Shared by Client and Connection; not exported from the package. */
@@ -63,6 +66,8 @@ export class ConnectionCore {
   readonly transport: Transport
   readonly target: { host: string; port: number }
   readonly side: SideChannel = new Notifications()
+  /** Prepared statements reused by `query(sql)`; undefined when the cache is off. */
+  readonly statements: StatementCache | undefined
   /**
    * Set by the pool while the connection serves pipelined `pool.query()` calls from several callers: a
    * ReadyForQuery reporting an open transaction then destroys the connection.
@@ -92,6 +97,8 @@ export class ConnectionCore {
     this.queryTimeout = options.queryTimeout
     this.transport = options.transport
     this.target = options.target
+    this.statements =
+      options.statementCacheSize > 0 ? new StatementCache(options.statementCacheSize) : undefined
     stream.start({
       data: (chunk) => {
         try {

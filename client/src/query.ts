@@ -7,9 +7,11 @@
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore, Request } from './core.ts'
 import { guard, type RequestOptions } from './deadline.ts'
-import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
+import { encodeError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import { Statement } from './prepare.ts'
-import { type QueryResult, ResultCollector, type Row } from './result.ts'
+import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
+import { type QueryResult, ResultCollector, type Row, type RowDecoder } from './result.ts'
+import { StaleStatementError } from './statement-cache.ts'
 import { encodeParam } from './types/index.ts'
 
 /** Runs `statement` (SQL text or a prepared statement) with `params`. */
@@ -25,12 +27,52 @@ export function query<R = Row>(
   } catch (error) {
     return Promise.reject(error)
   }
+  if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options)
+  const cache = core.statements
+  if (!cache) return run<R>(core, unnamedPlan(statement), values, options)
+  return run<R>(core, cache.plan(core, statement), values, options).catch((error: unknown) => {
+    // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
+    if (!(error instanceof StaleStatementError)) throw error
+    return run<R>(core, cache.plan(core, statement, true), values, options).catch((again: unknown) => {
+      throw again instanceof StaleStatementError ? again.original : again
+    })
+  })
+}
+
+/** How one query is written and what it learns from the answer. */
+export interface Plan {
+  /** Set when the result columns are known before the answer (prepared or cached statements). */
+  readonly decoder: RowDecoder | undefined
+  encode(w: FrontendWriter, values: readonly (string | Uint8Array | null)[]): void
+  /** Sees every message before the result collector does. */
+  observe?(message: BackendMessage): void
+  /** Turns the request's error into the one to reject with (a cache marks stale statements here). */
+  settle?(error: PgError, status: 'I' | 'T' | 'E'): PgError
+}
+
+const unnamedPlan = (text: string): Plan => ({
+  decoder: undefined,
+  encode: (w, values) =>
+    w.parse('', text, []).bind('', '', values, []).describe('P', '').execute('', 0).sync(),
+})
+
+const preparedPlan = (statement: Statement): Plan => ({
+  decoder: statement.decoder,
+  encode: (w, values) => w.bind('', statement.name, values, statement.resultFormats).execute('', 0).sync(),
+})
+
+function run<R>(
+  core: ConnectionCore,
+  plan: Plan,
+  values: readonly (string | Uint8Array | null)[],
+  options: RequestOptions | undefined,
+): Promise<QueryResult<R>> {
   return new Promise((resolve, reject) => {
-    const isPrepared = statement instanceof Statement
-    const collector = new ResultCollector(core.types, isPrepared ? statement.decoder : undefined)
+    const collector = new ResultCollector(core.types, plan.decoder)
     let disarm = () => {}
     const request: Request = {
       handle(message) {
+        plan.observe?.(message)
         if (collector.accept(message)) return false
         switch (message.type) {
           case 'ParseComplete':
@@ -44,7 +86,8 @@ export function query<R = Row>(
             return false
           case 'ReadyForQuery':
             disarm()
-            if (collector.error) reject(collector.error)
+            if (collector.error)
+              reject(plan.settle ? plan.settle(collector.error, message.status) : collector.error)
             else resolve(collector.result() as QueryResult<R>)
             return true
           default:
@@ -62,13 +105,7 @@ export function query<R = Row>(
       reject(error)
       return
     }
-    core.send(request, (w) => {
-      if (isPrepared) {
-        w.bind('', statement.name, values, statement.resultFormats).execute('', 0).sync()
-      } else {
-        w.parse('', statement, []).bind('', '', values, []).describe('P', '').execute('', 0).sync()
-      }
-    })
+    core.send(request, (w) => plan.encode(w, values))
   })
 }
 

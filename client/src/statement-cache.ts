@@ -1,0 +1,146 @@
+/**
+ * The statement cache: `query(sql)` with the same text prepares a named statement once per connection and
+ * then only binds it. A bounded LRU (`statementCacheSize`, default 100; 0 turns it off, as a transaction-mode
+ * pooler such as PgBouncer needs).
+ *
+ * - The first query sends Parse (named) + Bind + Describe + Execute + Sync: no extra round trip. The entry
+ *   exists from that moment, so a query pipelined right behind it already binds the name.
+ * - Once the first answer described the columns, later queries skip Describe and ask for binary results
+ *   where edgepg has a binary decoder (as prepared statements do).
+ * - A statement the server no longer has (26000, after `DEALLOCATE` or `DISCARD ALL`) or whose result type
+ *   changed (0A000 `cached plan must not change result type`, after `ALTER TABLE`) is evicted and the query
+ *   prepared again once — only outside a transaction, where the failed query changed nothing.
+ * - A Parse that fails (a syntax error) evicts its entry; queries pipelined behind it that bound the name
+ *   fail with 26000 and are retried, so each gets the real error.
+ * - Evicted statements are closed on the server, pipelined behind whatever still uses them.
+ */
+import type { ConnectionCore } from './core.ts'
+import { DatabaseError, type PgError, PgError as PgErrorClass, protocolError } from './errors.ts'
+import type { FieldDescription } from './protocol/index.ts'
+import type { Plan } from './query.ts'
+import { RowDecoder } from './result.ts'
+
+interface Entry {
+  readonly name: string
+  /** Known once an answer described the columns; until then queries ask for text and a Describe. */
+  decoder: RowDecoder | undefined
+  formats: number[]
+}
+
+/** Marks a failure the cache recovers from by preparing again; never reaches the caller. */
+export class StaleStatementError extends PgErrorClass {
+  readonly original: PgError
+
+  /** @internal */
+  constructor(original: PgError) {
+    super('db', original.message, { cause: original })
+    this.original = original
+  }
+}
+
+const INVALID_STATEMENT_NAME = '26000'
+const FEATURE_NOT_SUPPORTED = '0A000'
+
+let counter = 0
+
+export class StatementCache {
+  readonly #max: number
+  readonly #entries = new Map<string, Entry>()
+
+  constructor(max: number) {
+    this.#max = max
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /**
+   * How to run `text` now: bind the cached statement, or prepare it within this query. `isRetry` always
+   * prepares anew, so a retry never binds a name whose Parse might fail again.
+   */
+  plan(core: ConnectionCore, text: string, isRetry = false): Plan {
+    let entry = isRetry ? undefined : this.#entries.get(text)
+    const isNew = entry === undefined
+    if (entry) {
+      this.#entries.delete(text)
+      this.#entries.set(text, entry)
+    } else {
+      entry = { name: `edgepg_s${++counter}`, decoder: undefined, formats: [] }
+      this.#entries.set(text, entry)
+      if (this.#entries.size > this.#max) this.#evictOldest(core)
+    }
+    const known = entry.decoder
+    const { name } = entry
+    const formats = entry.formats
+    let isParsed = !isNew
+    return {
+      decoder: known,
+      encode: (w, values) => {
+        if (isNew) w.parse(name, text, [])
+        if (known) w.bind('', name, values, formats)
+        else w.bind('', name, values, []).describe('P', '')
+        w.execute('', 0).sync()
+      },
+      observe: (message) => {
+        switch (message.type) {
+          case 'ParseComplete':
+            isParsed = true
+            return
+          case 'RowDescription':
+            if (!entry.decoder) this.#describe(core, entry, message.fields)
+            return
+          case 'NoData':
+            if (!entry.decoder) this.#describe(core, entry, [])
+            return
+        }
+      },
+      settle: (error, status) => {
+        if (!(error instanceof DatabaseError)) return error
+        if (!isParsed) {
+          this.#forget(text, entry)
+          return error
+        }
+        const isStale =
+          error.code === INVALID_STATEMENT_NAME ||
+          (error.code === FEATURE_NOT_SUPPORTED &&
+            /cached plan must not change result type/.test(error.message))
+        if (!isStale) return error
+        this.#forget(text, entry)
+        return status === 'I' ? new StaleStatementError(error) : error
+      },
+    }
+  }
+
+  #describe(core: ConnectionCore, entry: Entry, fields: FieldDescription[]) {
+    const chosen = fields.map((f) => ({ ...f, format: core.types.binary(f.typeOid) ? 1 : 0 }))
+    entry.decoder = new RowDecoder(chosen, core.types)
+    entry.formats = chosen.map((f) => f.format)
+  }
+
+  #forget(text: string, entry: Entry) {
+    if (this.#entries.get(text) === entry) this.#entries.delete(text)
+  }
+
+  #evictOldest(core: ConnectionCore) {
+    const [text, entry] = this.#entries.entries().next().value!
+    this.#entries.delete(text)
+    core.send(
+      {
+        handle(message) {
+          switch (message.type) {
+            case 'CloseComplete':
+            case 'ErrorResponse':
+              return false
+            case 'ReadyForQuery':
+              return true
+            default:
+              throw protocolError(`unexpected ${message.type} in response to closing a cached statement`)
+          }
+        },
+        fail() {},
+      },
+      (w) => w.close('S', entry.name).sync(),
+    )
+  }
+}
