@@ -202,15 +202,16 @@ export class Pool {
   }
 
   /**
-   * Refuses new calls, rejects waiters, lets calls in flight and leased clients finish, then closes every
-   * connection. Resolves when all are closed.
+   * Refuses new calls; lets calls in flight, callers already waiting and leased clients finish (a waiter
+   * still gives up at `acquireTimeout`); closes each connection as it becomes idle. Resolves when all are
+   * closed. A leased client that is never released keeps it waiting, as in pg.
    */
   end(): Promise<void> {
     if (this.#ending) return this.#ending
     clearTimeout(this.#reaper)
     this.#reaper = undefined
-    const error = usageError('pool is ending: no new connections are handed out')
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
+    this.#ending = Promise.resolve()
+    this.#serve()
     for (const entry of [...this.#entries]) if (isIdle(entry)) this.#close(entry)
     this.#ending = this.#drained()
     return this.#ending
@@ -249,7 +250,7 @@ export class Pool {
         usageError(`pool queue is full: ${this.#waiters.length} callers already wait (maxWaiting)`),
       )
     }
-    return new Promise<Entry>((resolve, reject) => {
+    const waiting = new Promise<Entry>((resolve, reject) => {
       const timeout = this.#limits.acquireTimeout
       const stop = () => {
         clearTimeout(timer)
@@ -284,6 +285,8 @@ export class Pool {
       this.#waiters.push(waiter)
       this.#grow()
     })
+    this.#track(waiting) // end() waits for the callers already queued
+    return waiting
   }
 
   /** Runs the health check on a connection idle for long, then hands it out (or tries again). */
@@ -381,11 +384,11 @@ export class Pool {
         this.#track(done)
         const gone = () => {
           this.#remove(entry)
-          if (!this.#ending) this.#serve()
+          this.#serve()
         }
         done.then(gone, gone)
-        if (this.#ending) this.#close(entry)
-        else this.#serve()
+        this.#serve()
+        if (this.#ending && isIdle(entry)) this.#close(entry)
       },
       (error: unknown) => {
         this.#opening--
@@ -415,12 +418,11 @@ export class Pool {
 
   /** A pipelined call or a lease finished on `entry`. */
   #settled(entry: Entry) {
-    if (isIdle(entry)) {
-      entry.idleSince = Date.now()
-      if (this.#ending || this.#isExpired(entry, entry.idleSince)) this.#close(entry)
-      else this.#armReaper()
-    }
     this.#serve()
+    if (!isIdle(entry)) return
+    entry.idleSince = Date.now()
+    if (this.#ending || this.#isExpired(entry, entry.idleSince)) this.#close(entry)
+    else this.#armReaper()
   }
 
   #release(entry: Entry, client: PoolClient, destroy: boolean | Error | undefined) {

@@ -179,30 +179,40 @@ describe('pool', () => {
     const proxy = await startFaultProxy({ host: server.host, port: server.port })
     try {
       const { pool: p } = pool(
-        { max: 1, healthCheckAfter: 20, acquireTimeout: 400, idleTimeout: 0 },
+        { max: 1, healthCheckAfter: 20, acquireTimeout: 1500, idleTimeout: 0, connectTimeout: 3000 },
         url(undefined, proxy.host, proxy.port),
       )
       const first = await pid(p)
       await new Promise((r) => setTimeout(r, 40))
-      proxy.faults = { blackhole: true } // the idle connection dies silently
+      proxy.faults = { blackhole: true } // the idle connection dies silently: its ping is lost
       const next = pid(p)
-      await new Promise((r) => setTimeout(r, 100))
-      proxy.faults = {} // new connections work again; the old one lost its ping
+      await new Promise((r) => setTimeout(r, 300))
+      proxy.faults = {} // long before the ping's deadline (1500 ms), so the replacement connects
       expect(await next).not.toBe(first)
     } finally {
       await proxy.close()
     }
   })
 
-  it('end() waits for calls in flight, refuses new ones and closes every backend', async () => {
+  it('end() lets calls in flight and queued finish, refuses new ones and closes every backend', async () => {
     const { pool: p, app } = pool({ max: 2 })
     const inFlight = p.queryOne<{ n: number }>('select 7 as n, pg_sleep(0.1)')
-    await new Promise((r) => setTimeout(r, 20))
     const ended = p.end()
     await expect(p.query('select 1')).rejects.toThrow(/pool is ended/)
     expect((await inFlight).n).toBe(7)
     await ended
     expect(p.stats.size).toBe(0)
+    await waitFor(async () => (await backends(app)) === 0)
+  })
+
+  it('end() serves a caller already queued behind a lease before closing', async () => {
+    const { pool: p, app } = pool({ max: 1 })
+    const client = await p.connect()
+    const queued = p.queryOne<{ n: number }>('select 8 as n')
+    const ended = p.end()
+    client.release()
+    expect((await queued).n).toBe(8)
+    await ended
     await waitFor(async () => (await backends(app)) === 0)
   })
 
