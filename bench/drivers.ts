@@ -127,7 +127,9 @@ function postgresJs(e: Endpoint, max: number) {
 
 function postgresJsAdapter(sql: ReturnType<typeof postgres>): Conn {
   return {
-    query: (text, params) => sql.unsafe(text, params as never[]),
+    // prepare: true is what postgres.js's tagged templates do (named prepared statements, its default path);
+    // sql.unsafe alone sends unnamed statements and runs about 5x slower.
+    query: (text, params) => sql.unsafe(text, params as never[], { prepare: true }),
     end: () => sql.end({ timeout: 5 }),
   }
 }

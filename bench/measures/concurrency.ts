@@ -14,7 +14,7 @@ const POOL_SIZE = 10
 
 export async function concurrency(ctx: Context): Promise<Measure> {
   const perCaller = ctx.quick ? 40 : 200
-  const rounds = ctx.quick ? 1 : 3
+  const rounds = ctx.quick ? 1 : 5
   const e = endpoint(ctx.pg, ctx.pg.roles.scram, { relayPort: ctx.relay.port })
   ctx.log(`concurrency: ${CALLERS} callers × ${perCaller} queries, pool of ${POOL_SIZE}, ${rounds} rounds`)
   const results = await interleave(

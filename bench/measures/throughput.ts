@@ -13,7 +13,7 @@ const IDS: DriverId[] = ['edgepg', 'postgres.js', 'pg', 'edgepg-ws', 'neon-ws', 
 
 export async function throughput(ctx: Context): Promise<Measure> {
   const count = ctx.quick ? 2000 : 10_000
-  const rounds = ctx.quick ? 1 : 3
+  const rounds = ctx.quick ? 1 : 5
   const e = endpoint(ctx.pg, ctx.pg.roles.scram, { relayPort: ctx.relay.port })
   ctx.log(`throughput: ${count} pipelined queries, ${rounds} rounds`)
   const results = await interleave(
@@ -55,7 +55,7 @@ export async function throughput(ctx: Context): Promise<Measure> {
     ],
     notes: [
       'Each sample opens a connection, warms it with 100 queries, then times all queries issued at once.',
-      'postgres.js uses named prepared statements by default; edgepg and pg send Parse for the unnamed statement each time.',
+      'postgres.js runs with named prepared statements (what its tagged templates do); edgepg and pg send Parse for the unnamed statement with every query.',
       'The relay runs in its own process; with PostgreSQL, the client and the relay, three busy processes share 2 cores.',
     ],
   }
