@@ -19,7 +19,7 @@ import { idleSessions, slowReader } from './measures/relay-memory.ts'
 import { roundTrips } from './measures/round-trips.ts'
 import { scramCpu } from './measures/scram.ts'
 import { throughput } from './measures/throughput.ts'
-import { type Measure, markdown, medianOf, ratios, type Target } from './report.ts'
+import { type Measure, markdown, medianOf, ratioOf, ratios, type Target } from './report.ts'
 import { cleanup, startPostgres, startRelayChild } from './setup.ts'
 import { fmt } from './stats.ts'
 import { barChart } from './svg.ts'
@@ -125,11 +125,7 @@ function checkTargets(
   },
 ): Target[] {
   const find = (id: string) => measures.find((m) => m.id === id)
-  const ratio = (id: string, a: string, b: string) => {
-    const x = medianOf(find(id), a)
-    const y = medianOf(find(id), b)
-    return x !== undefined && y !== undefined ? x / y : undefined
-  }
+  const ratio = (id: string, a: string, b: string) => ratioOf(find(id), a, b)
   const targets: Target[] = []
   const at = (
     what: string,
