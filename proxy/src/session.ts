@@ -138,6 +138,9 @@ export class RelaySession {
     if (code === CloseCode.policy) this.#deps.metrics.deny(reason)
     this.#ws.close(code, reason)
     this.#teardown()
+    // A paused socket (backpressure) would never read the client's answering close frame, and the close
+    // would then wait for ws's 30 s close timeout while the client's close() hangs.
+    if (this.#ws.isPaused) this.#ws.resume()
   }
 
   #onClientData(data: Buffer, isBinary: boolean) {
@@ -207,7 +210,9 @@ export class RelaySession {
   }
 
   #writeUpstream(data: Buffer) {
-    if (!this.#upstream!.write(data) && !this.#ws.isPaused) this.#ws.pause()
+    const upstream = this.#upstream!
+    if (upstream.destroyed) return
+    if (!upstream.write(data) && !this.#ws.isPaused) this.#ws.pause()
   }
 
   #onUpstreamData(chunk: Buffer) {

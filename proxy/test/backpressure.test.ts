@@ -87,3 +87,23 @@ describe('B2: a fast writer and a slow PostgreSQL', () => {
     await closed
   })
 })
+
+describe('B2b: the upstream goes away while the WebSocket is paused', () => {
+  it('still completes the close handshake at once instead of at the 30 s close timeout', async () => {
+    proxy = await startFaultProxy({ host: pg.host, port: pg.port }, { bandwidth: 256 * 1024 })
+    relay = await startTestRelay({ allow: [`127.0.0.1:${proxy.port}`], highWaterMark: HWM, maxPayload: HWM })
+    const { ws, received, closed } = await openWs(`${relay.wsUrl}?address=127.0.0.1:${proxy.port}`)
+    ws.send(trustStartup('edgepg-b2b'))
+    await expect.poll(() => received.length, { timeout: 5000 }).toBeGreaterThan(0)
+    const chunk = copyData(512 * 1024 - 5)
+    for (let i = 0; i < 16; i++) ws.send(chunk)
+    const [session] = [...relay.sessions]
+    await expect.poll(() => session!.isClientPaused, { timeout: 5000 }).toBe(true)
+    const cut = Date.now()
+    proxy.resetAll()
+    const { code } = await closed
+    expect([1000, 1011]).toContain(code)
+    expect(Date.now() - cut).toBeLessThan(5000)
+    expect(relay.sessions.size).toBe(0)
+  })
+})

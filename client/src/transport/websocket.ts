@@ -160,8 +160,12 @@ class WebSocketStream implements ByteStream {
     // After Terminate PostgreSQL closes its socket once everything is answered, and the relay then closes
     // the WebSocket (1000), which reports end(). Close ourselves only if that does not happen in time.
     this.#flush()
-    const timer = setTimeout(() => this.#ws.close(1000), CLOSE_GRACE_MS)
-    ;(timer as { unref?: () => void }).unref?.()
+    const timer = setTimeout(() => {
+      this.#ws.close(1000)
+      // A relay that never answers the close frame must not keep end() waiting: report the end ourselves.
+      unref(setTimeout(() => this.#closed(CloseCode.normal, ''), CLOSE_GRACE_MS))
+    }, CLOSE_GRACE_MS)
+    unref(timer)
   }
 
   destroy(): void {
@@ -264,4 +268,9 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
     offset += chunk.length
   }
   return out
+}
+
+/** Node, Deno and Bun: a pending close does not keep the process alive. */
+function unref(timer: ReturnType<typeof setTimeout>) {
+  ;(timer as { unref?: () => void }).unref?.()
 }
