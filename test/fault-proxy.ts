@@ -26,6 +26,12 @@ export interface FaultProxy {
   faults: Faults
   /** Open client-side connections. */
   readonly connections: number
+  /**
+   * Client → server bursts seen so far, across connections: a burst starts when the client sends after
+   * the server did (or first). Each one waits for an answer, so with a latency set this counts round trips
+   * above TCP's own handshake.
+   */
+  readonly requests: number
   /** Resets every open connection. */
   resetAll(): void
   close(): Promise<void>
@@ -48,22 +54,39 @@ export async function startFaultProxy(
     sockets.add(upstream)
     upstream.on('close', () => {
       sockets.delete(upstream)
-      client.destroy()
+      // Deliver what is still delayed on its way down (an ErrorResponse before a close), then close.
+      void down().then(() => client.destroy())
     })
     upstream.on('error', () => client.destroy())
     client.on('close', () => upstream.destroy())
     let downBytes = 0
-    pipe(client, upstream, () => 0)
-    pipe(upstream, client, (n) => {
-      downBytes += n
-      return downBytes
-    })
+    const turn = { direction: undefined as 'up' | 'down' | undefined }
+    pipe(client, upstream, () => 0, 'up', turn)
+    const down = pipe(
+      upstream,
+      client,
+      (n) => {
+        downBytes += n
+        return downBytes
+      },
+      'down',
+      turn,
+    )
   })
 
-  const pipe = (from: Socket, to: Socket, count: (n: number) => number) => {
+  let requests = 0
+  const pipe = (
+    from: Socket,
+    to: Socket,
+    count: (n: number) => number,
+    way: 'up' | 'down',
+    turn: { direction: 'up' | 'down' | undefined },
+  ) => {
     let chain = Promise.resolve()
     from.on('data', (chunk: Buffer) => {
       if (proxy.faults.blackhole) return
+      if (way === 'up' && turn.direction !== 'up') requests++
+      turn.direction = way
       from.pause()
       chain = chain.then(async () => {
         const { latency = 0, bandwidth = 0, slice = 0, cutAfter } = proxy.faults
@@ -86,6 +109,7 @@ export async function startFaultProxy(
       })
     })
     from.on('end', () => chain.then(() => to.end()))
+    return () => chain
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -93,6 +117,9 @@ export async function startFaultProxy(
     port: (server.address() as AddressInfo).port,
     host: '127.0.0.1',
     faults,
+    get requests() {
+      return requests
+    },
     get connections() {
       return [...sockets].filter((s) => s.remotePort !== target.port).length
     },

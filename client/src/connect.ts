@@ -31,6 +31,14 @@ export interface ConnectOptions {
   /** Protocol version to request. `'3.2'` (PostgreSQL 18) brings variable-length cancel keys. Default `'3.0'`. */
   protocolVersion?: '3.0' | '3.2'
   /**
+   * Fast connect. `true`: `connect()` resolves as soon as the last authentication message is written, so
+   * the first request rides with it (one round trip fewer); a failed login then rejects the first requests
+   * and `run()` instead of `connect()`. `'scram'`: also sends the SCRAM client-first message together with
+   * the startup message (another round trip fewer) — declare it only when the server uses SCRAM-SHA-256 for
+   * this user. Default `false`: `connect()` resolves at the first ReadyForQuery.
+   */
+  pipelineConnect?: boolean | 'scram'
+  /**
    * How many statements `query(sql)` keeps prepared per connection (LRU), so repeated SQL skips parsing
    * and planning. 0 turns it off (needed behind a transaction-mode pooler such as PgBouncer). Default 100.
    */
@@ -106,6 +114,11 @@ export async function openCore(
   let stage: StartupStage | 'transport' | 'TLS negotiation' = 'transport'
   let core: ConnectionCore | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
+  let isFinishedEarly = false
+  const pipeline = options.pipelineConnect ?? false
+  if (pipeline !== false && pipeline !== true && pipeline !== 'scram') {
+    throw configError(`pipelineConnect "${String(pipeline)}" is invalid: expected false, true or 'scram'`)
+  }
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = timeoutError(`connect timed out after ${timeout} ms waiting for the ${stage}`)
@@ -142,18 +155,47 @@ export async function openCore(
         target: { host: settings.host, port: settings.port },
         statementCacheSize,
       })
-      await startup(core, settings, version === '3.2' ? 2 : 0, (next) => {
-        stage = next
+      const opened = core
+      let authSent!: () => void
+      const sent = new Promise<void>((resolve) => {
+        authSent = resolve
       })
-      core.state = 'ready'
-      return core
+      const done = startup(
+        opened,
+        settings,
+        version === '3.2' ? 2 : 0,
+        (next) => {
+          stage = next
+        },
+        pipeline,
+        () => authSent(),
+      )
+      if (!pipeline) {
+        await done
+        opened.state = 'ready'
+        return opened
+      }
+      // Pipelined: hand the connection over once the last authentication message is written, so the first
+      // request rides with it. The deadline keeps running until the first ReadyForQuery.
+      isFinishedEarly = true
+      done.then(
+        () => clearTimeout(timer),
+        (error: unknown) => {
+          clearTimeout(timer)
+          opened.fail(isPgError(error) ? error : ioError('connect failed', error))
+        },
+      )
+      await Promise.race([sent, done])
+      if (opened.state === 'connecting') opened.state = 'ready'
+      return opened
     }
     return await Promise.race([open(), deadline])
   } catch (error) {
+    isFinishedEarly = false
     core?.fail(isPgError(error) ? error : ioError('connect failed', error))
     throw isPgError(error) ? error : ioError(`could not connect to ${settings.host}:${settings.port}`, error)
   } finally {
-    clearTimeout(timer)
+    if (!isFinishedEarly) clearTimeout(timer)
     deadline.catch(() => {})
   }
 }

@@ -32,9 +32,24 @@ export function startup(
   config: ResolvedConfig,
   protocolMinor: number,
   onStage: (stage: StartupStage) => void,
+  pipeline: boolean | 'scram' = false,
+  onAuthSent: () => void = () => {},
 ): Promise<StartupResult> {
   return new Promise((resolve, reject) => {
     let scram: ScramSession | undefined
+    /** SCRAM client-first went out with the startup message (`pipelineConnect: 'scram'`). */
+    let isScramSent = false
+    const authSent = () => {
+      if (pipeline) onAuthSent()
+    }
+    const unexpected = (method: string) => {
+      if (isScramSent) {
+        throw authError(
+          `pipelineConnect: 'scram' sent a SCRAM message with the startup, but the server asked for ${method}: ` +
+            'use pipelineConnect: true for this server',
+        )
+      }
+    }
     let isScramVerified = false
     let verification: Promise<void> = Promise.resolve()
     let minor = protocolMinor
@@ -54,6 +69,8 @@ export function startup(
     const handle = (message: BackendMessage): boolean => {
       switch (message.type) {
         case 'AuthenticationOk':
+          unexpected('no password')
+          authSent()
           if (scram && !isScramVerified) {
             throw authError(
               'server accepted the login without proving it knows the password (no SCRAM final message)',
@@ -62,18 +79,31 @@ export function startup(
           onStage('ready for query')
           return false
         case 'AuthenticationCleartextPassword': {
+          unexpected('a cleartext password')
           const secret = password('cleartext password')
           core.writeNow((w) => w.password(secret))
+          authSent()
           onStage('authentication result')
           return false
         }
         case 'AuthenticationMD5Password': {
+          unexpected('md5')
           const secret = md5Password(config.user, password('md5'), message.salt)
           core.writeNow((w) => w.password(secret))
+          authSent()
           onStage('authentication result')
           return false
         }
         case 'AuthenticationSASL': {
+          if (isScramSent) {
+            if (!message.mechanisms.includes('SCRAM-SHA-256')) {
+              throw authError(
+                `server offers ${message.mechanisms.join(', ')}, not the SCRAM-SHA-256 sent with the startup`,
+              )
+            }
+            isScramSent = false
+            return false
+          }
           if (scram) throw protocolError('server sent AuthenticationSASL twice')
           const session = startScram(password('SCRAM-SHA-256'), message.mechanisms)
           scram = session
@@ -85,7 +115,10 @@ export function startup(
           if (!session)
             throw protocolError('server sent AuthenticationSASLContinue before AuthenticationSASL')
           asyncStep(
-            session.continue(message.data).then((bytes) => core.writeNow((w) => w.saslResponse(bytes))),
+            session.continue(message.data).then((bytes) => {
+              core.writeNow((w) => w.saslResponse(bytes))
+              authSent()
+            }),
           )
           onStage('authentication result')
           return false
@@ -93,9 +126,9 @@ export function startup(
         case 'AuthenticationSASLFinal': {
           const session = scram
           if (!session) throw protocolError('server sent AuthenticationSASLFinal before AuthenticationSASL')
+          // Synchronous: a wrong proof fails the connection before any later message is handled.
+          session.verify(message.data)
           isScramVerified = true
-          const previous = verification
-          asyncStep(previous.then(() => session.finish(message.data)))
           return false
         }
         case 'AuthenticationUnsupported':
@@ -115,13 +148,16 @@ export function startup(
           }
           minor = message.newestMinor
           return false
-        case 'ErrorResponse':
-          reject(new DatabaseError(message.fields))
-          core.fail(authError(`startup failed: ${message.fields.message}`))
+        case 'ErrorResponse': {
+          // Requests pipelined behind the login (pipelineConnect) get the server's error itself.
+          const error = new DatabaseError(message.fields)
+          reject(error)
+          core.fail(error)
           return true
+        }
         case 'ReadyForQuery':
           verification.then(() => {
-            if (core.state === 'connecting') resolve({ protocolMinor: minor })
+            if (core.state !== 'closed') resolve({ protocolMinor: minor })
             else reject(core.error ?? closedError('connection closed during startup'))
           })
           return true
@@ -132,7 +168,14 @@ export function startup(
       }
     }
 
-    core.expect({ handle, fail: reject })
+    core.expect({
+      handle,
+      fail(error) {
+        reject(error)
+        // A FATAL login error arrives here: requests pipelined behind the login get it too, not a bare "closed".
+        if (error instanceof DatabaseError) core.fail(error)
+      },
+    })
     const parameters: Record<string, string> = {
       user: config.user,
       database: config.database,
@@ -144,6 +187,15 @@ export function startup(
     if (config.applicationName !== undefined) parameters.application_name = config.applicationName
     if (config.options !== undefined) parameters.options = config.options
     onStage('authentication request')
+    if (pipeline === 'scram') {
+      const session = startScram(password('SCRAM-SHA-256'), ['SCRAM-SHA-256'])
+      scram = session
+      isScramSent = true
+      core.writeNow((w) =>
+        w.startup(parameters, protocolMinor).saslInitialResponse(session.mechanism, session.clientFirst),
+      )
+      return
+    }
     core.writeNow((w) => w.startup(parameters, protocolMinor))
   })
 }

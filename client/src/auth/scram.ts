@@ -13,8 +13,13 @@ export interface ScramSession {
   readonly clientFirst: Uint8Array
   /** Consumes server-first-message; returns client-final-message. */
   continue(serverFirst: Uint8Array): Promise<Uint8Array>
-  /** Verifies server-final-message (`v=…`); throws on a mismatch or a server `e=…` error. */
+  /** Verifies server-final-message (`v=…`); rejects on a mismatch or a server `e=…` error. */
   finish(serverFinal: Uint8Array): Promise<void>
+  /**
+   * `finish`, synchronously: startup checks the proof while dispatching the message, so nothing the server
+   * sent after it (results of a request pipelined behind the login) is handled before the server proved itself.
+   */
+  verify(serverFinal: Uint8Array): void
 }
 
 /** A malicious server could ask for billions of iterations to burn the client's CPU. */
@@ -56,6 +61,9 @@ export function startScram(
       return encodeUtf8(`${clientFinalBare},p=${base64(proof)}`)
     },
     async finish(data) {
+      this.verify(data)
+    },
+    verify(data) {
       if (!serverSignature)
         throw protocolError('server sent the SCRAM final message before the continue message')
       const serverFinal = decodeUtf8(data)
