@@ -53,6 +53,8 @@ export interface Driver {
 export type DriverId =
   | 'edgepg'
   | 'edgepg-ws'
+  | 'edgepg-fast'
+  | 'edgepg-ws-fast'
   | 'pg'
   | 'postgres.js'
   | 'neon-ws'
@@ -62,9 +64,12 @@ export type DriverId =
 const url = (e: Endpoint, host: { host: string; port: number }) =>
   `postgres://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${host.host}:${host.port}/${e.database}`
 
-async function edgepgConnect(e: Endpoint, isWebSocket: boolean): Promise<Conn> {
+async function edgepgConnect(e: Endpoint, isWebSocket: boolean, isFast = false): Promise<Conn> {
   const transport = isWebSocket ? webSocket({ url: `ws://${e.relay}/v1` }) : nodeSocket()
-  const [client, connection] = await connect(url(e, isWebSocket ? e.db : e.tcp), { transport })
+  const [client, connection] = await connect(url(e, isWebSocket ? e.db : e.tcp), {
+    transport,
+    ...(isFast ? { pipelineConnect: 'scram' as const } : {}),
+  })
   const done = connection.run()
   done.catch(() => {})
   return {
@@ -76,7 +81,7 @@ async function edgepgConnect(e: Endpoint, isWebSocket: boolean): Promise<Conn> {
   }
 }
 
-/** `createPool` is being added to `@edgepg/client`; until it is exported, the pool rows say "not available". */
+/** edgepg's pool (`createPool`); the pool rows say "not available" for a build without it. */
 type CreatePool = (
   url: string,
   options: { transport: ReturnType<typeof nodeSocket>; max: number },
@@ -182,6 +187,20 @@ export const drivers: Record<DriverId, Driver> = {
     isOurs: true,
     connect: (e) => edgepgConnect(e, true),
     firstRow: firstRowOf((e) => edgepgConnect(e, true)),
+  },
+  'edgepg-fast': {
+    id: 'edgepg-fast',
+    label: "edgepg (TCP, pipelineConnect: 'scram')",
+    isOurs: true,
+    connect: (e) => edgepgConnect(e, false, true),
+    firstRow: firstRowOf((e) => edgepgConnect(e, false, true)),
+  },
+  'edgepg-ws-fast': {
+    id: 'edgepg-ws-fast',
+    label: "edgepg (relay, pipelineConnect: 'scram')",
+    isOurs: true,
+    connect: (e) => edgepgConnect(e, true, true),
+    firstRow: firstRowOf((e) => edgepgConnect(e, true, true)),
   },
   pg: {
     id: 'pg',

@@ -164,9 +164,9 @@ function checkTargets(
     times,
   )
   at(
-    'round trips to the first row, SCRAM, through the relay',
+    "round trips to the first row, SCRAM, through the relay (pipelineConnect: 'scram')",
     '≤ 4',
-    medianOf(find('round-trips'), 'edgepg-ws'),
+    medianOf(find('round-trips'), 'edgepg-ws-fast'),
     (v) => v < 4.5,
     (v) => fmt(v),
   )

@@ -13,7 +13,16 @@ import { startLatencyProxy } from '../latency-proxy.ts'
 import { type Measure, row } from '../report.ts'
 import { endpoint, onCleanup } from '../setup.ts'
 
-const IDS: DriverId[] = ['edgepg', 'pg', 'postgres.js', 'edgepg-ws', 'neon-ws', 'neon-ws-cleartext']
+const IDS: DriverId[] = [
+  'edgepg',
+  'edgepg-fast',
+  'pg',
+  'postgres.js',
+  'edgepg-ws',
+  'edgepg-ws-fast',
+  'neon-ws',
+  'neon-ws-cleartext',
+]
 const ONE_WAY = 40
 
 export async function roundTrips(ctx: Context): Promise<Measure> {
@@ -50,12 +59,17 @@ export async function roundTrips(ctx: Context): Promise<Measure> {
     compare: [
       ['edgepg', 'pg'],
       ['edgepg', 'postgres.js'],
+      ['edgepg-fast', 'pg'],
+      ['edgepg-fast', 'postgres.js'],
       ['edgepg-ws', 'neon-ws'],
+      ['edgepg-ws-fast', 'neon-ws'],
+      ['edgepg-ws-fast', 'neon-ws-cleartext'],
     ],
     notes: [
       `Elapsed from the connect call to the first row ÷ ${rtt} ms, plus 1 for the TCP handshake that the loopback proxy cannot delay.`,
       "edgepg's SCRAM key cache is cleared before every sample; postgres.js fetches array types on its first connection (its default).",
-      'The flights today: TCP handshake; WebSocket upgrade (relay only); startup → AuthenticationSASL; client-first → server-first; client-final → AuthenticationOk … ReadyForQuery; query → row. That is 5 over TCP and 6 through the relay.',
+      'The flights by default: TCP handshake; WebSocket upgrade (relay only); startup → AuthenticationSASL; client-first → server-first; client-final → AuthenticationOk … ReadyForQuery; query → row. That is 5 over TCP and 6 through the relay.',
+      "With pipelineConnect: 'scram' the client-first message rides with the startup and the query with the client-final: 3 over TCP and 4 through the relay.",
       'The cleartext row uses a role with password (cleartext) authentication, where Neon can pipeline the password: the best case of the design note.',
     ],
   }
