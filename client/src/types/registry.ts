@@ -22,7 +22,7 @@ import type { RangeDecoder } from './bytes.ts'
 import { binaryDate, binaryTimestamp, textTimestamp } from './datetime.ts'
 import { binaryInterval, textInterval } from './interval.ts'
 import { binaryNumeric } from './numeric.ts'
-import { arrayElementOid, Oid } from './oids.generated.ts'
+import { arrayElementOid } from './oids.generated.ts'
 import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from './text.ts'
 
 /** Decodes one column value (never called for NULL). Call it with the value's bytes only. */
@@ -59,45 +59,49 @@ interface Codec {
 const stringCodec: Codec = { text: textString, binary: binaryString }
 const intCodec = (binary: RangeDecoder): Codec => ({ text: textInt, binary })
 
-/** Built-in codecs; timestamp(tz) and interval depend on the `dates` option. */
+/**
+ * Built-in codecs; timestamp(tz) and interval depend on the `dates` option. Keys are type OIDs written as
+ * literals (the name from oids.generated.ts beside each), so a bundle carries the whole `Oid` table only when
+ * the user imports it.
+ */
 const builtins: Record<number, Codec> = {
-  [Oid.bool]: { text: textBool, binary: binaryBool },
-  [Oid.bytea]: { text: textBytea, binary: binaryBytea },
-  [Oid.char]: stringCodec,
-  [Oid.name]: stringCodec,
-  [Oid.int8]: { text: textInt8, binary: binaryInt8 },
-  [Oid.int2]: intCodec(binaryInt2),
-  [Oid.int4]: intCodec(binaryInt4),
-  [Oid.oid]: intCodec(binaryOid),
-  [Oid.text]: stringCodec,
-  [Oid.json]: { text: textJson, binary: binaryJson },
-  [Oid.xml]: stringCodec,
-  [Oid.float4]: { text: textFloat, binary: binaryFloat4 },
-  [Oid.float8]: { text: textFloat, binary: binaryFloat8 },
-  [Oid.unknown]: stringCodec,
-  [Oid.bpchar]: stringCodec,
-  [Oid.varchar]: stringCodec,
-  [Oid.date]: { text: textString, binary: binaryDate },
-  [Oid.numeric]: { text: textString, binary: binaryNumeric },
-  [Oid.uuid]: { text: textString, binary: binaryUuid },
-  [Oid.jsonb]: { text: textJson, binary: binaryJsonb },
+  16: { text: textBool, binary: binaryBool }, // bool
+  17: { text: textBytea, binary: binaryBytea }, // bytea
+  18: stringCodec, // char
+  19: stringCodec, // name
+  20: { text: textInt8, binary: binaryInt8 }, // int8
+  21: intCodec(binaryInt2), // int2
+  23: intCodec(binaryInt4), // int4
+  26: intCodec(binaryOid), // oid
+  25: stringCodec, // text
+  114: { text: textJson, binary: binaryJson }, // json
+  142: stringCodec, // xml
+  700: { text: textFloat, binary: binaryFloat4 }, // float4
+  701: { text: textFloat, binary: binaryFloat8 }, // float8
+  705: stringCodec, // unknown
+  1042: stringCodec, // bpchar
+  1043: stringCodec, // varchar
+  1082: { text: textString, binary: binaryDate }, // date
+  1700: { text: textString, binary: binaryNumeric }, // numeric
+  2950: { text: textString, binary: binaryUuid }, // uuid
+  3802: { text: textJson, binary: binaryJsonb }, // jsonb
 }
 
 const dateCodecs: Record<number, Codec> = {
-  [Oid.timestamp]: { text: textTimestamp, binary: binaryTimestamp },
-  [Oid.timestamptz]: { text: textTimestamp, binary: binaryTimestamp },
-  [Oid.interval]: { text: textInterval, binary: binaryInterval },
+  1114: { text: textTimestamp, binary: binaryTimestamp }, // timestamp
+  1184: { text: textTimestamp, binary: binaryTimestamp }, // timestamptz
+  1186: { text: textInterval, binary: binaryInterval }, // interval
 }
 
 // In 'string' mode these have no binary decoder: their text depends on session settings (TimeZone,
 // IntervalStyle) that a binary value does not carry, so the caller asks for text instead.
 const stringDateCodecs: Record<number, Codec> = {
-  [Oid.timestamp]: { text: textString },
-  [Oid.timestamptz]: { text: textString },
-  [Oid.interval]: { text: textString },
+  1114: { text: textString }, // timestamp
+  1184: { text: textString }, // timestamptz
+  1186: { text: textString }, // interval
 }
 
-const BOX_ARRAY = Oid._box
+const BOX_ARRAY = 1020 // _box
 const COMMA = 0x2c
 const SEMICOLON = 0x3b
 
