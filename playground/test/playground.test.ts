@@ -6,6 +6,7 @@ import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import { type Browser, chromium, type Page } from 'playwright'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../scripts/embedded-pg.ts'
+import { chromiumLaunchOptions } from '../../test/chromium.ts'
 import { CONTENT_SECURITY_POLICY, createPlayground } from '../server.ts'
 
 const pg = inject('pg')
@@ -31,18 +32,7 @@ beforeAll(async () => {
     },
     { logger: silentLogger, mount },
   )
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await chromium.launch(chromiumLaunchOptions)
 })
 
 afterAll(async () => {
