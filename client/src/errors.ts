@@ -70,9 +70,9 @@ export interface DatabaseErrorFields {
 /** An ErrorResponse from the server. `code` is the SQLSTATE. */
 export class DatabaseError extends PgError implements DatabaseErrorFields {
   override readonly name = 'DatabaseError'
-  readonly severity: string
+  readonly severity!: string
   readonly severityNonLocalized?: string | undefined
-  readonly code: string
+  readonly code!: string
   readonly detail?: string | undefined
   readonly hint?: string | undefined
   readonly position?: number | undefined
@@ -91,23 +91,8 @@ export class DatabaseError extends PgError implements DatabaseErrorFields {
   /** @internal */
   constructor(fields: DatabaseErrorFields) {
     super('db', fields.message)
-    this.severity = fields.severity
-    this.severityNonLocalized = fields.severityNonLocalized
-    this.code = fields.code
-    this.detail = fields.detail
-    this.hint = fields.hint
-    this.position = fields.position
-    this.internalPosition = fields.internalPosition
-    this.internalQuery = fields.internalQuery
-    this.where = fields.where
-    this.schema = fields.schema
-    this.table = fields.table
-    this.column = fields.column
-    this.dataType = fields.dataType
-    this.constraint = fields.constraint
-    this.file = fields.file
-    this.line = fields.line
-    this.routine = fields.routine
+    // Fills the fields declared above; declaring them keeps every key present and in this order.
+    Object.assign(this, fields)
   }
 }
 

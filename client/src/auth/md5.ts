@@ -2,6 +2,7 @@
  * MD5 (RFC 1321) for PostgreSQL's md5 authentication: WebCrypto has no MD5. Only ever used to answer an
  * AuthenticationMD5Password request.
  */
+import { hex } from '../types/bytes.ts'
 import { encodeUtf8 } from '../utf8.ts'
 
 /** The PasswordMessage content for md5 auth: `'md5' + md5hex(md5hex(password + user) + salt)`. */
@@ -69,7 +70,5 @@ export function md5Hex(data: Uint8Array): string {
   out.setUint32(4, b0, true)
   out.setUint32(8, c0, true)
   out.setUint32(12, d0, true)
-  let hex = ''
-  for (let i = 0; i < 16; i++) hex += out.getUint8(i).toString(16).padStart(2, '0')
-  return hex
+  return hex(new Uint8Array(out.buffer))
 }

@@ -4,6 +4,7 @@
  * cache of derived keys so reconnects skip the PBKDF2 cost.
  */
 import { authError, protocolError } from '../errors.ts'
+import { hex } from '../types/bytes.ts'
 import { decodeUtf8, encodeUtf8 } from '../utf8.ts'
 import { saslprep } from './saslprep.ts'
 
@@ -193,10 +194,4 @@ function fromBase64(text: string, what: string): Bytes {
   const bytes = new Uint8Array(raw.length)
   for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i)
   return bytes
-}
-
-function hex(bytes: Uint8Array): string {
-  let text = ''
-  for (const b of bytes) text += b.toString(16).padStart(2, '0')
-  return text
 }

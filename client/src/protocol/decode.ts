@@ -32,13 +32,18 @@ import {
 } from './read.ts'
 import { BackendTag, describeTag } from './tags.ts'
 
-const BIND_COMPLETE: BackendMessage = Object.freeze({ type: 'BindComplete' })
-const CLOSE_COMPLETE: BackendMessage = Object.freeze({ type: 'CloseComplete' })
-const PARSE_COMPLETE: BackendMessage = Object.freeze({ type: 'ParseComplete' })
-const NO_DATA: BackendMessage = Object.freeze({ type: 'NoData' })
-const EMPTY_QUERY_RESPONSE: BackendMessage = Object.freeze({ type: 'EmptyQueryResponse' })
-const PORTAL_SUSPENDED: BackendMessage = Object.freeze({ type: 'PortalSuspended' })
-const COPY_DONE: BackendMessage = Object.freeze({ type: 'CopyDone' })
+/** The messages without a body, by type byte: one frozen instance each. */
+const EMPTY: Record<number, BackendMessage> = {}
+for (const type of [
+  'BindComplete',
+  'CloseComplete',
+  'ParseComplete',
+  'NoData',
+  'EmptyQueryResponse',
+  'PortalSuspended',
+  'CopyDone',
+] as const)
+  EMPTY[BackendTag[type]] = Object.freeze({ type })
 
 /** 1 for every type byte {@link decodeMessage} knows, so the framer can reject a stranger from its header. */
 const KNOWN_TAGS = new Uint8Array(256)
@@ -79,20 +84,6 @@ export function decodeMessage(tag: number, bytes: Uint8Array, start: number, end
       return decodeReadyForQuery(bytes, start, end)
     case BackendTag.RowDescription:
       return decodeRowDescription(bytes, start, end)
-    case BackendTag.BindComplete:
-      return empty('BindComplete', BIND_COMPLETE, start, end)
-    case BackendTag.ParseComplete:
-      return empty('ParseComplete', PARSE_COMPLETE, start, end)
-    case BackendTag.CloseComplete:
-      return empty('CloseComplete', CLOSE_COMPLETE, start, end)
-    case BackendTag.NoData:
-      return empty('NoData', NO_DATA, start, end)
-    case BackendTag.EmptyQueryResponse:
-      return empty('EmptyQueryResponse', EMPTY_QUERY_RESPONSE, start, end)
-    case BackendTag.PortalSuspended:
-      return empty('PortalSuspended', PORTAL_SUSPENDED, start, end)
-    case BackendTag.CopyDone:
-      return empty('CopyDone', COPY_DONE, start, end)
     case BackendTag.CopyData:
       return { type: 'CopyData', data: view(bytes, start, end - start) }
     case BackendTag.ErrorResponse:
@@ -117,19 +108,18 @@ export function decodeMessage(tag: number, bytes: Uint8Array, start: number, end
       return decodeBackendKeyData(bytes, start, end)
     case BackendTag.NegotiateProtocolVersion:
       return decodeNegotiateProtocolVersion(bytes, start, end)
-    default:
-      throw unknownTag(tag)
+    default: {
+      const message = EMPTY[tag]
+      if (message === undefined) throw unknownTag(tag)
+      expectEnd(message.type, start, end)
+      return message
+    }
   }
 }
 
 /** A view of `bytes[at, at + length)`; the constructor is cheaper than `subarray` (no species lookup). */
 function view(bytes: Uint8Array, at: number, length: number): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset + at, length)
-}
-
-function empty(name: string, message: BackendMessage, start: number, end: number): BackendMessage {
-  expectEnd(name, start, end)
-  return message
 }
 
 /** int16 column count, then per column an int32 length (-1 for NULL) and that many bytes. */

@@ -3,6 +3,7 @@
  * reader takes an absolute index into `bytes` and nothing assumes `byteOffset` 0.
  */
 import { encodeError } from '../errors.ts'
+import { readInt32, readUint32 } from '../protocol/read.ts'
 import { decodeUtf8 } from '../utf8.ts'
 
 /**
@@ -11,21 +12,8 @@ import { decodeUtf8 } from '../utf8.ts'
  */
 export type RangeDecoder = (bytes: Uint8Array, start: number, end: number) => unknown
 
-export function readInt16(bytes: Uint8Array, at: number): number {
-  return (((bytes[at]! << 8) | bytes[at + 1]!) << 16) >> 16
-}
-
-export function readUint16(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 8) | bytes[at + 1]!
-}
-
-export function readInt32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!
-}
-
-export function readUint32(bytes: Uint8Array, at: number): number {
-  return readInt32(bytes, at) >>> 0
-}
+// The big-endian readers are the protocol decoders' own.
+export { readInt16, readInt32, readUint16, readUint32 } from '../protocol/read.ts'
 
 /** 2^32, to combine the two halves of an int64. */
 export const TWO_32 = 4294967296
@@ -77,6 +65,20 @@ export function badText(type: string, bytes: Uint8Array, start: number, end: num
 
 /** '00'…'ff', for hex output of bytea and uuid. */
 export const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** Lower-case hex digits of `bytes`. */
+export function hex(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]
+  return out
+}
+
+/** Two ASCII digits at `at` as a number, or NaN. */
+export function twoDigits(bytes: Uint8Array, at: number): number {
+  const high = bytes[at]! - 48
+  const low = bytes[at + 1]! - 48
+  return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : Number.NaN
+}
 
 /** Value of an ASCII hex digit, or -1. */
 export function hexValue(c: number): number {

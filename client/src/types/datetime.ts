@@ -10,7 +10,7 @@
  * The text forms read are the ones printed under `DateStyle` ISO (the default, and what edgepg sets):
  * `2024-02-29 13:04:05.123456+05:30`, offsets `+00`, `-03:00:15`, years of 5+ digits, a trailing ` BC`.
  */
-import { badText, expectLength, readInt32, readUint32 } from './bytes.ts'
+import { badText, expectLength, readInt32, readUint32, twoDigits } from './bytes.ts'
 
 /** Milliseconds from 1970-01-01 (the JS epoch) to 2000-01-01 (PostgreSQL's). */
 const PG_EPOCH_MS = 946684800000
@@ -33,13 +33,6 @@ function utc(
     return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - FOUR_CENTURIES_MS
   }
   return Date.UTC(year, month - 1, day, hour, minute, second, ms)
-}
-
-/** Two ASCII digits at `at` as a number, or NaN. */
-function twoDigits(bytes: Uint8Array, at: number): number {
-  const high = bytes[at]! - 48
-  const low = bytes[at + 1]! - 48
-  return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : Number.NaN
 }
 
 function isInfinity(bytes: Uint8Array, start: number, end: number): number {

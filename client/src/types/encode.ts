@@ -3,7 +3,7 @@
  * function for the parameter's type parses it), except bytes, which are sent in binary format as they are.
  */
 import { encodeError } from '../errors.ts'
-import { HEX } from './bytes.ts'
+import { hex } from './bytes.ts'
 import { type Interval, intervalToText } from './interval.ts'
 
 /**
@@ -120,12 +120,6 @@ function arrayElement(value: unknown, seen: unknown[]): string {
     default:
       throw encodeError(`cannot encode a ${typeof value} in an array parameter; expected ${EXPECTED}`)
   }
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = ''
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]
-  return out
 }
 
 /**

@@ -5,7 +5,7 @@
  * day is not always 24 hours (DST): so does {@link Interval}.
  */
 import { encodeError } from '../errors.ts'
-import { badText, expectLength, readInt32, readInt64AsNumber } from './bytes.ts'
+import { badText, expectLength, readInt32, readInt64AsNumber, twoDigits } from './bytes.ts'
 
 /**
  * A PostgreSQL interval. `microseconds` holds the time part (hours, minutes, seconds); it is exact up to
@@ -132,12 +132,6 @@ function unitOf(bytes: Uint8Array, start: number, end: number): number | undefin
     default:
       return undefined
   }
-}
-
-function twoDigits(bytes: Uint8Array, at: number): number {
-  const high = bytes[at]! - 48
-  const low = bytes[at + 1]! - 48
-  return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : Number.NaN
 }
 
 /** Digits after a decimal point as microseconds (up to six digits; PostgreSQL prints no more). */
