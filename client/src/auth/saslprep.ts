@@ -4,94 +4,27 @@
  * with servers that stored them the same way.
  */
 
-type Ranges = readonly (readonly [number, number])[]
+// The RFC 3454 tables are regular-expression character classes: a compact, exact form for code point ranges.
 
 /** B.1: commonly mapped to nothing. */
-const MAPPED_TO_NOTHING: Ranges = [
-  [0x00ad, 0x00ad],
-  [0x034f, 0x034f],
-  [0x1806, 0x1806],
-  [0x180b, 0x180d],
-  [0x200b, 0x200d],
-  [0x2060, 0x2060],
-  [0xfe00, 0xfe0f],
-  [0xfeff, 0xfeff],
-]
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: each entry is one code point, tested one at a time
+const MAPPED_TO_NOTHING = /[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]/u
 
 /** C.1.2: non-ASCII space characters, mapped to U+0020. */
-const NON_ASCII_SPACE: Ranges = [
-  [0x00a0, 0x00a0],
-  [0x1680, 0x1680],
-  [0x2000, 0x200b],
-  [0x202f, 0x202f],
-  [0x205f, 0x205f],
-  [0x3000, 0x3000],
-]
+const NON_ASCII_SPACE = /[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]/u
 
-/** C.2.1, C.2.2, C.3–C.9: prohibited output (C.4 plane-end non-characters are checked separately). */
-const PROHIBITED: Ranges = [
-  [0x0000, 0x001f],
-  [0x007f, 0x009f],
-  [0x0340, 0x0341],
-  [0x06dd, 0x06dd],
-  [0x070f, 0x070f],
-  [0x180e, 0x180e],
-  [0x200c, 0x200f],
-  [0x2028, 0x202e],
-  [0x2060, 0x2063],
-  [0x206a, 0x206f],
-  [0x2ff0, 0x2ffb],
-  [0xd800, 0xdfff],
-  [0xe000, 0xf8ff],
-  [0xfdd0, 0xfdef],
-  [0xfeff, 0xfeff],
-  [0xfff9, 0xfffd],
-  [0x1d173, 0x1d17a],
-  [0xe0001, 0xe0001],
-  [0xe0020, 0xe007f],
-  [0xf0000, 0xffffd],
-  [0x100000, 0x10fffd],
-]
+/**
+ * C.2.1, C.2.2, C.3–C.9: prohibited output (C.4 plane-end non-characters are checked separately). `\p{Cc}` is
+ * exactly U+0000–001F and U+007F–009F.
+ */
+const PROHIBITED =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: each entry is one code point, tested one at a time
+  /[\p{Cc}\u0340-\u0341\u06dd\u070f\u180e\u200c-\u200f\u2028-\u202e\u2060-\u2063\u206a-\u206f\u2ff0-\u2ffb\u{d800}-\u{dfff}\ue000-\uf8ff\ufdd0-\ufdef\ufeff\ufff9-\ufffd\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}\u{f0000}-\u{ffffd}\u{100000}-\u{10fffd}]/u
 
 /** D.1: characters with bidirectional property R or AL. */
-const RAND_AL: Ranges = [
-  [0x05be, 0x05be],
-  [0x05c0, 0x05c0],
-  [0x05c3, 0x05c3],
-  [0x05d0, 0x05ea],
-  [0x05f0, 0x05f4],
-  [0x061b, 0x061b],
-  [0x061f, 0x061f],
-  [0x0621, 0x063a],
-  [0x0640, 0x064a],
-  [0x066d, 0x066f],
-  [0x0671, 0x06d5],
-  [0x06dd, 0x06dd],
-  [0x06e5, 0x06e6],
-  [0x06fa, 0x06fe],
-  [0x0700, 0x070d],
-  [0x0710, 0x0710],
-  [0x0712, 0x072c],
-  [0x0780, 0x07a5],
-  [0x07b1, 0x07b1],
-  [0x200f, 0x200f],
-  [0xfb1d, 0xfb1d],
-  [0xfb1f, 0xfb28],
-  [0xfb2a, 0xfb36],
-  [0xfb38, 0xfb3c],
-  [0xfb3e, 0xfb3e],
-  [0xfb40, 0xfb41],
-  [0xfb43, 0xfb44],
-  [0xfb46, 0xfbb1],
-  [0xfbd3, 0xfd3d],
-  [0xfd50, 0xfd8f],
-  [0xfd92, 0xfdc7],
-  [0xfdf0, 0xfdfc],
-  [0xfe70, 0xfe74],
-  [0xfe76, 0xfefc],
-]
+const RAND_AL =
+  /[\u05be\u05c0\u05c3\u05d0-\u05ea\u05f0-\u05f4\u061b\u061f\u0621-\u063a\u0640-\u064a\u066d-\u066f\u0671-\u06d5\u06dd\u06e5-\u06e6\u06fa-\u06fe\u0700-\u070d\u0710\u0712-\u072c\u0780-\u07a5\u07b1\u200f\ufb1d\ufb1f-\ufb28\ufb2a-\ufb36\ufb38-\ufb3c\ufb3e\ufb40-\ufb41\ufb43-\ufb44\ufb46-\ufbb1\ufbd3-\ufd3d\ufd50-\ufd8f\ufd92-\ufdc7\ufdf0-\ufdfc\ufe70-\ufe74\ufe76-\ufefc]/u
 
-const inRanges = (code: number, ranges: Ranges) => ranges.some(([lo, hi]) => code >= lo && code <= hi)
 const isNonCharacter = (code: number) => (code & 0xfffe) === 0xfffe
 const LETTER = /\p{L}/u
 const isPrintableAscii = (text: string) => {
@@ -108,10 +41,9 @@ export function saslprep(password: string): string {
   let mapped = ''
   let isAscii = true
   for (const char of password) {
-    const code = char.codePointAt(0)!
-    if (code > 0x7f) isAscii = false
-    if (inRanges(code, MAPPED_TO_NOTHING)) continue
-    mapped += inRanges(code, NON_ASCII_SPACE) ? ' ' : char
+    if (char.codePointAt(0)! > 0x7f) isAscii = false
+    if (MAPPED_TO_NOTHING.test(char)) continue
+    mapped += NON_ASCII_SPACE.test(char) ? ' ' : char
   }
   // Pure printable ASCII is its own SASLprep output.
   if (isAscii && isPrintableAscii(mapped)) return mapped
@@ -120,16 +52,14 @@ export function saslprep(password: string): string {
   let hasRandAL = false
   let hasL = false
   for (const char of normalized) {
-    const code = char.codePointAt(0)!
-    if (inRanges(code, PROHIBITED) || isNonCharacter(code) || UNASSIGNED.test(char)) return password
-    if (inRanges(code, RAND_AL)) hasRandAL = true
+    if (PROHIBITED.test(char) || isNonCharacter(char.codePointAt(0)!) || UNASSIGNED.test(char))
+      return password
+    if (RAND_AL.test(char)) hasRandAL = true
     else if (LETTER.test(char)) hasL = true
   }
   if (hasRandAL) {
     const chars = [...normalized]
-    const first = chars[0]!.codePointAt(0)!
-    const last = chars[chars.length - 1]!.codePointAt(0)!
-    if (hasL || !inRanges(first, RAND_AL) || !inRanges(last, RAND_AL)) return password
+    if (hasL || !RAND_AL.test(chars[0]!) || !RAND_AL.test(chars[chars.length - 1]!)) return password
   }
   return normalized
 }
