@@ -71,4 +71,18 @@ describe('the example Worker', () => {
     expect(body.error?.kind).toBe('not-driven')
     expect(body.error?.message).toContain('connection.run()')
   })
+
+  it('runs a pool made per request over both transports, with a transaction, ended through waitUntil', async () => {
+    for (const via of ['tcp', 'ws']) {
+      const response = await mf.dispatchFetch(`http://worker.test/pool?via=${via}`)
+      const body = (await response.json()) as { rows: { n: number }[]; total: number; size: number }
+      expect({ via, status: response.status, rows: body.rows, total: body.total }).toEqual({
+        via,
+        status: 200,
+        rows: [10, 20, 30, 40, 50, 60].map((n) => ({ n })),
+        total: 10,
+      })
+      expect(body.size).toBeLessThanOrEqual(3)
+    }
+  })
 })

@@ -4,12 +4,14 @@
  * - `GET /tcp?n=41`: straight to PostgreSQL over `cloudflare:sockets`;
  * - `GET /ws?n=41`: through an edgepg relay (or Neon's wsproxy) at `RELAY_URL`, over a WebSocket;
  * - `GET /error?via=tcp|ws`: a statement that fails; answers with its SQLSTATE;
- * - `GET /not-driven`: forgets `connection.run()`, and shows the error that says so instead of hanging.
+ * - `GET /not-driven`: forgets `connection.run()`, and shows the error that says so instead of hanging;
+ * - `GET /pool?via=tcp|ws`: a pool made for this request, several queries at once, a transaction, and
+ *   `ctx.waitUntil(pool.end())` so nothing outlives the request.
  *
  * Each request opens its own connection: a Worker cannot share sockets between requests. The connection is
  * driven by `ctx.waitUntil(connection.run())`, so it keeps running until `client.end()` has finished.
  */
-import { type Client, connect, isDatabaseError, isPgError, type Transport } from '@edgepg/client'
+import { type Client, connect, createPool, isDatabaseError, isPgError, type Transport } from '@edgepg/client'
 import { cloudflareSocket } from '@edgepg/client/cloudflare'
 import { webSocket } from '@edgepg/client/websocket'
 
@@ -52,8 +54,10 @@ export default {
           )
         case '/not-driven':
           return await notDriven(env, ctx)
+        case '/pool':
+          return await pooled(env, ctx, url.searchParams.get('via') === 'ws' ? 'ws' : 'tcp')
         default:
-          return Response.json({ routes: ['/tcp', '/ws', '/error', '/not-driven'] }, { status: 404 })
+          return Response.json({ routes: ['/tcp', '/ws', '/error', '/not-driven', '/pool'] }, { status: 404 })
       }
     } catch (error) {
       return errorResponse(error)
@@ -80,6 +84,25 @@ async function withClient(
     return await use(client)
   } finally {
     ctx.waitUntil(client.end())
+  }
+}
+
+/** A pool for this request: it drives its own connections, and `pool.end()` closes them when done. */
+async function pooled(env: Env, ctx: Context, via: 'tcp' | 'ws'): Promise<Response> {
+  const pool = createPool(env.DATABASE_URL, { transport: transport(env, via), max: 3 })
+  try {
+    const rows = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((n) => pool.queryOne<{ n: number }>('select $1::int * 10 as n', [n])),
+    )
+    const total = await pool.transaction(async (tx) => {
+      const { sum } = await tx.queryOne<{ sum: number }>(
+        'select sum(x)::int as sum from generate_series(1, 4) x',
+      )
+      return sum
+    })
+    return Response.json({ rows, total, size: pool.stats.size })
+  } finally {
+    ctx.waitUntil(pool.end())
   }
 }
 
