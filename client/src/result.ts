@@ -4,7 +4,8 @@
  */
 import { DatabaseError, encodeError, isPgError, type PgError, protocolError } from './errors.ts'
 import type { BackendMessage, DataRow, FieldDescription } from './protocol/index.ts'
-import type { RangeDecoder } from './types/bytes.ts'
+import { readInt32 } from './protocol/read.ts'
+import { copyBytes, type RangeDecoder } from './types/bytes.ts'
 import type { TypeRegistry } from './types/index.ts'
 
 export type { FieldDescription }
@@ -57,25 +58,32 @@ export class RowDecoder {
     )
   }
 
+  /** Reads the columns where they lie in the message's bytes: the decoders get ranges, not views. */
   decode(message: DataRow): Row {
-    const columns = message.columns
+    const { bytes, columnCount } = message
     const names = this.#names
     const decoders = this.#decoders
-    if (columns.length !== names.length) {
-      throw protocolError(
-        `DataRow has ${columns.length} columns, expected ${names.length} from RowDescription`,
-      )
+    if (columnCount !== names.length) {
+      throw protocolError(`DataRow has ${columnCount} columns, expected ${names.length} from RowDescription`)
     }
     const row: Row = Object.create(ROW_PROTOTYPE)
-    for (let i = 0; i < names.length; i++) {
-      const value = columns[i]!
-      row[names[i]!] = value === null ? null : decoders[i]!(value, 0, value.length)
+    // The parser checked the lengths: each column is an int32 length (-1 for NULL) and that many bytes.
+    let at = message.start
+    for (let i = 0; i < columnCount; i++) {
+      const length = readInt32(bytes, at)
+      at += 4
+      if (length < 0) {
+        row[names[i]!] = null
+      } else {
+        row[names[i]!] = decoders[i]!(bytes, at, at + length)
+        at += length
+      }
     }
     return row
   }
 }
 
-const rawBytes: RangeDecoder = (bytes, start, end) => bytes.slice(start, end)
+const rawBytes: RangeDecoder = copyBytes
 
 /**
  * Collects the rows of one statement's response and settles at ReadyForQuery. Used by `query`, prepared

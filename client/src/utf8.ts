@@ -20,13 +20,17 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
     let out = ''
     for (let i = start; i < end; i++) {
       const c = bytes[i]!
-      if (c > 0x7f) return decoder.decode(bytes.subarray(start, end))
+      if (c > 0x7f) return decoder.decode(view(bytes, start, end))
       out += String.fromCharCode(c)
     }
     return out
   }
-  // a column value is usually its whole view: no second view needed
-  return decoder.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end))
+  return decoder.decode(start === 0 && end === bytes.length ? bytes : view(bytes, start, end))
+}
+
+/** `bytes.subarray(start, end)` without its species lookup (slow when `bytes` is a Node `Buffer`). */
+function view(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
 }
 
 /** Encodes a string as UTF-8. */

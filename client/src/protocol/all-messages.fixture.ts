@@ -3,7 +3,36 @@
  * Built by hand with `bytes.fixture.ts`, never with production code.
  */
 import { type Bytes, backend } from './bytes.fixture.ts'
-import type { BackendMessage } from './messages.ts'
+import type { BackendMessage, DataRow } from './messages.ts'
+
+/** A DataRow as the fixtures state it: its column values, null for SQL NULL. */
+export interface DataRowValues {
+  type: 'DataRow'
+  columns: (Uint8Array | null)[]
+}
+
+/** A message as the fixtures state it: DataRows by their column values, every other message as it is. */
+export type Expected = Exclude<BackendMessage, DataRow> | DataRowValues
+
+/** What `message` says, in the fixtures' terms. A DataRow's columns are read here by hand, as copies. */
+export function contentOf(message: BackendMessage): Expected {
+  if (message.type !== 'DataRow') return message
+  const { bytes, start } = message
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  const columns: (Uint8Array | null)[] = []
+  let at = start
+  for (let i = 0; i < message.columnCount; i++) {
+    const length = view.getInt32(at)
+    at += 4
+    if (length === -1) {
+      columns.push(null)
+    } else {
+      columns.push(bytes.slice(at, at + length))
+      at += length
+    }
+  }
+  return { type: 'DataRow', columns }
+}
 
 const field = {
   name: 'id',
@@ -26,7 +55,7 @@ const wideField = {
 const key32 = Array.from({ length: 32 }, (_, i) => i * 7)
 
 /** Every backend message type, each with the message it must decode to. */
-export const everyMessage: [Bytes, BackendMessage][] = [
+export const everyMessage: [Bytes, Expected][] = [
   [backend.authenticationOk(), { type: 'AuthenticationOk' }],
   [backend.authenticationCleartextPassword(), { type: 'AuthenticationCleartextPassword' }],
   [

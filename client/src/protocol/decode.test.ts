@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { isPgError } from '../errors.ts'
-import { everyMessage } from './all-messages.fixture.ts'
+import { contentOf, everyMessage } from './all-messages.fixture.ts'
 import { type Bytes, backend, cstring, int16, int32, message } from './bytes.fixture.ts'
-import { parseMessage } from './decode.ts'
+import { dataRowColumns, parseMessage } from './decode.ts'
 
 /** Splits a built message into its tag and body. */
 function parts(bytes: Bytes): [number, Uint8Array] {
@@ -25,7 +25,18 @@ function protocolMessage(bytes: Bytes): string {
 
 describe('parseMessage', () => {
   it('decodes every fixture message on its own', () => {
-    for (const [bytes, expected] of everyMessage) expect(decode(bytes)).toEqual(expected)
+    for (const [bytes, expected] of everyMessage) expect(contentOf(decode(bytes))).toEqual(expected)
+  })
+
+  it('gives the columns of every fixture DataRow with dataRowColumns, null for SQL NULL', () => {
+    const rows = everyMessage.filter(([, expected]) => expected.type === 'DataRow')
+    expect(rows.length).toBeGreaterThan(1)
+    for (const [bytes, expected] of rows) {
+      const row = decode(bytes)
+      if (row.type !== 'DataRow' || expected.type !== 'DataRow') throw new Error('expected a DataRow')
+      expect(row.columnCount).toBe(expected.columns.length)
+      expect(dataRowColumns(row)).toEqual(expected.columns)
+    }
   })
 
   it('reads ErrorResponse position, internal position and line as numbers', () => {
@@ -61,7 +72,11 @@ describe('parseMessage', () => {
   it('returns DataRow columns and CopyData data as views into the body', () => {
     const [tag, body] = parts(backend.dataRow(['x']))
     const row = parseMessage(tag, body)
-    expect(row.type === 'DataRow' && row.columns[0]?.buffer).toBe(body.buffer)
+    if (row.type !== 'DataRow') throw new Error('expected a DataRow')
+    expect(row.bytes).toBe(body)
+    // count 2, length 4
+    expect(row.start).toBe(2)
+    expect(dataRowColumns(row)[0]?.buffer).toBe(body.buffer)
     const [copyTag, copyBody] = parts(backend.copyData('abc'))
     const copy = parseMessage(copyTag, copyBody)
     expect(copy.type === 'CopyData' && copy.data.buffer).toBe(copyBody.buffer)

@@ -67,7 +67,7 @@ export function unknownTag(tag: number) {
 /**
  * Decodes a single complete message body (the bytes after the 5-byte header).
  * @param tag the message type byte
- * @param body the body; DataRow columns and CopyData data are views into it
+ * @param body the body; DataRow and CopyData messages refer to it, not to a copy
  */
 export function parseMessage(tag: number, body: Uint8Array): BackendMessage {
   return decodeMessage(tag, body, 0, body.length)
@@ -122,42 +122,57 @@ function view(bytes: Uint8Array, at: number, length: number): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset + at, length)
 }
 
-/** int16 column count, then per column an int32 length (-1 for NULL) and that many bytes. */
+/**
+ * int16 column count, then per column an int32 length (-1 for NULL) and that many bytes. Every length is
+ * checked here, so readers of the message can walk the columns without checks; no column view is made.
+ */
 function decodeDataRow(bytes: Uint8Array, start: number, end: number): DataRow {
   need('DataRow', start, 2, end)
-  const count = readUint16(bytes, start)
-  // each column takes at least its 4-byte length: check before allocating the array
-  if (4 * count > end - start - 2) {
+  const columnCount = readUint16(bytes, start)
+  if (4 * columnCount > end - start - 2) {
     throw protocolError(
-      `DataRow announces ${count} columns but has ${end - start - 2} bytes: expected at least ${4 * count}`,
+      `DataRow announces ${columnCount} columns but has ${end - start - 2} bytes: expected at least ${4 * columnCount}`,
     )
   }
-  const columns: (Uint8Array | null)[] = new Array(count)
-  const buffer = bytes.buffer
-  const base = bytes.byteOffset
   let at = start + 2
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < columnCount; i++) {
     if (at + 4 > end) {
-      throw protocolError(`DataRow announces ${count} columns but its body ends after ${i}`)
+      throw protocolError(`DataRow announces ${columnCount} columns but its body ends after ${i}`)
     }
     const length = readInt32(bytes, at)
     at += 4
     if (length < 0) {
       if (length !== -1)
         throw protocolError(`invalid DataRow column ${i} length ${length}: expected -1 or more`)
-      columns[i] = null
     } else {
       if (length > end - at) {
         throw protocolError(
           `DataRow column ${i} length ${length} runs past the message end: ${end - at} bytes left`,
         )
       }
-      columns[i] = new Uint8Array(buffer, base + at, length)
       at += length
     }
   }
   expectEnd('DataRow', at, end)
-  return { type: 'DataRow', columns }
+  return { type: 'DataRow', columnCount, bytes, start: start + 2 }
+}
+
+/** The columns of a DataRow, each a view into its bytes or null for SQL NULL. */
+export function dataRowColumns(message: DataRow): (Uint8Array | null)[] {
+  const { bytes, columnCount } = message
+  const columns: (Uint8Array | null)[] = new Array(columnCount)
+  let at = message.start
+  for (let i = 0; i < columnCount; i++) {
+    const length = readInt32(bytes, at)
+    at += 4
+    if (length < 0) {
+      columns[i] = null
+    } else {
+      columns[i] = view(bytes, at, length)
+      at += length
+    }
+  }
+  return columns
 }
 
 /** int16 field count, then per field: name, table OID, column number, type OID, size, modifier, format. */

@@ -1,6 +1,6 @@
 /**
  * The messages a PostgreSQL server sends, as a discriminated union on `type` (PostgreSQL's own names).
- * Byte payloads (`DataRow` columns, `CopyData` data) are views into the bytes handed to the parser.
+ * Byte payloads (`DataRow` bytes, `CopyData` data) are views into the bytes handed to the parser.
  */
 import type { DatabaseErrorFields } from '../errors.ts'
 
@@ -102,10 +102,20 @@ export interface CopyData {
   /** A view into the parser's input. */
   data: Uint8Array
 }
+/**
+ * A row, left where it lies: `RowDecoder` reads the columns in place, without a view per column.
+ * `dataRowColumns` gives them as views when a caller wants them one by one.
+ */
 export interface DataRow {
   type: 'DataRow'
-  /** One entry per column: a view into the parser's input, or null for SQL NULL. */
-  columns: (Uint8Array | null)[]
+  columnCount: number
+  /** The bytes the message lies in: the parser's input (or a joined copy), which holds other messages too. */
+  bytes: Uint8Array
+  /**
+   * Index in `bytes` of the first column. Each column is an int32 length (-1 for SQL NULL) and that many bytes;
+   * the parser checked that all `columnCount` of them fill the message exactly.
+   */
+  start: number
 }
 export interface ErrorResponse {
   type: 'ErrorResponse'

@@ -3,7 +3,7 @@
  *
  * Every message is a type byte, an int32 length that counts itself but not the type byte, and a body. Chunks may
  * split a message anywhere, even inside the 5-byte header. A message lying wholly inside the current chunk is
- * decoded where it lies (DataRow columns are views into the chunk). A message split across chunks is kept as a
+ * decoded where it lies (a DataRow keeps the chunk and the offset of its columns). A message split across chunks is kept as a
  * list of pieces and joined once, when its last byte arrives: the announced length alone never allocates, so a
  * peer announcing 2 GB costs nothing until it sends 2 GB (and `maxMessageSize` stops it long before).
  *

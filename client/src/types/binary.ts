@@ -5,6 +5,7 @@
 import { encodeError } from '../errors.ts'
 import { decodeUtf8 } from '../utf8.ts'
 import {
+  copyBytes,
   expectLength,
   HEX,
   readBigInt64,
@@ -70,7 +71,7 @@ export function binaryString(bytes: Uint8Array, start: number, end: number): str
 
 /** bytea: the raw bytes, copied (the message buffer they arrive in is reused). */
 export function binaryBytea(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return bytes.slice(start, end)
+  return copyBytes(bytes, start, end)
 }
 
 /** json: the text itself. */
@@ -78,8 +79,10 @@ export const binaryJson = textJson
 
 /** jsonb: a version byte (1), then the text. */
 export function binaryJsonb(bytes: Uint8Array, start: number, end: number): unknown {
-  if (bytes[start] !== 1 || end === start) {
-    throw encodeError(`expected jsonb version 1 in binary format, found ${bytes[start] ?? 'nothing'}`)
+  if (end === start || bytes[start] !== 1) {
+    throw encodeError(
+      `expected jsonb version 1 in binary format, found ${end === start ? 'nothing' : bytes[start]}`,
+    )
   }
   return textJson(bytes, start + 1, end)
 }

@@ -49,6 +49,16 @@ export function readBigInt64(bytes: Uint8Array, at: number): bigint {
   return scratchView.getBigInt64(0)
 }
 
+/**
+ * A copy of `bytes[start, end)` as a plain `Uint8Array`. Not `bytes.slice`: the bytes may be a Node `Buffer` (a
+ * chunk as the socket gave it), whose `slice` returns a view that shares the chunk's memory.
+ */
+export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start)
+  out.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start))
+  return out
+}
+
 /** Checks that a fixed-size binary value has the size its type demands. */
 export function expectLength(type: string, expected: number, start: number, end: number): void {
   if (end - start !== expected) {

@@ -67,12 +67,12 @@ export function textInterval(bytes: Uint8Array, start: number, end: number): Int
       }
       throw badText('interval', bytes, start, end)
     }
-    if (bytes[i] === 0x3a && i < end) {
+    if (bytes[i] === 0x3a && i + 3 <= end) {
       // [-]HH:MM:SS[.ffffff]; hours may have more than two digits.
       const minutes = twoDigits(bytes, i + 1)
       let time = n * US_PER_HOUR + minutes * US_PER_MINUTE
       i += 3
-      if (bytes[i] === 0x3a && i < end) {
+      if (bytes[i] === 0x3a && i + 3 <= end) {
         time += twoDigits(bytes, i + 1) * US_PER_SECOND
         i += 3
         if (bytes[i] === 0x2e && i < end) {

@@ -24,7 +24,8 @@ export function textBool(bytes: Uint8Array, start: number, end: number): boolean
 /** int2, int4 and oid: at most 10 digits, so the result is exact. */
 export function textInt(bytes: Uint8Array, start: number, end: number): number {
   let i = start
-  const isNegative = bytes[i] === 0x2d // -
+  // `start < end`: the byte at `end` belongs to whatever follows the value (the next column of the row)
+  const isNegative = bytes[i] === 0x2d && start < end // -
   if (isNegative) i++
   if (i === end || end - i > 10) throw badText('integer', bytes, start, end)
   let n = 0
@@ -39,7 +40,7 @@ export function textInt(bytes: Uint8Array, start: number, end: number): number {
 /** int8 → bigint. Up to 15 digits are summed as a double (exact) and converted once; longer ones in two parts. */
 export function textInt8(bytes: Uint8Array, start: number, end: number): bigint {
   let i = start
-  const isNegative = bytes[i] === 0x2d // -
+  const isNegative = bytes[i] === 0x2d && start < end // -
   if (isNegative) i++
   const digits = end - i
   if (digits === 0 || digits > 19) throw badText('bigint', bytes, start, end)
@@ -75,7 +76,7 @@ const MAX_EXACT_MANTISSA = 2 ** 53
  */
 export function textFloat(bytes: Uint8Array, start: number, end: number): number {
   let i = start
-  const isNegative = bytes[i] === 0x2d // -
+  const isNegative = bytes[i] === 0x2d && start < end // -
   if (isNegative) i++
   let mantissa = 0
   let digits = 0
