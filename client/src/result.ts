@@ -44,11 +44,24 @@ export function parseCommandTag(tag: string): { command: string; rowCount: numbe
  */
 const ROW_PROTOTYPE: object = Object.freeze(Object.create(null))
 
+/**
+ * A constructor of rows for one result. Rows made with `new` rather than `Object.create` get room for their
+ * columns inside the object: V8 sizes the instances of each constructor by the properties its first objects
+ * received (slack tracking), where `Object.create` rows keep their columns past the fourth in a second,
+ * separately allocated array. One constructor per result, so each result's rows are sized for its columns.
+ */
+function rowConstructor(): new () => Row {
+  const Row = function () {} as unknown as new () => Row
+  Row.prototype = ROW_PROTOTYPE
+  return Row
+}
+
 /** Turns DataRows into row objects with decoders chosen once per column. */
 export class RowDecoder {
   readonly fields: FieldDescription[]
   readonly #names: string[]
   readonly #decoders: RangeDecoder[]
+  readonly #Row = rowConstructor()
 
   constructor(fields: FieldDescription[], types: TypeRegistry) {
     this.fields = fields
@@ -66,7 +79,7 @@ export class RowDecoder {
     if (columnCount !== names.length) {
       throw protocolError(`DataRow has ${columnCount} columns, expected ${names.length} from RowDescription`)
     }
-    const row: Row = Object.create(ROW_PROTOTYPE)
+    const row = new this.#Row()
     // The parser checked the lengths: each column is an int32 length (-1 for NULL) and that many bytes.
     let at = message.start
     for (let i = 0; i < columnCount; i++) {
