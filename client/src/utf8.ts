@@ -7,23 +7,27 @@ const decoder = new TextDecoder('utf-8', { fatal: false })
 const encoder = new TextEncoder()
 
 /**
- * Longest run decoded by hand; past this `TextDecoder` is faster. V8 joins strings shorter than 13 characters
- * into a flat string; longer ones become chains of cons strings, one per character added, which cost far more
- * to build and keep than one `TextDecoder` call (measured: 24 bytes by hand 5× slower than `TextDecoder`).
+ * Longest run decoded by hand; past this `TextDecoder` is faster. The characters go through one reused array
+ * per length and one `String.fromCharCode` call, which makes a flat string (adding characters one by one makes
+ * a chain of cons strings past 12 characters, far slower to build and keep). Measured on Node 24: 2× faster
+ * than `TextDecoder` at 10 bytes, 1.3× at 24, slower from about 30.
  */
-const SHORT = 12
+const SHORT = 24
+
+/** `CODES[n]`: the array that holds the character codes of an n-byte ASCII string while it is built. */
+const CODES: number[][] = Array.from({ length: SHORT + 1 }, (_, n) => new Array<number>(n).fill(0))
 
 /** Decodes `bytes[start, end)` as UTF-8 (invalid sequences become U+FFFD, as PostgreSQL never sends them). */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const length = end - start
   if (length <= SHORT) {
-    let out = ''
-    for (let i = start; i < end; i++) {
-      const c = bytes[i]!
+    const codes = CODES[length]!
+    for (let i = 0; i < length; i++) {
+      const c = bytes[start + i]!
       if (c > 0x7f) return decoder.decode(view(bytes, start, end))
-      out += String.fromCharCode(c)
+      codes[i] = c
     }
-    return out
+    return String.fromCharCode.apply(null, codes)
   }
   return decoder.decode(start === 0 && end === bytes.length ? bytes : view(bytes, start, end))
 }
