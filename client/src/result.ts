@@ -40,15 +40,15 @@ export function parseCommandTag(tag: string): { command: string; rowCount: numbe
  * The prototype of every row: an empty frozen object with no prototype of its own, so nothing from
  * `Object.prototype` is in a row's chain. Rows made with `Object.create(null)` would have the same safety, but
  * V8 keeps such objects in dictionary mode (several times larger and slower to build and read); rows made
- * from one shared prototype, with columns added in the same order, share a hidden class.
+ * from one constructor, with columns added in the same order, share a hidden class.
  */
 const ROW_PROTOTYPE: object = Object.freeze(Object.create(null))
 
 /**
- * A constructor of rows for one result. Rows made with `new` rather than `Object.create` get room for their
- * columns inside the object: V8 sizes the instances of each constructor by the properties its first objects
- * received (slack tracking), where `Object.create` rows keep their columns past the fourth in a second,
- * separately allocated array. One constructor per result, so each result's rows are sized for its columns.
+ * A constructor of rows for one result. Rows made with `new` keep more of their columns inside the object than
+ * rows made with `Object.create`, which hold four and put the rest in a second, separately allocated array:
+ * V8 gives a constructor's objects room for about ten properties and then trims it to what its first objects
+ * used (slack tracking). One constructor per result, so each result's rows are sized for its columns.
  */
 function rowConstructor(): new () => Row {
   const Row = function () {} as unknown as new () => Row
