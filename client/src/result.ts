@@ -51,6 +51,7 @@ const ROW_PROTOTYPE: object = Object.freeze(Object.create(null))
  * used (slack tracking). One constructor per result, so each result's rows are sized for its columns.
  */
 function rowConstructor(): new () => Row {
+  // biome-ignore lint/complexity/useArrowFunction: an arrow function cannot be called with `new`
   const Row = function () {} as unknown as new () => Row
   Row.prototype = ROW_PROTOTYPE
   return Row
