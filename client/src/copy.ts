@@ -10,7 +10,7 @@
  * are held and written when it completes.
  */
 import type { ConnectionCore, Request } from './core.ts'
-import { guard, type RequestOptions } from './deadline.ts'
+import { type RequestOptions, sendGuarded } from './deadline.ts'
 import { DatabaseError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import type { BackendMessage } from './protocol/index.ts'
 import { parseCommandTag } from './result.ts'
@@ -50,7 +50,6 @@ export function copyIn(
     let sourceError: unknown
     let isCopying = false
     let wrong: string | undefined
-    let disarm = () => {}
 
     const pump = async () => {
       try {
@@ -98,7 +97,6 @@ export function copyIn(
           case 'DataRow':
             return false
           case 'ReadyForQuery':
-            disarm()
             if (sourceError !== undefined) {
               reject(isPgError(sourceError) ? sourceError : usageError('copyIn source failed', sourceError))
             } else if (wrong) {
@@ -112,17 +110,10 @@ export function copyIn(
       },
       fail(error) {
         isCopying = false
-        disarm()
         reject(error)
       },
     }
-    try {
-      disarm = guard(core, request, options)
-    } catch (error) {
-      reject(error)
-      return
-    }
-    core.send(request, (w) => w.query(sql), true)
+    sendGuarded(core, request, options, (w) => w.query(sql), true)
   })
 }
 
@@ -144,7 +135,6 @@ export function copyOut(
     let isPaused = false
     let failure: PgError | undefined
     let wrong: string | undefined
-    let disarm = () => {}
     const stream = new ReadableStream<Uint8Array>(
       {
         start(c) {
@@ -200,7 +190,6 @@ export function copyOut(
             wrong ??= message.type
             return false
           case 'ReadyForQuery': {
-            disarm()
             // Our own CopyFail raises a server error too: the wrong statement is what to report.
             const error = wrong
               ? usageError(`copyOut expects COPY … TO STDOUT, but the server answered ${wrong}`)
@@ -212,10 +201,7 @@ export function copyOut(
             throw protocolError(`unexpected ${message.type} in response to COPY TO STDOUT`)
         }
       },
-      fail(error) {
-        disarm()
-        finish(error)
-      },
+      fail: (error) => finish(error),
     }
     const finish = (error: PgError | undefined) => {
       // The last CopyData may have filled the queue: a closed stream never pulls again, so resume here.
@@ -231,13 +217,7 @@ export function copyOut(
       if (error) controller.error(error)
       else controller.close()
     }
-    try {
-      disarm = guard(core, request, options)
-    } catch (error) {
-      reject(error)
-      return
-    }
-    core.send(request, (w) => w.query(sql), true)
+    sendGuarded(core, request, options, (w) => w.query(sql), true)
   })
 }
 

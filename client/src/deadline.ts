@@ -9,6 +9,7 @@
 import { CancelToken } from './cancel.ts'
 import type { ConnectionCore, Request } from './core.ts'
 import { abortedError, timeoutError, usageError } from './errors.ts'
+import type { FrontendWriter } from './protocol/index.ts'
 
 /** Options every request method accepts. */
 export interface RequestOptions {
@@ -21,39 +22,52 @@ export interface RequestOptions {
 const CANCEL_GRACE_MS = 5000
 
 /**
- * Arms the deadline and the abort signal for `request`; returns a function that disarms both (call it when
- * the request settles). Throws synchronously for invalid options or an already-aborted signal.
+ * Queues `request` (see `ConnectionCore.send`) with its deadline and abort signal armed; both are disarmed
+ * when it completes or fails. Invalid options or an already-aborted signal reject it without writing a byte.
  */
-export function guard(
+export function sendGuarded(
   core: ConnectionCore,
   request: Request,
   options: RequestOptions | undefined,
-): () => void {
+  encode: (writer: FrontendWriter) => void,
+  isExclusive = false,
+): void {
   const timeout = options?.timeout ?? core.queryTimeout
   const signal = options?.signal
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
-    throw usageError(`timeout must be a positive number of milliseconds, found ${timeout}`)
+    return request.fail(usageError(`timeout must be a positive number of milliseconds, found ${timeout}`))
   }
-  if (signal?.aborted) throw abortedError('request aborted before it was sent', signal.reason)
-  if (timeout === undefined && !signal) return noop
-  const timer =
-    timeout === undefined
-      ? undefined
-      : setTimeout(() => core.abandon(request, timeoutError(`query timed out after ${timeout} ms`)), timeout)
+  if (signal?.aborted) return request.fail(abortedError('request aborted before it was sent', signal.reason))
+  if (timeout === undefined && !signal) return core.send(request, encode, isExclusive)
+
   let grace: ReturnType<typeof setTimeout> | undefined
-  const abandon = () =>
-    core.abandon(request, abortedError('query aborted by its AbortSignal', signal?.reason))
-  const onAbort = () => {
-    if (!core.isHead(request)) return abandon()
-    grace = setTimeout(abandon, CANCEL_GRACE_MS)
-    new CancelToken(core.processId, core.secretKey, core.transport, core.target).cancel().catch(abandon)
-  }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  return () => {
+  const disarm = () => {
     clearTimeout(timer)
     clearTimeout(grace)
     signal?.removeEventListener('abort', onAbort)
   }
+  const guarded: Request = {
+    handle(message) {
+      const isDone = request.handle(message)
+      if (isDone) disarm()
+      return isDone
+    },
+    fail(error) {
+      disarm()
+      request.fail(error)
+    },
+  }
+  const timer =
+    timeout === undefined
+      ? undefined
+      : setTimeout(() => core.abandon(guarded, timeoutError(`query timed out after ${timeout} ms`)), timeout)
+  const abandon = () =>
+    core.abandon(guarded, abortedError('query aborted by its AbortSignal', signal?.reason))
+  const onAbort = () => {
+    if (!core.isHead(guarded)) return abandon()
+    grace = setTimeout(abandon, CANCEL_GRACE_MS)
+    new CancelToken(core.processId, core.secretKey, core.transport, core.target).cancel().catch(abandon)
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  core.send(guarded, encode, isExclusive)
 }
-
-const noop = () => {}

@@ -6,7 +6,7 @@
 
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore, Request } from './core.ts'
-import { guard, type RequestOptions } from './deadline.ts'
+import { type RequestOptions, sendGuarded } from './deadline.ts'
 import { encodeError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import { Statement } from './prepare.ts'
 import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
@@ -69,7 +69,6 @@ function run<R>(
 ): Promise<QueryResult<R>> {
   return new Promise((resolve, reject) => {
     const collector = new ResultCollector(core.types, plan.decoder)
-    let disarm = () => {}
     const request: Request = {
       handle(message) {
         plan.observe?.(message)
@@ -85,7 +84,6 @@ function run<R>(
             refuseCopyIn(core, true)
             return false
           case 'ReadyForQuery':
-            disarm()
             if (collector.error)
               reject(plan.settle ? plan.settle(collector.error, message.status) : collector.error)
             else resolve(collector.result() as QueryResult<R>)
@@ -94,18 +92,9 @@ function run<R>(
             throw protocolError(`unexpected ${message.type} in response to a query`)
         }
       },
-      fail(error) {
-        disarm()
-        reject(error)
-      },
+      fail: reject,
     }
-    try {
-      disarm = guard(core, request, options)
-    } catch (error) {
-      reject(error)
-      return
-    }
-    core.send(request, (w) => plan.encode(w, values))
+    sendGuarded(core, request, options, (w) => plan.encode(w, values))
   })
 }
 
