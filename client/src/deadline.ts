@@ -35,10 +35,17 @@ export function sendGuarded(
   const timeout = options?.timeout ?? core.queryTimeout
   const signal = options?.signal
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
-    return request.fail(usageError(`timeout must be a positive number of milliseconds, found ${timeout}`))
+    request.fail(usageError(`timeout must be a positive number of milliseconds, found ${timeout}`))
+    return
   }
-  if (signal?.aborted) return request.fail(abortedError('request aborted before it was sent', signal.reason))
-  if (timeout === undefined && !signal) return core.send(request, encode, isExclusive)
+  if (signal?.aborted) {
+    request.fail(abortedError('request aborted before it was sent', signal.reason))
+    return
+  }
+  if (timeout === undefined && !signal) {
+    core.send(request, encode, isExclusive)
+    return
+  }
 
   let grace: ReturnType<typeof setTimeout> | undefined
   const disarm = () => {
