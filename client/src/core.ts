@@ -10,7 +10,6 @@ import {
   notDrivenError,
   type PgError,
   protocolError,
-  usageError,
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
@@ -69,10 +68,10 @@ export class ConnectionCore {
   /** Prepared statements reused by `query(sql)`; undefined when the cache is off. */
   readonly statements: StatementCache | undefined
   /**
-   * Set by the pool while the connection serves pipelined `pool.query()` calls from several callers: a
-   * ReadyForQuery reporting an open transaction then destroys the connection.
+   * Checked at every ReadyForQuery before the request it completes sees it; an error destroys the
+   * connection with it. The pool sets it while the connection serves pipelined `pool.query()` calls.
    */
-  isShared = false
+  checkStatus: ((status: TransactionStatus) => PgError | undefined) | undefined
 
   readonly #stream: ByteStream
   readonly #parser: BackendParser
@@ -291,15 +290,12 @@ export class ConnectionCore {
       case 'ReadyForQuery':
         this.transactionStatus =
           message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'
-        if (this.isShared && this.transactionStatus !== 'idle') {
-          // Requests pipelined behind this one would run inside a transaction nobody owns: stop them all.
-          this.fail(
-            usageError(
-              'a statement run through pool.query() left a transaction open; the connection was destroyed. ' +
-                'Use pool.transaction() or a client from pool.connect() for transactions',
-            ),
-          )
-          return
+        if (this.checkStatus) {
+          const refusal = this.checkStatus(this.transactionStatus)
+          if (refusal) {
+            this.fail(refusal)
+            return
+          }
         }
         break
     }

@@ -2,7 +2,7 @@
  * `createPool()`: up to `max` connections, opened on demand, shared two ways.
  * - `pool.query()` (and `queryOne`, `queryOpt`, `execute`) pipelines: a call goes to the least busy
  *   connection, up to `pipeline` calls in flight on each, so a few connections serve many callers. A
- *   statement that leaves a transaction open this way destroys its connection (see `ConnectionCore.isShared`).
+ *   statement that leaves a transaction open this way destroys its connection (see `ConnectionCore.checkStatus`).
  * - `pool.connect()` leases a connection for exclusive use (transactions, session settings); `release()` gives
  *   it back, and a connection released mid-transaction or broken is closed, never handed out again.
  *
@@ -14,49 +14,16 @@
 import { Client } from './client.ts'
 import type { ConnectionConfig } from './config.ts'
 import { type ConnectOptions, openCore } from './connect.ts'
-import type { ConnectionCore } from './core.ts'
+import type { ConnectionCore, TransactionStatus } from './core.ts'
 import type { RequestOptions } from './deadline.ts'
-import {
-  abortedError,
-  closedError,
-  configError,
-  isPgError,
-  type PgError,
-  timeoutError,
-  usageError,
-} from './errors.ts'
+import { abortedError, closedError, isPgError, type PgError, timeoutError, usageError } from './errors.ts'
+import { PoolClient } from './pool-client.ts'
+import { type PoolLimits, type PoolOptions, type PoolStats, resolvePoolOptions } from './pool-options.ts'
 import type { QueryResult, Row } from './result.ts'
 import type { Transaction, TransactionOptions } from './transaction.ts'
 
-export interface PoolOptions extends ConnectOptions {
-  /** Most connections open at once. Default 10. */
-  max?: number
-  /** Close a connection idle this long, in ms; 0 keeps idle connections. Default 10 000. */
-  idleTimeout?: number
-  /** Close a connection once it is this old and idle, in ms; 0 = no limit. Default 30 minutes. */
-  maxLifetime?: number
-  /** How long `connect()` or a query waits for a connection before it rejects (kind `timeout`), in ms. Default 10 000. */
-  acquireTimeout?: number
-  /** Most callers waiting for a connection; the next one is refused at once. Default 10 000. */
-  maxWaiting?: number
-  /** Most `pool.query()` calls in flight on one connection (pipelining); 1 = one at a time. Default 16. */
-  pipeline?: number
-  /** A connection idle longer than this, in ms, is checked with an empty query before it is handed out. Default 30 000. */
-  healthCheckAfter?: number
-}
-
-export interface PoolStats {
-  /** Open connections. */
-  size: number
-  /** Open connections with nothing in flight and no lease. */
-  idle: number
-  /** Connections leased through `pool.connect()`. */
-  leased: number
-  /** Connections being opened. */
-  opening: number
-  /** Callers waiting for a connection. */
-  waiting: number
-}
+export { PoolClient } from './pool-client.ts'
+export type { PoolOptions, PoolStats } from './pool-options.ts'
 
 interface Entry {
   readonly core: ConnectionCore
@@ -73,16 +40,6 @@ interface Waiter {
   readonly isExclusive: boolean
   resolve(entry: Entry): void
   reject(error: PgError): void
-}
-
-const DEFAULTS = {
-  max: 10,
-  idleTimeout: 10_000,
-  maxLifetime: 30 * 60_000,
-  acquireTimeout: 10_000,
-  maxWaiting: 10_000,
-  pipeline: 16,
-  healthCheckAfter: 30_000,
 }
 
 /**
@@ -105,7 +62,7 @@ export function createPool(config: string | ConnectionConfig, options: PoolOptio
 export class Pool {
   readonly #config: string | ConnectionConfig
   readonly #connectOptions: ConnectOptions
-  readonly #limits: typeof DEFAULTS
+  readonly #limits: PoolLimits
   readonly #entries: Entry[] = []
   readonly #waiters: Waiter[] = []
   /** Connections being opened or closed: `end()` waits for them. */
@@ -116,24 +73,10 @@ export class Pool {
 
   /** @internal use {@link createPool} */
   constructor(config: string | ConnectionConfig, options: PoolOptions) {
-    if (!options || typeof options.transport !== 'function') {
-      throw configError(
-        'transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }',
-      )
-    }
-    const { max, idleTimeout, maxLifetime, acquireTimeout, maxWaiting, pipeline, healthCheckAfter, ...rest } =
-      options
+    const { limits, connectOptions } = resolvePoolOptions(options)
     this.#config = config
-    this.#connectOptions = rest
-    this.#limits = {
-      max: count(max ?? DEFAULTS.max, 'max', 1),
-      idleTimeout: count(idleTimeout ?? DEFAULTS.idleTimeout, 'idleTimeout', 0),
-      maxLifetime: count(maxLifetime ?? DEFAULTS.maxLifetime, 'maxLifetime', 0),
-      acquireTimeout: count(acquireTimeout ?? DEFAULTS.acquireTimeout, 'acquireTimeout', 1),
-      maxWaiting: count(maxWaiting ?? DEFAULTS.maxWaiting, 'maxWaiting', 0),
-      pipeline: count(pipeline ?? DEFAULTS.pipeline, 'pipeline', 1),
-      healthCheckAfter: count(healthCheckAfter ?? DEFAULTS.healthCheckAfter, 'healthCheckAfter', 0),
-    }
+    this.#connectOptions = connectOptions
+    this.#limits = limits
   }
 
   /** Runs one statement on a pooled connection (pipelined with other callers). See `Client.query`. */
@@ -330,10 +273,10 @@ export class Pool {
     if (!best) return undefined
     if (isExclusive) {
       best.lease = 'reserved'
-      best.core.isShared = false
+      best.core.checkStatus = undefined
     } else {
       best.inflight++
-      best.core.isShared = true
+      best.core.checkStatus = refuseOpenTransaction
       // Busy connections and room for more: open another for the callers that follow.
       if (best.inflight > 1) this.#grow()
     }
@@ -432,7 +375,7 @@ export class Pool {
     if (destroy || core.state === 'closed' || core.state === 'closing' || core.transactionStatus !== 'idle') {
       this.#close(entry)
     } else {
-      core.isShared = true
+      core.checkStatus = refuseOpenTransaction
     }
     this.#settled(entry)
   }
@@ -462,40 +405,13 @@ export class Pool {
   }
 }
 
-/** A client leased from a pool. Methods as `Client`; `release()` gives it back. */
-export class PoolClient extends Client {
-  readonly #release: (destroy: boolean | Error | undefined) => void
-  #isReleased = false
-
-  /** @internal */
-  constructor(core: ConnectionCore, release: (destroy: boolean | Error | undefined) => void) {
-    super(core)
-    this.#release = release
-  }
-
-  /**
-   * Returns the connection to the pool. Pass `true` (or the error that broke it) to close it instead.
-   * Calling it twice is harmless; the client refuses every call afterwards.
-   */
-  release(destroy?: boolean | Error): void {
-    if (this.#isReleased) return
-    this.#isReleased = true
-    this.revoke(usageError('client was released to the pool: acquire a new one with pool.connect()'))
-    this.#release(destroy)
-  }
-
-  /** Closes this connection and removes it from the pool (same as `release(true)`). */
-  override end(): Promise<void> {
-    this.release(true)
-    return Promise.resolve()
-  }
-}
+/** Pipelined calls behind a statement that opened a transaction would run inside it: refuse them all. */
+const refuseOpenTransaction = (status: TransactionStatus) =>
+  status === 'idle'
+    ? undefined
+    : usageError(
+        'a statement run through pool.query() left a transaction open; the connection was destroyed. ' +
+          'Use pool.transaction() or a client from pool.connect() for transactions',
+      )
 
 const isIdle = (entry: Entry) => entry.lease === undefined && entry.inflight === 0
-
-function count(value: number, field: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw configError(`${field} must be an integer ≥ ${min}, found ${JSON.stringify(value)}`)
-  }
-  return value
-}
