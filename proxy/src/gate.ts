@@ -19,6 +19,14 @@ export interface GateRequest {
   ip: string
 }
 
+/** The subprotocols offered in a `Sec-WebSocket-Protocol` header (comma-separated, blanks dropped). */
+export function offeredProtocols(header: string | null | undefined): string[] {
+  return (header ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+}
+
 export type GateDecision =
   | {
       ok: true

@@ -11,7 +11,7 @@ import { createAdaptorServer } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
 import { type AppDeps, createApp } from '../app.ts'
 import { type RelayConfig, resolveConfig } from '../config.ts'
-import { Gate } from '../gate.ts'
+import { Gate, offeredProtocols } from '../gate.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { RelayMetrics } from '../metrics.ts'
 import { createOriginCheck, createPolicy, createTokenVerifier } from '../policy/index.ts'
@@ -92,10 +92,7 @@ export async function startRelay(
     const decision = await gate.admit({
       url: new URL(request.url ?? '/', 'http://relay.invalid'),
       origin: header(request, 'origin'),
-      protocols: (header(request, 'sec-websocket-protocol') ?? '')
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
+      protocols: offeredProtocols(header(request, 'sec-websocket-protocol')),
       ip,
     })
     if (!decision.ok) {

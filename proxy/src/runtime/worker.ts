@@ -17,7 +17,7 @@
 import { connect } from 'cloudflare:sockets'
 import { createApp } from '../app.ts'
 import { ConfigError, type RelayConfig, resolveConfig } from '../config.ts'
-import { Gate } from '../gate.ts'
+import { Gate, offeredProtocols } from '../gate.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { RelayMetrics } from '../metrics.ts'
 import { createAllowlistPolicy } from '../policy/allowlist.ts'
@@ -58,10 +58,7 @@ async function upgrade(relay: WorkerRelay, request: Request): Promise<Response> 
   const decision = await gate.admit({
     url: new URL(request.url),
     origin: request.headers.get('origin') ?? undefined,
-    protocols: (request.headers.get('sec-websocket-protocol') ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean),
+    protocols: offeredProtocols(request.headers.get('sec-websocket-protocol')),
     ip,
   })
   if (!decision.ok) {
