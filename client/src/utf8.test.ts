@@ -33,6 +33,13 @@ describe('decodeUtf8', () => {
     expect(decodeUtf8(encodeUtf8('plain'))).toBe('plain')
   })
 
+  it('keeps a leading U+FEFF (byte-order mark) as part of the text, short or long', () => {
+    for (const text of ['\uFEFF', '\uFEFFabc', `\uFEFF${'x'.repeat(40)}`, 'a\uFEFF']) {
+      expect(decodeUtf8(...framed(text))).toBe(text)
+      expect(decodeUtf8(encodeUtf8(text))).toBe(text)
+    }
+  })
+
   it('turns an invalid sequence into U+FFFD', () => {
     expect(decodeUtf8(Uint8Array.of(0x61, 0xff, 0x62))).toBe('a\uFFFDb')
   })

@@ -3,7 +3,9 @@
  * dates) are decoded without `TextDecoder`, whose per-call cost dominates for values of a few bytes.
  */
 
-const decoder = new TextDecoder('utf-8', { fatal: false })
+// `ignoreBOM: true` keeps a leading U+FEFF: it is part of the value (a text column, a name, a message), not a
+// byte-order mark to strip, and PostgreSQL returns it as it was stored.
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true })
 const encoder = new TextEncoder()
 
 /**

@@ -173,3 +173,38 @@ describe('values the server produces', () => {
     await client.end()
   })
 })
+
+describe('text that starts with U+FEFF (a byte-order mark)', () => {
+  const bom = '\uFEFF'
+
+  it('keeps it in values on the text, binary and simple-query paths', async () => {
+    const sql = `select E'\\uFEFFbom' as v, E'\\uFEFF' as only /* bom values */`
+    const text = await db.client.queryOne<{ v: string; only: string }>(sql)
+    const binary = await db.client.queryOne<{ v: string; only: string }>(sql)
+    const [simple] = await db.client.simpleQuery(sql)
+    for (const row of [text, binary, simple!.rows[0]!]) {
+      expect(row.v).toBe(`${bom}bom`)
+      expect(row.only).toBe(bom)
+    }
+  })
+
+  it('keeps it in column names', async () => {
+    const { fields, rows } = await db.client.query(`select 1 as "${bom}name"`)
+    expect(fields[0]!.name).toBe(`${bom}name`)
+    expect(Object.keys(rows[0]!)).toEqual([`${bom}name`])
+  })
+
+  it('keeps it in error and notice messages', async () => {
+    const notices: string[] = []
+    const off = db.connection.on('notice', (notice) => notices.push(notice.message))
+    try {
+      await db.client.query(`do $$ begin raise notice '%', E'\\uFEFFnotice'; end $$`)
+      await expect(
+        db.client.query(`do $$ begin raise exception '%', E'\\uFEFFfailure'; end $$`),
+      ).rejects.toMatchObject({ kind: 'db', message: `${bom}failure` })
+    } finally {
+      off()
+    }
+    expect(notices).toEqual([`${bom}notice`])
+  })
+})

@@ -13,7 +13,7 @@ import { BackendParser } from './parser.ts'
 
 type Loose = Record<string, unknown>
 
-const utf8 = new TextDecoder()
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 const ERROR_FIELDS = [
   'severity',
   'code',
