@@ -208,3 +208,31 @@ describe('text that starts with U+FEFF (a byte-order mark)', () => {
     expect(notices).toEqual([`${bom}notice`])
   })
 })
+
+describe('messages the server sends longer than 30000 bytes', () => {
+  it('prepares and runs a statement with 65,535 parameters (the protocol maximum)', async () => {
+    const count = 65535
+    const statement = await db.client.prepare(
+      `select $1::int4 + $${count}::int4 as v`,
+      new Array<number>(count).fill(23),
+    )
+    expect(statement.params).toHaveLength(count)
+    const params = Array.from({ length: count }, (_, i) => i)
+    const row = await db.client.queryOne<{ v: number }>(statement, params)
+    expect(row.v).toBe(count - 1)
+    await db.client.closeStatement(statement)
+  })
+
+  it('keeps the connection after a SET of a search_path longer than 30000 bytes', async () => {
+    const { client } = await open()
+    try {
+      const schema = 's'.repeat(60)
+      const path = Array.from({ length: 600 }, () => schema).join(', ')
+      await client.query(`set search_path = ${path}`)
+      const row = await client.queryOne<{ n: number }>('select 1 as n')
+      expect(row.n).toBe(1)
+    } finally {
+      await client.end()
+    }
+  })
+})

@@ -199,6 +199,23 @@ describe('BackendParser limits (D2a)', () => {
     expect(out[0]?.type).toBe('DataRow')
   })
 
+  it('accepts a ParameterDescription of 65,535 parameters (262,146 bytes), whole and split into chunks', () => {
+    const oids = Array.from({ length: 65535 }, (_, i) => 23 + (i % 3))
+    const bytes = stream(backend.parameterDescription(oids), backend.readyForQuery('I'))
+    const chunks = [bytes.subarray(0, 3), bytes.subarray(3, 70000), bytes.subarray(70000)]
+    for (const input of [[bytes], chunks]) {
+      const out = parseChunks(input)
+      expect(out.map((m) => m.type)).toEqual(['ParameterDescription', 'ReadyForQuery'])
+      expect(out[0]).toEqual({ type: 'ParameterDescription', typeOids: oids })
+    }
+  })
+
+  it('accepts a ParameterStatus longer than 30000 bytes (a long search_path)', () => {
+    const value = 'a'.repeat(40000)
+    const out = parseChunks([stream(backend.parameterStatus('search_path', value))])
+    expect(out).toEqual([{ type: 'ParameterStatus', name: 'search_path', value }])
+  })
+
   it('rejects an unknown type byte from its header alone', () => {
     const error = protocolFailure(() => new BackendParser().parse(Uint8Array.of(0x01, 0, 0, 0, 8), () => {}))
     expect(error.message).toBe('unknown message type 0x01')

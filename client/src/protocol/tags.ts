@@ -72,7 +72,9 @@ export const AuthCode = {
 
 /**
  * Message types that may exceed 30000 bytes. libpq treats any other message announcing more as a sign that
- * the stream is out of sync, and so do we (`VALID_LONG_MESSAGE_TYPE` in fe-protocol3.c).
+ * the stream is out of sync, and so do we (`VALID_LONG_MESSAGE_TYPE` in fe-protocol3.c), with two more types
+ * the server really sends that long: ParameterDescription (4 bytes per parameter, up to 65,535 of them:
+ * 262,146 bytes) and ParameterStatus (a `search_path` or other reported setting of any length).
  */
 export const LONG_MESSAGE_LIMIT = 30000
 
@@ -85,7 +87,9 @@ export function isLongMessageTag(tag: number): boolean {
     tag === BackendTag.FunctionCallResponse ||
     tag === BackendTag.ErrorResponse ||
     tag === BackendTag.NoticeResponse ||
-    tag === BackendTag.NotificationResponse
+    tag === BackendTag.NotificationResponse ||
+    tag === BackendTag.ParameterDescription ||
+    tag === BackendTag.ParameterStatus
   )
 }
 
