@@ -15,7 +15,14 @@
 import { connect as socketConnect } from 'cloudflare:sockets'
 import { readInt32, StartupCode } from '@edgepg/shared'
 import { configError, ioError, timeoutError } from '../errors.ts'
-import type { ByteStream, StreamHandlers, Transport } from './transport.ts'
+import {
+  type ByteStream,
+  type CommonTransportOptions,
+  resolveCloseTimeout,
+  type StreamHandlers,
+  type Transport,
+  unrefTimer,
+} from './transport.ts'
 
 /** The parts of a `cloudflare:sockets` Socket this transport uses. */
 export interface CloudflareSocketLike {
@@ -33,7 +40,7 @@ export type CloudflareConnect = (
   options: { secureTransport: 'starttls'; allowHalfOpen: false },
 ) => CloudflareSocketLike
 
-export interface CloudflareSocketOptions {
+export interface CloudflareSocketOptions extends CommonTransportOptions {
   /**
    * Opens the socket. Default: `connect` from `cloudflare:sockets`. Pass a binding's `connect` (for example
    * `env.DATABASE.connect` of a Workers VPC service) to reach the database through it.
@@ -62,6 +69,7 @@ export interface CloudflareSocketOptions {
  */
 export function cloudflareSocket(options: CloudflareSocketOptions = {}): Transport {
   const open = options.connect ?? socketConnect
+  const closeTimeout = resolveCloseTimeout(options.closeTimeout)
   return async ({ host, port, signal }) => {
     if (signal?.aborted) throw timeoutError('connect aborted before the socket was opened', signal.reason)
     let socket: CloudflareSocketLike
@@ -90,7 +98,7 @@ export function cloudflareSocket(options: CloudflareSocketOptions = {}): Transpo
       if (onAbort) signal?.removeEventListener('abort', onAbort)
       aborted.catch(() => {})
     }
-    return new CloudflareStream(socket, host)
+    return new CloudflareStream(socket, host, closeTimeout)
   }
 }
 
@@ -112,9 +120,13 @@ class CloudflareStream implements ByteStream {
   /** An SSLRequest was written: stop reading after its one-byte answer. */
   #isAwaitingTlsAnswer = false
 
-  constructor(socket: CloudflareSocketLike, hostname: string) {
+  /** How long `close()` waits for the server to end the stream before cutting it off. */
+  readonly #closeTimeout: number
+
+  constructor(socket: CloudflareSocketLike, hostname: string, closeTimeout: number) {
     this.#socket = socket
     this.#hostname = hostname
+    this.#closeTimeout = closeTimeout
     this.#writer = socket.writable.getWriter()
   }
 
@@ -164,7 +176,16 @@ class CloudflareStream implements ByteStream {
   close(): void {
     if (this.#isDone) return
     // Half-close after the queued writes; PostgreSQL then closes its side, and the read loop reports end().
+    // A server that never does is cut off after the grace, and end() is reported then.
     this.#writer.close().catch((error: unknown) => this.#fail(ioError('socket close failed', error)))
+    unrefTimer(
+      setTimeout(() => {
+        if (this.#isDone) return
+        const handlers = this.#handlers
+        this.destroy()
+        handlers?.end()
+      }, this.#closeTimeout),
+    )
   }
 
   destroy(): void {
@@ -212,7 +233,7 @@ class CloudflareStream implements ByteStream {
       this.#socket.close().catch(() => {})
       throw ioError(`TLS handshake with ${options.serverName} failed: ${message(error)}`, error)
     }
-    return new CloudflareStream(secure, this.#hostname)
+    return new CloudflareStream(secure, this.#hostname, this.#closeTimeout)
   }
 
   async #readLoop(reader: ReadableStreamDefaultReader<Uint8Array>) {

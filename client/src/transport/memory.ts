@@ -2,7 +2,15 @@
  * An in-memory transport for unit tests and fault injection: the test plays the server.
  * Not a substitute for the real PostgreSQL in integration tests.
  */
-import type { ByteStream, StreamHandlers, Transport, TransportTarget } from './transport.ts'
+import {
+  type ByteStream,
+  type CommonTransportOptions,
+  resolveCloseTimeout,
+  type StreamHandlers,
+  type Transport,
+  type TransportTarget,
+  unrefTimer,
+} from './transport.ts'
 
 /** The server's end of an in-memory stream. */
 export interface MemoryPeer {
@@ -20,10 +28,17 @@ export interface MemoryPeer {
   readonly isClosed: boolean
 }
 
-/** Returns a transport whose streams are played by `serve`, called once per opened stream. */
-export function memoryTransport(serve: (peer: MemoryPeer) => void): Transport {
+/**
+ * Returns a transport whose streams are played by `serve`, called once per opened stream. `close()` reports
+ * the end after `closeTimeout` when the peer has not ended the stream by then, as the network transports do.
+ */
+export function memoryTransport(
+  serve: (peer: MemoryPeer) => void,
+  options: CommonTransportOptions = {},
+): Transport {
+  const closeTimeout = resolveCloseTimeout(options.closeTimeout)
   return async (target) => {
-    const stream = new MemoryStream(target)
+    const stream = new MemoryStream(target, closeTimeout)
     serve(stream.peer)
     return stream
   }
@@ -36,8 +51,12 @@ class MemoryStream implements ByteStream {
   #written: Uint8Array[] = []
   #isPaused = false
   #isClosed = false
+  /** end or error was reported: nothing is reported after it. */
+  #isFinished = false
+  readonly #closeTimeout: number
 
-  constructor(target: TransportTarget) {
+  constructor(target: TransportTarget, closeTimeout: number) {
+    this.#closeTimeout = closeTimeout
     const self = this
     this.peer = {
       target,
@@ -79,11 +98,16 @@ class MemoryStream implements ByteStream {
   }
 
   close() {
+    if (this.#isClosed) return
     this.#isClosed = true
+    unrefTimer(
+      setTimeout(() => this.#deliver(() => this.#finish(() => this.#handlers?.end())), this.#closeTimeout),
+    )
   }
 
   destroy() {
     this.#isClosed = true
+    this.#isFinished = true
   }
 
   #deliver(event: () => void) {
@@ -96,8 +120,9 @@ class MemoryStream implements ByteStream {
   }
 
   #finish(event: () => void) {
-    if (this.#isClosed && !this.#handlers) return
+    if (this.#isFinished || (this.#isClosed && !this.#handlers)) return
     this.#isClosed = true
+    this.#isFinished = true
     event()
   }
 }

@@ -5,9 +5,16 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls'
 import { ioError, timeoutError } from '../errors.ts'
-import type { ByteStream, StreamHandlers, Transport } from './transport.ts'
+import {
+  type ByteStream,
+  type CommonTransportOptions,
+  resolveCloseTimeout,
+  type StreamHandlers,
+  type Transport,
+  unrefTimer,
+} from './transport.ts'
 
-export interface NodeSocketOptions {
+export interface NodeSocketOptions extends CommonTransportOptions {
   /** TCP keep-alive initial delay in ms; 0 disables keep-alive. Default 60 000. */
   keepAliveDelay?: number
 }
@@ -24,6 +31,7 @@ export interface NodeSocketOptions {
  */
 export function nodeSocket(options: NodeSocketOptions = {}): Transport {
   const keepAliveDelay = options.keepAliveDelay ?? 60_000
+  const closeTimeout = resolveCloseTimeout(options.closeTimeout)
   return ({ host, port, signal }) =>
     new Promise<ByteStream>((resolve, reject) => {
       if (signal?.aborted)
@@ -43,16 +51,18 @@ export function nodeSocket(options: NodeSocketOptions = {}): Transport {
         signal?.removeEventListener('abort', onAbort)
         socket.off('error', onError)
         if (keepAliveDelay > 0) socket.setKeepAlive(true, keepAliveDelay)
-        resolve(new NodeStream(socket))
+        resolve(new NodeStream(socket, closeTimeout))
       })
     })
 }
 
 class NodeStream implements ByteStream {
   readonly #socket: Socket
+  readonly #closeTimeout: number
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, closeTimeout: number) {
     this.#socket = socket
+    this.#closeTimeout = closeTimeout
     socket.pause()
   }
 
@@ -91,7 +101,7 @@ class NodeStream implements ByteStream {
       secure.once('error', onError)
       secure.once('secureConnect', () => {
         secure.off('error', onError)
-        resolve(new NodeStream(secure))
+        resolve(new NodeStream(secure, this.#closeTimeout))
       })
     })
   }
@@ -126,7 +136,14 @@ class NodeStream implements ByteStream {
   }
 
   close() {
-    this.#socket.end()
+    const socket = this.#socket
+    if (socket.destroyed) return
+    // Half-close after the queued writes; PostgreSQL closes its side, and 'close' reports end(). A server
+    // that never does is cut off after the grace ('close' fires for destroy() too).
+    socket.end()
+    const timer = setTimeout(() => socket.destroy(), this.#closeTimeout)
+    unrefTimer(timer)
+    socket.once('close', () => clearTimeout(timer))
   }
 
   destroy() {

@@ -3,6 +3,7 @@
  * connection owns that stream from then on. Runtime specifics (node:net, WebSocket, cloudflare:sockets) live
  * in one file each, each behind its own `exports` subpath; the core never sniffs the runtime.
  */
+import { configError } from '../errors.ts'
 
 /** Where to connect. A relay transport may ignore `host`/`port` in favour of its own URL. */
 export interface TransportTarget {
@@ -31,7 +32,11 @@ export interface ByteStream {
   /** Stops delivering data until `resume()` (read-side backpressure). */
   pause(): void
   resume(): void
-  /** Flushes queued writes, then closes. */
+  /**
+   * Flushes queued writes, then half-closes and waits for the peer to end the stream (PostgreSQL closes
+   * after Terminate once everything is answered). A peer that never ends it — a hung server, a middlebox
+   * that drops everything — is cut off after the transport's `closeTimeout`, and `end` is reported then.
+   */
   close(): void
   /** Closes at once, dropping queued writes. */
   destroy(): void
@@ -53,3 +58,31 @@ export interface ByteStream {
 
 /** Opens a byte stream. `nodeSocket()`, `webSocket()` and `cloudflareSocket()` return one. */
 export type Transport = (target: TransportTarget) => Promise<ByteStream>
+
+/** Options every transport takes. */
+export interface CommonTransportOptions {
+  /**
+   * How long `close()` waits for the server to end the stream after Terminate before destroying it, in ms.
+   * `client.end()` and `pool.end()` settle within it even when the server has gone silent. Default 5000.
+   */
+  closeTimeout?: number
+}
+
+/** The default {@link CommonTransportOptions.closeTimeout}. */
+export const DEFAULT_CLOSE_TIMEOUT = 5000
+
+/** Validates `closeTimeout`: a positive, finite number of milliseconds (the default when undefined). */
+export function resolveCloseTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_CLOSE_TIMEOUT
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw configError(
+      `closeTimeout must be a positive number of milliseconds, found ${JSON.stringify(value)}`,
+    )
+  }
+  return value
+}
+
+/** Node, Deno and Bun: a pending close timer does not keep the process alive. */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  ;(timer as { unref?: () => void }).unref?.()
+}

@@ -10,9 +10,16 @@
  */
 import { CLIENT_MAX_FRAME, CloseCode, RELAY_PATH, RelayParam, TOKEN_SUBPROTOCOL_PREFIX } from '@edgepg/shared'
 import { configError, ioError, protocolError, timeoutError } from '../errors.ts'
-import type { ByteStream, StreamHandlers, Transport } from './transport.ts'
+import {
+  type ByteStream,
+  type CommonTransportOptions,
+  resolveCloseTimeout,
+  type StreamHandlers,
+  type Transport,
+  unrefTimer,
+} from './transport.ts'
 
-export interface WebSocketOptions {
+export interface WebSocketOptions extends CommonTransportOptions {
   /** Relay URL, e.g. `wss://relay.example.com/v1`. An empty path or `/` means `/v1`. */
   url: string | URL
   /** `'address'` (default) sends `?address=host:port` from the connection settings; `{ name }` a relay target. */
@@ -44,6 +51,7 @@ export function webSocket(options: WebSocketOptions): Transport {
   if (typeof Ctor !== 'function')
     throw configError('no WebSocket constructor: pass { WebSocket } to webSocket()')
   const maxFrame = options.maxFrame ?? CLIENT_MAX_FRAME
+  const closeTimeout = resolveCloseTimeout(options.closeTimeout)
   if (!Number.isInteger(maxFrame) || maxFrame < 1024) {
     throw configError(`maxFrame must be an integer of at least 1024 bytes, found ${maxFrame}`)
   }
@@ -80,7 +88,7 @@ export function webSocket(options: WebSocketOptions): Transport {
       const early = new EarlyEvents(ws)
       ws.onopen = () => {
         signal?.removeEventListener('abort', onAbort)
-        resolve(new WebSocketStream(ws, maxFrame, early))
+        resolve(new WebSocketStream(ws, maxFrame, early, closeTimeout))
       }
       ws.onclose = (event) => {
         signal?.removeEventListener('abort', onAbort)
@@ -102,9 +110,6 @@ class EarlyEvents {
   }
 }
 
-/** How long `close()` waits for the relay to close after Terminate before closing itself. */
-const CLOSE_GRACE_MS = 5000
-
 class WebSocketStream implements ByteStream {
   readonly #ws: WebSocket
   readonly #maxFrame: number
@@ -117,11 +122,14 @@ class WebSocketStream implements ByteStream {
   /** Keeps Blob frames (older runtimes) in order while they are read. */
   #chain: Promise<void> = Promise.resolve()
   readonly #early: EarlyEvents
+  /** How long `close()` waits for the relay's close before giving up. */
+  readonly #closeTimeout: number
 
-  constructor(ws: WebSocket, maxFrame: number, early: EarlyEvents) {
+  constructor(ws: WebSocket, maxFrame: number, early: EarlyEvents, closeTimeout: number) {
     this.#ws = ws
     this.#maxFrame = maxFrame
     this.#early = early
+    this.#closeTimeout = closeTimeout
   }
 
   get bufferedAmount(): number {
@@ -158,14 +166,16 @@ class WebSocketStream implements ByteStream {
   close(): void {
     // A WebSocket has no half-close: closing now would make the relay drop the answers still on their way.
     // After Terminate PostgreSQL closes its socket once everything is answered, and the relay then closes
-    // the WebSocket (1000), which reports end(). Close ourselves only if that does not happen in time.
+    // the WebSocket (1000), which reports end(). If that does not happen within the grace (a silent server
+    // or relay), close ourselves and report the end at once: no close handshake is waited for.
     this.#flush()
-    const timer = setTimeout(() => {
-      this.#ws.close(1000)
-      // A relay that never answers the close frame must not keep end() waiting: report the end ourselves.
-      unref(setTimeout(() => this.#closed(CloseCode.normal, ''), CLOSE_GRACE_MS))
-    }, CLOSE_GRACE_MS)
-    unref(timer)
+    unrefTimer(
+      setTimeout(() => {
+        if (this.#isDone) return
+        this.#ws.close(1000)
+        this.#closed(CloseCode.normal, '')
+      }, this.#closeTimeout),
+    )
   }
 
   destroy(): void {
@@ -268,9 +278,4 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
     offset += chunk.length
   }
   return out
-}
-
-/** Node, Deno and Bun: a pending close does not keep the process alive. */
-function unref(timer: ReturnType<typeof setTimeout>) {
-  ;(timer as { unref?: () => void }).unref?.()
 }
