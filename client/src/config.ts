@@ -35,7 +35,13 @@ export interface ResolvedConfig {
   options: string | undefined
   connectTimeout: number | undefined
   sslmode: SslMode
+  /** Extra startup parameters; client_encoding, DateStyle and IntervalStyle under those spellings. */
   parameters: Record<string, string>
+  /**
+   * The settings among client_encoding, DateStyle and IntervalStyle that `options` sets (`-c name=value`),
+   * by lower-case name. Startup leaves out its own value for these, which would override them.
+   */
+  sessionSettings: Record<string, string>
 }
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full']
@@ -200,7 +206,19 @@ function resolve(raw: Raw): ResolvedConfig {
   if (raw.parameters !== undefined) {
     if (raw.parameters === null || typeof raw.parameters !== 'object')
       throw configError('parameters must be an object')
-    for (const [key, value] of Object.entries(raw.parameters)) parameters[key] = String(value)
+    for (const [key, value] of Object.entries(raw.parameters)) {
+      const pinned = PINNED[key.toLowerCase()]
+      if (pinned) checkPinned(pinned, String(value), 'parameters')
+      parameters[pinned?.name ?? key] = String(value)
+    }
+  }
+  const options = text(raw.options, 'options')
+  const sessionSettings: Record<string, string> = {}
+  for (const [name, value] of optionSettings(options ?? '')) {
+    const pinned = PINNED[name]
+    if (!pinned) continue
+    checkPinned(pinned, value, 'options')
+    sessionSettings[name] = value
   }
   return {
     host,
@@ -209,11 +227,98 @@ function resolve(raw: Raw): ResolvedConfig {
     password: text(raw.password, 'password', true),
     database: text(raw.dbname, 'database') || user,
     applicationName: text(raw.application_name, 'application_name'),
-    options: text(raw.options, 'options'),
+    options,
     connectTimeout: connectTimeout === 0 ? undefined : connectTimeout,
     sslmode: sslmode as SslMode,
     parameters,
+    sessionSettings,
   }
+}
+
+// ---- settings the decoders depend on ----------------------------------------------------------------------
+
+/** A session setting the decoders depend on: its spelling in the startup packet, and what is accepted. */
+interface Pinned {
+  name: 'client_encoding' | 'DateStyle' | 'IntervalStyle'
+  check(value: string): string | undefined
+}
+
+const INTERVAL_STYLES = ['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601']
+const DATE_ORDERS = ['ymd', 'dmy', 'mdy', 'euro', 'european', 'us', 'noneuro', 'noneuropean']
+const DATE_OUTPUT_STYLES = ['iso', 'sql', 'postgres', 'german']
+
+/** By lower-case name (GUC names are case-insensitive). Each check returns why a value is refused. */
+const PINNED: Record<string, Pinned> = {
+  client_encoding: {
+    name: 'client_encoding',
+    // PostgreSQL compares encoding names lower-cased with everything but letters and digits removed.
+    check: (value) =>
+      ['utf8', 'unicode'].includes(value.toLowerCase().replace(/[^a-z0-9]/g, ''))
+        ? undefined
+        : 'is not supported: edgepg decodes text as UTF8 only (leave client_encoding out, or set UTF8)',
+  },
+  datestyle: {
+    name: 'DateStyle',
+    check(value) {
+      const parts = value.split(',').map((part) => part.trim().toLowerCase())
+      const unknown = parts.find(
+        (part) => part !== 'default' && ![...DATE_ORDERS, ...DATE_OUTPUT_STYLES].includes(part),
+      )
+      if (unknown !== undefined)
+        return `is invalid: "${unknown}" is neither an output style (ISO, SQL, Postgres, German) nor a field order (DMY, MDY, YMD)`
+      const styles = parts.filter((part) => DATE_OUTPUT_STYLES.includes(part) || part === 'default')
+      if (styles.length > 0 && styles.every((style) => style === 'iso' || style === 'default'))
+        return undefined
+      return (
+        'is not supported: edgepg decodes dates in the ISO output style only; the field order is free, but ' +
+        "the value must name ISO, e.g. 'ISO, DMY'"
+      )
+    },
+  },
+  intervalstyle: {
+    name: 'IntervalStyle',
+    check: (value) =>
+      INTERVAL_STYLES.includes(value.toLowerCase())
+        ? undefined
+        : 'is invalid: expected postgres, postgres_verbose, sql_standard or iso_8601',
+  },
+}
+
+function checkPinned(pinned: Pinned, value: string, where: 'options' | 'parameters') {
+  const reason = pinned.check(value)
+  if (reason !== undefined) throw configError(`${pinned.name} "${value}" (in ${where}) ${reason}`)
+}
+
+/**
+ * The `-c name=value`, `-cname=value` and `--name=value` settings in libpq's `options`, in order, with
+ * lower-case names and `-` read as `_` (as the server reads them). Words are separated by spaces; a
+ * backslash makes the next character literal.
+ */
+function optionSettings(options: string): [name: string, value: string][] {
+  const words: string[] = []
+  let word: string | undefined
+  for (let i = 0; i < options.length; i++) {
+    const c = options[i]!
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      if (word !== undefined) words.push(word)
+      word = undefined
+    } else if (c === '\\' && i + 1 < options.length) {
+      word = (word ?? '') + options[++i]
+    } else word = (word ?? '') + c
+  }
+  if (word !== undefined) words.push(word)
+  const settings: [string, string][] = []
+  for (let i = 0; i < words.length; i++) {
+    const current = words[i]!
+    let setting: string | undefined
+    if (current === '-c') setting = words[++i]
+    else if (current.startsWith('--')) setting = current.slice(2)
+    else if (current.startsWith('-c')) setting = current.slice(2)
+    const eq = setting?.indexOf('=') ?? -1
+    if (setting === undefined || eq < 0) continue
+    settings.push([setting.slice(0, eq).toLowerCase().replaceAll('-', '_'), setting.slice(eq + 1)])
+  }
+  return settings
 }
 
 function text(value: unknown, field: string, isSecret = false): string | undefined {

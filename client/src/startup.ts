@@ -18,6 +18,9 @@ const UNSUPPORTED_AUTH: Record<number, string> = {
   9: 'SSPI',
 }
 
+/** The session settings the decoders expect unless the configuration chose another accepted one. */
+const SESSION_DEFAULTS = { client_encoding: 'UTF8', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' }
+
 export interface StartupResult {
   /** The minor protocol version the server agreed to (NegotiateProtocolVersion). */
   protocolMinor: number
@@ -176,14 +179,13 @@ export function startup(
         if (error instanceof DatabaseError) core.fail(error)
       },
     })
-    const parameters: Record<string, string> = {
-      user: config.user,
-      database: config.database,
-      client_encoding: 'UTF8',
-      DateStyle: 'ISO, MDY',
-      IntervalStyle: 'postgres',
-      ...config.parameters,
+    // The server applies the startup packet's settings after `options`: leave out a default that `options`
+    // sets itself (config has checked it: UTF8, an ISO DateStyle, any IntervalStyle).
+    const parameters: Record<string, string> = { user: config.user, database: config.database }
+    for (const [name, value] of Object.entries(SESSION_DEFAULTS)) {
+      if (!(name.toLowerCase() in config.sessionSettings)) parameters[name] = value
     }
+    Object.assign(parameters, config.parameters)
     if (config.applicationName !== undefined) parameters.application_name = config.applicationName
     if (config.options !== undefined) parameters.options = config.options
     onStage('authentication request')
