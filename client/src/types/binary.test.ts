@@ -73,7 +73,7 @@ describe('binary format scalars', () => {
   })
 
   it('reads text-like types as UTF-8', () => {
-    for (const oid of [Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.char, Oid.unknown, Oid.xml]) {
+    for (const oid of [Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.unknown, Oid.xml]) {
       expect(decode(oid, '68c3a96c6c6f20f09f8e89')).toBe('héllo 🎉')
     }
     expect(decode(Oid.text, '')).toBe('')
@@ -131,5 +131,31 @@ describe('binary numeric', () => {
   it('rejects a numeric whose digit count does not match its length', () => {
     expect(() => decode(Oid.numeric, '0002 0000 0000 0002 0001')).toThrow(/expected a binary numeric/)
     expect(() => decode(Oid.numeric, '0000')).toThrow('expected at least 8 bytes for binary numeric, found 2')
+  })
+})
+
+describe('binary "char"', () => {
+  it('prints a byte the way charout does in text: ASCII as itself, 0 as empty, the rest as \\ooo', () => {
+    expect(decode(Oid.char, '61')).toBe('a')
+    expect(decode(Oid.char, '00')).toBe('')
+    expect(decode(Oid.char, 'c3')).toBe('\\303')
+    expect(decode(Oid.char, '80')).toBe('\\200')
+    expect(decode(Oid.char, 'ff')).toBe('\\377')
+    expect(decode(Oid.char, '5c')).toBe('\\')
+    expect(decode(Oid.char, '7f')).toBe('\x7f')
+  })
+
+  it('rejects a value that is not exactly one byte', () => {
+    expect(() => decode(Oid.char, '')).toThrow('expected 1 byte for binary "char", found 0')
+    expect(() => decode(Oid.char, '6162')).toThrow('expected 1 byte for binary "char", found 2')
+  })
+
+  it('decodes "char"[] elements the same way', () => {
+    // array_send of '{a,"\\303"}'::"char"[] is not producible from text; build it: 1 dim, no nulls, oid 18
+    const array = types.binary(1002)!
+    const bytes = Uint8Array.from([
+      0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 18, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x61, 0, 0, 0, 1, 0xc3,
+    ])
+    expect(array(bytes)).toEqual(['a', '\\303'])
   })
 })

@@ -64,9 +64,22 @@ export function binaryFloat4(bytes: Uint8Array, start: number, end: number): num
   return Number(value.toPrecision(9))
 }
 
-/** text, varchar, bpchar, name, "char", xml, unknown: the text itself. */
+/** text, varchar, bpchar, name, xml, unknown: the text itself. */
 export function binaryString(bytes: Uint8Array, start: number, end: number): string {
   return decodeUtf8(bytes, start, end)
+}
+
+/**
+ * "char": one byte, printed as charout prints it in text, so both formats give the same string: an ASCII byte
+ * as itself, 0 as the empty string, and a byte ≥ 0x80 (half of a UTF-8 character, never a character by
+ * itself) as a backslash and three octal digits, `\303`.
+ */
+export function binaryChar(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start !== 1) throw encodeError(`expected 1 byte for binary "char", found ${end - start}`)
+  const c = bytes[start]!
+  if (c === 0) return ''
+  if (c < 0x80) return String.fromCharCode(c)
+  return `\\${c.toString(8)}`
 }
 
 /** bytea: the raw bytes, copied (the message buffer they arrive in is reused). */

@@ -1,5 +1,6 @@
 import pgTypes from 'pg-types'
 import { describe, expect, it } from 'vitest'
+import { isPgError } from '../errors.ts'
 import { hex, text } from './bytes.fixture.ts'
 import { Oid } from './oids.generated.ts'
 import { createTypeRegistry } from './registry.ts'
@@ -109,5 +110,60 @@ describe('date', () => {
       const expected = new Date(Date.UTC(2000, 0, 1) + days * 86400000).toISOString().slice(0, 10)
       expect(decoder(bytes)).toBe(expected)
     }
+  })
+})
+
+describe('timestamps a JavaScript Date cannot hold (after 275760-09-13)', () => {
+  const message =
+    "expected a timestamp a JavaScript Date can hold (up to 275760-09-13 00:00:00 UTC), found 294276-12-31 23:59:59 UTC; read it as text with the option types: { dates: 'string' }"
+
+  it('checks the range on the instant, not on the local time of a timestamptz', () => {
+    expect(iso(fromText(Oid.timestamptz, '275760-09-13 05:30:00+05:30'))).toBe('+275760-09-13T00:00:00.000Z')
+    expect(iso(fromText(Oid.timestamptz, '275760-09-12 14:00:00-10'))).toBe('+275760-09-13T00:00:00.000Z')
+    expect(() => fromText(Oid.timestamptz, '275760-09-12 14:00:00.001-10')).toThrow(
+      /JavaScript Date can hold/,
+    )
+  })
+
+  it('gives the same error in text and binary, for timestamp and timestamptz', () => {
+    // 294276-12-31 23:59:59: the largest second PostgreSQL accepts
+    expect(() => fromText(Oid.timestamp, '294276-12-31 23:59:59')).toThrow(message)
+    expect(() => fromText(Oid.timestamptz, '294276-12-31 23:59:59+00')).toThrow(message)
+    expect(() => fromText(Oid.timestamptz, '294277-01-01 05:29:59+05:30')).toThrow(message)
+    expect(() => fromBinary(Oid.timestamp, '7fffff5bb3a35dc0')).toThrow(message)
+    expect(() => fromBinary(Oid.timestamptz, '7fffff5bb3a35dc0')).toThrow(message)
+    expect(() => fromBinary(Oid.timestamptz, '7fffff5bb3b29fff')).toThrow(/found 294276-12-31 23:59:59 UTC/)
+  })
+
+  it('throws a PgError of kind encode', () => {
+    for (const decode of [
+      () => fromText(Oid.timestamptz, '294276-12-31 23:59:59+00'),
+      () => fromBinary(Oid.timestamptz, '7fffff5bb3a35dc0'),
+    ]) {
+      try {
+        decode()
+        expect.unreachable()
+      } catch (error) {
+        expect(isPgError(error, 'encode')).toBe(true)
+      }
+    }
+  })
+
+  it('reads the last millisecond a Date holds in both formats', () => {
+    // 275760-09-13 00:00:00 UTC = 8.64e15 ms since 1970
+    expect(iso(fromText(Oid.timestamp, '275760-09-13 00:00:00'))).toBe('+275760-09-13T00:00:00.000Z')
+    expect(iso(fromBinary(Oid.timestamp, '77e41537f0282000'))).toBe('+275760-09-13T00:00:00.000Z')
+  })
+})
+
+describe('binary date out of the range PostgreSQL has', () => {
+  it('rejects days before 4714-11-24 BC or after 5874897-12-31 with an encode error', () => {
+    expect(fromBinary(Oid.date, 'ffda97a7')).toBe('4714-11-24 BC')
+    expect(() => fromBinary(Oid.date, 'ffda97a6')).toThrow(
+      /expected a date from 4714-11-24 BC to 5874897-12-31/,
+    )
+    expect(() => fromBinary(Oid.date, '7fda970d')).toThrow(
+      /expected a date from 4714-11-24 BC to 5874897-12-31/,
+    )
   })
 })

@@ -4,35 +4,52 @@
  * - timestamp and timestamptz become a `Date`; a timestamp (without time zone) is read as UTC.
  *   `infinity` and `-infinity` become the numbers `Infinity` and `-Infinity` (as node-postgres does).
  *   PostgreSQL keeps microseconds, a `Date` keeps milliseconds: the extra digits are truncated (towards the
- *   earlier instant, as the text form does). Years beyond ±275760 do not fit a `Date` (an invalid Date).
+ *   earlier instant, as the text form does). An instant after 275760-09-13 00:00:00 UTC does not fit a `Date`
+ *   (PostgreSQL goes to 294276 AD): it is an `encode` error, the same in both formats; `dates: 'string'` reads it.
  * - date stays a string in PostgreSQL's ISO form: `2024-02-29`, `0044-03-15 BC`, `infinity`, `-infinity`.
  *
  * The text forms read are the ones printed under `DateStyle` ISO (the default, and what edgepg sets):
  * `2024-02-29 13:04:05.123456+05:30`, offsets `+00`, `-03:00:15`, years of 5+ digits, a trailing ` BC`.
  */
+import { encodeError } from '../errors.ts'
 import { badText, expectLength, readInt32, readUint32, twoDigits } from './bytes.ts'
 
 /** Milliseconds from 1970-01-01 (the JS epoch) to 2000-01-01 (PostgreSQL's). */
 const PG_EPOCH_MS = 946684800000
+/** Seconds from 1970-01-01 to 2000-01-01. */
+const PG_EPOCH_SECONDS = 946684800
 /** Julian day number of 2000-01-01. */
 const PG_EPOCH_JDATE = 2451545
-/** 400 Gregorian years, in ms: shifts years 0–99, which `Date.UTC` would read as 1900–1999. */
-const FOUR_CENTURIES_MS = 146097 * 86400000
+/** Days since 2000-01-01 of 4714-11-24 BC (julian day 0) and 5874897-12-31: PostgreSQL's date range. */
+const MIN_DATE_DAYS = -PG_EPOCH_JDATE
+const MAX_DATE_DAYS = 2145031948
+/** The largest distance from 1970 a `Date` holds, in ms (±100,000,000 days). */
+const MAX_DATE_MS = 8.64e15
 
-/** `Date.UTC` for any year, with months from 1. */
-function utc(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-  ms: number,
-) {
-  if (year >= 0 && year < 100) {
-    return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - FOUR_CENTURIES_MS
-  }
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms)
+/** Days from 1970-01-01 to a proleptic Gregorian date (any year; year 0 is 1 BC). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400
+  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
+  return era * 146097 + dayOfEra - 719468
+}
+
+/** `YYYY-MM-DD HH:MM:SS UTC` (with ` BC` before UTC for year ≤ 0) of whole seconds since 1970. */
+function formatUtcSeconds(seconds: number): string {
+  const days = Math.floor(seconds / 86400)
+  const rest = seconds - days * 86400
+  const date = formatJulianDate(days + PG_EPOCH_JDATE - 10957) // 10957 days from 1970 to 2000
+  const time = `${pad2(Math.floor(rest / 3600))}:${pad2(Math.floor(rest / 60) % 60)}:${pad2(rest % 60)}`
+  return date.endsWith(' BC') ? `${date.slice(0, -3)} ${time} BC UTC` : `${date} ${time} UTC`
+}
+
+/** The error for an instant past what a `Date` holds; `seconds` since 1970 (UTC), whole. */
+function outOfDateRange(seconds: number): Error {
+  return encodeError(
+    `expected a timestamp a JavaScript Date can hold (up to 275760-09-13 00:00:00 UTC), found ${formatUtcSeconds(seconds)}; read it as text with the option types: { dates: 'string' }`,
+  )
 }
 
 function isInfinity(bytes: Uint8Array, start: number, end: number): number {
@@ -51,8 +68,17 @@ export function parseTimestampMs(bytes: Uint8Array, start: number, end: number):
   for (let digit = bytes[i]! - 48; digit >= 0 && digit <= 9 && i < end; digit = bytes[++i]! - 48) {
     year = year * 10 + digit
   }
-  // i is on the '-' after the year; the fixed part "-MM-DD HH:MM:SS" is 15 bytes.
-  if (i - start < 4 || end - i < 15 || bytes[i] !== 0x2d || bytes[i + 3] !== 0x2d || bytes[i + 9] !== 0x3a) {
+  // i is on the '-' after the year (4 to 7 digits); the fixed part "-MM-DD HH:MM:SS" is 15 bytes.
+  if (
+    i - start < 4 ||
+    i - start > 7 ||
+    end - i < 15 ||
+    bytes[i] !== 0x2d ||
+    bytes[i + 3] !== 0x2d ||
+    bytes[i + 6] !== 0x20 ||
+    bytes[i + 9] !== 0x3a ||
+    bytes[i + 12] !== 0x3a
+  ) {
     throw badText('timestamp', bytes, start, end)
   }
   const month = twoDigits(bytes, i + 1)
@@ -92,8 +118,18 @@ export function parseTimestampMs(bytes: Uint8Array, start: number, end: number):
     year = 1 - year // ' BC': 1 BC is year 0
     i += 3
   }
-  const time = utc(year, month, day, hour, minute, second, ms) - offset * 1000
-  if (i !== end || Number.isNaN(time)) throw badText('timestamp', bytes, start, end)
+  // The NaN of a non-digit fails every comparison, so it is caught here too.
+  if (
+    i !== end ||
+    !(month >= 1 && month <= 12 && day >= 1 && day <= 31) ||
+    !(hour < 24 && minute < 60 && second < 60 && offset > -86400 && offset < 86400)
+  ) {
+    throw badText('timestamp', bytes, start, end)
+  }
+  // The instant, not the local time, decides whether a Date holds it (whole seconds stay exact).
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+  const time = seconds * 1000 + ms
+  if (time > MAX_DATE_MS || time < -MAX_DATE_MS) throw outOfDateRange(seconds)
   return time
 }
 
@@ -111,8 +147,12 @@ export function binaryTimestamp(bytes: Uint8Array, start: number, end: number): 
   if (high === 0x7fffffff && low === 0xffffffff) return Number.POSITIVE_INFINITY
   if (high === -0x80000000 && low === 0) return Number.NEGATIVE_INFINITY
   // µs = high·2^32 + low does not fit a double exactly; split 2^32 = 4294967·1000 + 296 and floor to ms.
-  const ms = high * 4294967 + Math.floor((high * 296 + low) / 1000)
-  return new Date(PG_EPOCH_MS + ms)
+  const ms = PG_EPOCH_MS + high * 4294967 + Math.floor((high * 296 + low) / 1000)
+  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) {
+    // the same split for whole seconds: 2^32 = 4294·10^6 + 967296
+    throw outOfDateRange(PG_EPOCH_SECONDS + high * 4294 + Math.floor((high * 967296 + low) / 1e6))
+  }
+  return new Date(ms)
 }
 
 /** date in binary format: int32 days since 2000-01-01 → PostgreSQL's ISO text. */
@@ -121,6 +161,11 @@ export function binaryDate(bytes: Uint8Array, start: number, end: number): strin
   const days = readInt32(bytes, start)
   if (days === 0x7fffffff) return 'infinity'
   if (days === -0x80000000) return '-infinity'
+  if (days < MIN_DATE_DAYS || days > MAX_DATE_DAYS) {
+    throw encodeError(
+      `expected a date from 4714-11-24 BC to 5874897-12-31 in binary format, found day ${days}`,
+    )
+  }
   return formatJulianDate(days + PG_EPOCH_JDATE)
 }
 

@@ -7,6 +7,7 @@ import { decodeBinaryArray, parseTextArray } from './array.ts'
 import {
   binaryBool,
   binaryBytea,
+  binaryChar,
   binaryFloat4,
   binaryFloat8,
   binaryInt2,
@@ -20,7 +21,8 @@ import {
 } from './binary.ts'
 import type { RangeDecoder } from './bytes.ts'
 import { binaryDate, binaryTimestamp, textTimestamp } from './datetime.ts'
-import { binaryInterval, textInterval } from './interval.ts'
+import { binaryInterval } from './interval.ts'
+import { textInterval } from './interval-text.ts'
 import { binaryNumeric } from './numeric.ts'
 import { arrayElementOid } from './oids.generated.ts'
 import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from './text.ts'
@@ -67,7 +69,7 @@ const intCodec = (binary: RangeDecoder): Codec => ({ text: textInt, binary })
 const builtins: Record<number, Codec> = {
   16: { text: textBool, binary: binaryBool }, // bool
   17: { text: textBytea, binary: binaryBytea }, // bytea
-  18: stringCodec, // char
+  18: { text: textString, binary: binaryChar }, // char
   19: stringCodec, // name
   20: { text: textInt8, binary: binaryInt8 }, // int8
   21: intCodec(binaryInt2), // int2

@@ -149,3 +149,26 @@ describe('text format scalars', () => {
     expect(() => decode(Oid.bytea, 'a\\9')).toThrow(/bytea/)
   })
 })
+
+describe('text float8 is correctly rounded', () => {
+  it('reads digits that overflow 2^53 before scaling as Number() does', () => {
+    for (const value of [
+      '900.7199254740993',
+      '9007199254740993',
+      '-9007199254740993',
+      '9007199254740992.5',
+      '0.9007199254740993',
+      '90071992547409.93',
+      '9007199254740993e-5',
+    ]) {
+      expect(decode(Oid.float8, value), value).toBe(Number(value))
+    }
+  })
+
+  it('keeps the fast path exact below 2^53', () => {
+    for (const value of ['9007199254740991', '900.7199254740991', '1.5', '-0.1', '123e-22', '4e22']) {
+      expect(decode(Oid.float8, value), value).toBe(Number(value))
+    }
+    expect(Object.is(decode(Oid.float8, '-0'), -0)).toBe(true)
+  })
+})

@@ -104,7 +104,9 @@ export function textFloat(bytes: Uint8Array, start: number, end: number): number
     if (i === powerStart) digits = 0
     exponent += sign === 0x2d ? -power : power
   }
-  if (digits > 0 && i === end && mantissa <= MAX_EXACT_MANTISSA && exponent >= -22 && exponent <= 22) {
+  // `<`, not `<=`: digits worth more than 2^53 may have rounded down to exactly 2^53 while being summed
+  // (9007199254740993 does), and then the fast path would scale an inexact mantissa.
+  if (digits > 0 && i === end && mantissa < MAX_EXACT_MANTISSA && exponent >= -22 && exponent <= 22) {
     const value = exponent < 0 ? mantissa / POWERS_OF_10[-exponent]! : mantissa * POWERS_OF_10[exponent]!
     return isNegative ? -value : value
   }
