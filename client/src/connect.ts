@@ -9,7 +9,7 @@ import { ConnectionCore } from './core.ts'
 import { configError, ioError, isPgError, timeoutError } from './errors.ts'
 import { type StartupStage, startup } from './startup.ts'
 import { negotiateTls, type TlsOptions } from './tls.ts'
-import type { Transport } from './transport/transport.ts'
+import type { ByteStream, Transport } from './transport/transport.ts'
 import { createTypeRegistry, type TypeOptions } from './types/index.ts'
 
 export interface ConnectOptions {
@@ -119,32 +119,41 @@ export async function openCore(
   if (pipeline !== false && pipeline !== true && pipeline !== 'scram') {
     throw configError(`pipelineConnect "${String(pipeline)}" is invalid: expected false, true or 'scram'`)
   }
+  /** Every stream opened so far (the plain one, then the TLS one): all are destroyed when connect fails. */
+  const streams: ByteStream[] = []
+  /** Keeps `stream`, or destroys it at once when the deadline has passed while it was being opened. */
+  const own = (stream: ByteStream): ByteStream => {
+    if (controller.signal.aborted) {
+      stream.destroy()
+      throw controller.signal.reason
+    }
+    streams.push(stream)
+    return stream
+  }
+  const destroyAll = () => {
+    for (const stream of streams.splice(0)) stream.destroy()
+  }
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = timeoutError(`connect timed out after ${timeout} ms waiting for the ${stage}`)
       controller.abort(error)
       core?.fail(error)
+      destroyAll()
       reject(error)
     }, timeout)
   })
   try {
     const open = async () => {
-      const stream = await options.transport({
-        host: settings.host,
-        port: settings.port,
-        signal: controller.signal,
-      })
-      if (controller.signal.aborted) {
-        stream.destroy()
-        throw controller.signal.reason
-      }
+      const stream = own(
+        await options.transport({
+          host: settings.host,
+          port: settings.port,
+          signal: controller.signal,
+        }),
+      )
       stage = 'TLS negotiation'
-      const secured = await negotiateTls(
-        stream,
-        settings.sslmode,
-        settings.host,
-        options.tls,
-        controller.signal,
+      const secured = own(
+        await negotiateTls(stream, settings.sslmode, settings.host, options.tls, controller.signal),
       )
       core = new ConnectionCore(secured, {
         maxMessageSize,
@@ -193,6 +202,7 @@ export async function openCore(
   } catch (error) {
     isFinishedEarly = false
     core?.fail(isPgError(error) ? error : ioError('connect failed', error))
+    destroyAll()
     throw isPgError(error) ? error : ioError(`could not connect to ${settings.host}:${settings.port}`, error)
   } finally {
     if (!isFinishedEarly) clearTimeout(timer)

@@ -88,16 +88,36 @@ export async function negotiateTls(
     throw protocolError(`server answered SSLRequest with byte 0x${answer.toString(16)}, expected S or N`)
   }
   const verifies = mode === 'verify-ca' || mode === 'verify-full'
+  // The handshake is bounded by the connect deadline too: a server that answered S and went quiet must not
+  // keep the socket (or, finishing late, authenticate a session nobody waits for).
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(timeoutError('TLS handshake aborted', signal.reason))
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  const handshake = stream.startTls({
+    serverName: options?.serverName ?? host,
+    rejectUnauthorized: verifies,
+    ca: options?.ca,
+    checkHost: mode === 'verify-full',
+    signal,
+  })
   try {
-    return await stream.startTls({
-      serverName: options?.serverName ?? host,
-      rejectUnauthorized: verifies,
-      ca: options?.ca,
-      checkHost: mode === 'verify-full',
-    })
+    return await Promise.race([handshake, aborted])
   } catch (error) {
     stream.destroy()
+    // A transport that ignores the signal may still finish the handshake: close what it hands back.
+    handshake.then(
+      (late) => {
+        if (signal.aborted) late.destroy()
+      },
+      () => {},
+    )
     throw isPgError(error) ? error : ioError(`TLS handshake with ${host} failed`, error)
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort)
+    aborted.catch(() => {})
   }
 }
 

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:net'
 import { connect, isPgError } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { describe, expect, it } from 'vitest'
-import { open, server, transport, transportKind, url } from './helpers.ts'
+import { startFaultProxy } from '../../test/fault-proxy.ts'
+import { admin, open, server, transport, transportKind, url, waitFor } from './helpers.ts'
 
 const sslOf = async (client: Awaited<ReturnType<typeof open>>['client']) =>
   (
@@ -96,6 +97,58 @@ if (transportKind === 'tcp') {
         expect((error as Error).message).toMatch(/answered SSLRequest with 10 bytes, expected exactly one/)
       } finally {
         fake.server.close()
+      }
+    })
+
+    it('a TLS handshake that stalls after S rejects with kind timeout at connectTimeout and the socket is closed', async () => {
+      let closed: Promise<void> | undefined
+      const fake = createServer((socket) => {
+        socket.on('error', () => {})
+        closed = new Promise((resolve) => socket.once('close', () => resolve()))
+        // Answer SSLRequest with S, then never answer the ClientHello.
+        socket.once('data', () => socket.write(new Uint8Array([0x53])))
+      })
+      await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve))
+      try {
+        const port = (fake.address() as { port: number }).port
+        const started = performance.now()
+        const error = await failure(`postgres://u:p@127.0.0.1:${port}/db?sslmode=require`, {
+          connectTimeout: 300,
+        })
+        const elapsed = performance.now() - started
+        expect(isPgError(error, 'timeout')).toBe(true)
+        expect((error as Error).message).toMatch(
+          /connect timed out after 300 ms waiting for the TLS negotiation/,
+        )
+        expect(elapsed).toBeGreaterThanOrEqual(290)
+        expect(elapsed).toBeLessThan(5000)
+        const seen = await Promise.race([
+          closed!.then(() => 'closed'),
+          new Promise((resolve) => setTimeout(() => resolve('still open'), 2000)),
+        ])
+        expect(seen).toBe('closed')
+      } finally {
+        fake.close()
+      }
+    })
+
+    it('a TLS handshake still under way at connectTimeout never goes on to authenticate a session', async () => {
+      // Every chunk takes 400 ms each way: SSLRequest is answered at ~800 ms, the handshake needs ~1600 more.
+      const slow = await startFaultProxy({ host: server.host, port: server.port }, { latency: 400 })
+      const name = `edgepg_late_tls_${process.pid}`
+      try {
+        const error = await failure(
+          `${url(undefined, slow.host, slow.port)}?sslmode=require&application_name=${name}`,
+          {
+            connectTimeout: 1000,
+          },
+        )
+        expect(isPgError(error, 'timeout')).toBe(true)
+        await waitFor(() => slow.connections === 0, 4000)
+        const sessions = await admin('select pid from pg_stat_activity where application_name = $1', [name])
+        expect(sessions).toEqual([])
+      } finally {
+        await slow.close()
       }
     })
 

@@ -202,6 +202,7 @@ class CloudflareStream implements ByteStream {
     serverName: string
     rejectUnauthorized: boolean
     ca?: string | undefined
+    signal?: AbortSignal | undefined
   }): Promise<ByteStream> {
     if (options.ca !== undefined) {
       throw configError(
@@ -225,13 +226,26 @@ class CloudflareStream implements ByteStream {
     // The plain streams must be unlocked before the runtime takes the socket over for TLS.
     this.#reader?.releaseLock()
     this.#writer.releaseLock()
-    let secure: CloudflareSocketLike
+    let secure: CloudflareSocketLike | undefined
+    const { signal } = options
+    let onAbort: (() => void) | undefined
+    // A handshake that stalls ends with the connect deadline, and the socket is closed.
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(timeoutError(`TLS handshake with ${options.serverName} aborted`, signal?.reason))
+      if (signal?.aborted) onAbort()
+      else signal?.addEventListener('abort', onAbort, { once: true })
+    })
     try {
       secure = this.#socket.startTls()
-      await secure.opened
+      await Promise.race([secure.opened, aborted])
     } catch (error) {
+      secure?.close().catch(() => {})
       this.#socket.close().catch(() => {})
+      if (signal?.aborted) throw error
       throw ioError(`TLS handshake with ${options.serverName} failed: ${message(error)}`, error)
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort)
+      aborted.catch(() => {})
     }
     return new CloudflareStream(secure, this.#hostname, this.#closeTimeout)
   }

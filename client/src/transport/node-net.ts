@@ -79,8 +79,10 @@ class NodeStream implements ByteStream {
     rejectUnauthorized: boolean
     ca?: string | undefined
     checkHost?: boolean
+    signal?: AbortSignal | undefined
   }) {
     const socket = this.#socket
+    const { signal } = options
     socket.pause()
     socket.removeAllListeners('data')
     socket.removeAllListeners('error')
@@ -96,10 +98,22 @@ class NodeStream implements ByteStream {
         checkServerIdentity: (_host, certificate) =>
           options.checkHost === false ? undefined : checkServerIdentity(options.serverName, certificate),
       })
-      const onError = (error: Error) =>
+      // A handshake that stalls (a server that answered S and went quiet) ends with the connect deadline.
+      const onAbort = () => {
+        secure.destroy()
+        socket.destroy()
+        reject(timeoutError(`TLS handshake with ${options.serverName} aborted`, signal?.reason))
+      }
+      const onError = (error: Error) => {
+        signal?.removeEventListener('abort', onAbort)
+        socket.destroy()
         reject(ioError(`TLS handshake with ${options.serverName} failed: ${error.message}`, error))
+      }
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
       secure.once('error', onError)
       secure.once('secureConnect', () => {
+        signal?.removeEventListener('abort', onAbort)
         secure.off('error', onError)
         resolve(new NodeStream(secure, this.#closeTimeout))
       })

@@ -53,6 +53,8 @@ export interface ByteStream {
     ca?: string | undefined
     /** Also verify that the certificate names `serverName` (`verify-full`). Default true. */
     checkHost?: boolean
+    /** Aborted when the connect deadline passes: the handshake stops and the socket is destroyed. */
+    signal?: AbortSignal | undefined
   }): Promise<ByteStream>
 }
 
