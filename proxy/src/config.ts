@@ -39,9 +39,16 @@ export interface RelayConfig {
   startupTimeout: number
   /** Time to open the TCP connection to PostgreSQL, ms. Default 5 000. */
   connectTimeout: number
-  /** A session with no traffic either way for this long is closed, ms. Default 300 000. */
+  /**
+   * A session whose client has given no sign of life (no message, no answered ping) for this long is closed
+   * with 1001, ms. A client that answers pings is never idle, however quiet its session. On a Worker, which
+   * cannot ping, traffic either way is the sign of life. Default 300 000.
+   */
   idleTimeout: number
-  /** Interval of WebSocket pings; a peer that misses one is terminated, ms. Default 30 000. */
+  /**
+   * Interval of WebSocket pings (at least twice per `idleTimeout`); a client that leaves one unanswered for
+   * this long is terminated, ms. Default 30 000.
+   */
   pingInterval: number
   /** Longest session, ms; 0 = unlimited (a token's `exp` still ends its session). Default 0. */
   maxLifetime: number

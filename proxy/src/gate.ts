@@ -1,7 +1,10 @@
 /**
  * The upgrade gate: decides, before any WebSocket exists and before anything is dialed, whether a request may
  * open a relay session. Runtime-neutral (the Node and Worker entries both use it). Checks run cheapest first:
- * path, draining, connection limits, token, origin, target policy, per-token limit.
+ * request target, path, draining, connection limits, token, per-token limit, origin, target policy.
+ *
+ * Connection slots are reserved synchronously, before the first await (token verification, policy
+ * admission), and freed on every refusal: a burst of concurrent upgrades cannot pass a limit together.
  *
  * Every refusal of one class looks the same from outside (status and body); the reason is for logs only, so
  * the relay is no oracle for port scanning or token probing.
@@ -12,7 +15,11 @@ import type { RelayMetrics } from './metrics.ts'
 import type { OriginCheck, Policy, TokenVerifier } from './policy/index.ts'
 
 export interface GateRequest {
-  url: URL
+  /**
+   * The request target as received: origin-form (`/v1?address=…`, Node) or an absolute URL (a Worker's
+   * `request.url`). Anything the URL parser rejects is refused with 400.
+   */
+  target: string
   origin: string | undefined
   /** Offered WebSocket subprotocols. */
   protocols: string[]
@@ -27,6 +34,17 @@ export function offeredProtocols(header: string | null | undefined): string[] {
     .filter(Boolean)
 }
 
+/** The request target as a URL, or `undefined` when the URL parser rejects it. Never throws. */
+export function parseRequestTarget(target: string): URL | undefined {
+  try {
+    return new URL(target, 'http://relay.invalid')
+  } catch {
+    return undefined
+  }
+}
+
+export type RefusalStatus = 400 | 401 | 403 | 404 | 503
+
 export type GateDecision =
   | {
       ok: true
@@ -39,7 +57,7 @@ export type GateDecision =
       /** Frees the connection slots; call once when the session ends or the upgrade fails. */
       release(): void
     }
-  | { ok: false; status: 401 | 403 | 404 | 426 | 503; body: string; reason: string }
+  | { ok: false; status: RefusalStatus; body: string; reason: string }
 
 export interface GateDeps {
   config: RelayConfig
@@ -49,12 +67,20 @@ export interface GateDeps {
   metrics: RelayMetrics
 }
 
-const BODY = {
+/** The body of each refusal, one per status (no detail: the reason is for logs). */
+export const REFUSAL_BODY: Record<RefusalStatus, string> = {
+  400: 'bad request',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not found',
-  426: 'upgrade required',
   503: 'unavailable',
+}
+
+/** Connection slots taken by one upgrade; freed once, on refusal or when the session ends. */
+interface Reservation {
+  /** Takes a per-token slot too; false (and nothing taken) when the token is at its limit. */
+  addToken(token: string): boolean
+  release(): void
 }
 
 export class Gate {
@@ -68,25 +94,46 @@ export class Gate {
     this.#deps = deps
   }
 
+  /** Slots held now: open sessions plus upgrades still being decided. */
   get open(): number {
     return this.#open
   }
 
   async admit(request: GateRequest): Promise<GateDecision> {
     const { config, metrics } = this.#deps
-    const deny = (status: 401 | 403 | 404 | 503, reason: string): GateDecision => {
+    const deny = (status: RefusalStatus, reason: string): GateDecision => {
       metrics.deny(reason)
-      return { ok: false, status, body: BODY[status], reason }
+      return { ok: false, status, body: REFUSAL_BODY[status], reason }
     }
-    if (request.url.pathname !== RELAY_PATH) return deny(404, 'unknown path')
+    const url = parseRequestTarget(request.target)
+    if (!url) return deny(400, 'request target is not a valid URL')
+    if (url.pathname !== RELAY_PATH) return deny(404, 'unknown path')
     if (this.isDraining) return deny(503, 'shutting down')
     if (this.#open >= config.maxConnections) return deny(503, 'global connection limit')
     if ((this.#perIp.get(request.ip) ?? 0) >= config.maxConnectionsPerIp)
       return deny(503, 'per-ip connection limit')
+    // From here on the slots are held: everything below may await.
+    const reservation = this.#reserve(request.ip)
+    try {
+      const decision = await this.#decide(url, request, reservation, deny)
+      if (!decision.ok) reservation.release()
+      return decision
+    } catch (error) {
+      reservation.release()
+      throw error
+    }
+  }
 
+  async #decide(
+    url: URL,
+    request: GateRequest,
+    reservation: Reservation,
+    deny: (status: RefusalStatus, reason: string) => GateDecision,
+  ): Promise<GateDecision> {
+    const { config } = this.#deps
     const fromProtocol = request.protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
     const token =
-      fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? request.url.searchParams.get(RelayParam.token)
+      fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? url.searchParams.get(RelayParam.token)
     let tokenTarget: string | undefined
     let expiresAt: number | undefined
     if (token) {
@@ -95,6 +142,7 @@ export class Gate {
         return deny(401, verdict ? `token: ${verdict.reason}` : 'token given but tokens are not configured')
       tokenTarget = verdict.claims.tgt
       expiresAt = verdict.claims.exp * 1000
+      if (!reservation.addToken(token)) return deny(503, 'per-token connection limit')
     } else if (config.requireToken) {
       return deny(401, 'token missing')
     }
@@ -102,32 +150,41 @@ export class Gate {
     const origin = this.#deps.origin.check(request.origin, tokenTarget !== undefined)
     if (!origin.ok) return deny(origin.status, `origin: ${origin.reason}`)
 
-    const address = request.url.searchParams.get(RelayParam.address) ?? undefined
-    const target = request.url.searchParams.get(RelayParam.target) ?? undefined
+    const address = url.searchParams.get(RelayParam.address) ?? undefined
+    const target = url.searchParams.get(RelayParam.target) ?? undefined
     if ((address === undefined) === (target === undefined))
       return deny(403, 'expected exactly one of address or target')
     const admission = await this.#deps.policy.admit({ address, target, tokenTarget })
     if (!admission.ok) return deny(403, `policy: ${admission.reason}`)
-
-    if (token && (this.#perToken.get(token) ?? 0) >= config.maxConnectionsPerToken) {
-      return deny(503, 'per-token connection limit')
-    }
-    this.#open++
-    bump(this.#perIp, request.ip, 1)
-    if (token) bump(this.#perToken, token, 1)
-    let isReleased = false
     return {
       ok: true,
       target: admission.target,
       dial: admission.dial,
       expiresAt,
       protocol: fromProtocol,
+      release: reservation.release,
+    }
+  }
+
+  /** Takes a global and a per-IP slot, synchronously (the caller checked both limits just before). */
+  #reserve(ip: string): Reservation {
+    this.#open++
+    bump(this.#perIp, ip, 1)
+    let heldToken: string | undefined
+    let isReleased = false
+    return {
+      addToken: (token) => {
+        if ((this.#perToken.get(token) ?? 0) >= this.#deps.config.maxConnectionsPerToken) return false
+        bump(this.#perToken, token, 1)
+        heldToken = token
+        return true
+      },
       release: () => {
         if (isReleased) return
         isReleased = true
         this.#open--
-        bump(this.#perIp, request.ip, -1)
-        if (token) bump(this.#perToken, token, -1)
+        bump(this.#perIp, ip, -1)
+        if (heldToken !== undefined) bump(this.#perToken, heldToken, -1)
       },
     }
   }

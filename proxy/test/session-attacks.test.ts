@@ -199,10 +199,19 @@ describe('A3, H2, H3: sessions that end', () => {
     expect(relay.sessions.size).toBe(0)
   })
 
-  it('H3: closes an idle session with 1001 and the backend goes away', async () => {
-    relay = await startTestRelay({ idleTimeout: 400, pingInterval: 100 })
-    const { ws, closed } = await openWs(`${relay.wsUrl}?address=${pgAddress}`)
+  it('H3: closes a session whose client answers no pings with 1001 at the idle timeout, and the backend goes away', async () => {
+    relay = await startTestRelay({ idleTimeout: 400, pingInterval: 60_000 })
+    // autoPong off: the client reads, but answers nothing, so nobody is there as far as the relay can tell.
+    const ws = new WebSocket(`${relay.wsUrl}?address=${pgAddress}`, {
+      autoPong: false,
+      perMessageDeflate: false,
+    })
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    )
+    await new Promise((resolve) => ws.on('open', resolve))
     ws.send(trustStartup('edgepg-h3'))
+    await expect.poll(() => backends('edgepg-h3')).toBe(1)
     expect(await closed).toEqual({ code: 1001, reason: 'idle timeout' })
     await expect.poll(() => backends('edgepg-h3'), { timeout: 3000 }).toBe(0)
   })

@@ -37,7 +37,10 @@ export const CloseCode = {
   policy: 1008,
   /** A frame larger than the relay's `maxPayload`. */
   tooBig: 1009,
-  /** The target could not be reached, or PostgreSQL went away. No errno or address is disclosed. */
+  /**
+   * The target could not be reached, PostgreSQL went away, or the relay failed internally. No errno or
+   * address is disclosed.
+   */
   upstreamUnavailable: 1011,
   /** Connection limits reached; try again later. */
   tryAgainLater: 1013,
@@ -57,6 +60,8 @@ export const CloseReason = {
   shuttingDown: 'shutting down',
   tooMany: 'too many connections',
   lifetime: 'session lifetime exceeded',
+  /** With 1011: a relay bug ended this session (it is logged); other sessions go on. */
+  internalError: 'internal error',
 } as const
 
 /** Default largest WebSocket message the relay accepts. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { type AddressInfo, isIP, type Socket } from 'node:net'
 import { CloseCode, CloseReason } from '@edgepg/shared'
 import { createAdaptorServer } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
@@ -15,7 +15,8 @@ import { Gate, offeredProtocols } from '../gate.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { RelayMetrics } from '../metrics.ts'
 import { createOriginCheck, createPolicy, createTokenVerifier } from '../policy/index.ts'
-import { type Dialer, RelaySession, tcpDialer } from '../session.ts'
+import { type Dialer, type RelaySession, startNodeSession, tcpDialer } from '../session.ts'
+import { livenessTick, messageOf, safely } from '../session-core.ts'
 
 export interface NodeRelayDeps {
   /** Opens TCP connections to PostgreSQL (tests inject one that records every call). */
@@ -86,11 +87,21 @@ export async function startRelay(
     handleProtocols: (_protocols, request) => decisions.get(request)?.protocol ?? false,
   })
 
-  server.on('upgrade', async (request: IncomingMessage, socket: Socket, head: Buffer) => {
+  // Nothing an upgrade request carries may throw out of this handler: a throw here would be an uncaught
+  // exception and end the process. The gate refuses malformed targets with 400; anything unexpected is
+  // logged and refused with 500.
+  server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy())
+    handleUpgrade(request, socket, head).catch((error: unknown) => {
+      safely(() => logger.log('error', 'upgrade failed', { error: messageOf(error) }))
+      if (!socket.destroyed) safely(() => refuse(socket, 500, 'internal error'))
+    })
+  })
+
+  async function handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer) {
     const ip = clientIp(request, config.trustProxy)
     const decision = await gate.admit({
-      url: new URL(request.url ?? '/', 'http://relay.invalid'),
+      target: request.url ?? '/',
       origin: header(request, 'origin'),
       protocols: offeredProtocols(header(request, 'sec-websocket-protocol')),
       ip,
@@ -106,40 +117,44 @@ export async function startRelay(
     socket.once('close', () => {
       if (!isUpgraded) decision.release()
     })
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      isUpgraded = true
-      const session = new RelaySession(
-        ws,
-        {
-          id: randomUUID(),
-          ip,
-          target: decision.target,
-          dial: decision.dial,
-          expiresAt: decision.expiresAt,
-          onClose: () => {
-            sessions.delete(session)
-            decision.release()
-          },
-        },
-        { config, metrics, logger, dial: deps.dial ?? tcpDialer },
-      )
-      sessions.add(session)
-      logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
-    })
-  })
+    try {
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        isUpgraded = true
+        try {
+          const session = startNodeSession(
+            ws,
+            {
+              id: randomUUID(),
+              ip,
+              target: decision.target,
+              dial: decision.dial,
+              expiresAt: decision.expiresAt,
+              onClose: () => {
+                sessions.delete(session)
+                decision.release()
+              },
+            },
+            { config, metrics, logger, dial: deps.dial ?? tcpDialer },
+          )
+          sessions.add(session)
+          logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
+        } catch (error) {
+          safely(() => logger.log('error', 'session start failed', { error: messageOf(error) }))
+          decision.release()
+          safely(() => ws.terminate())
+        }
+      })
+    } catch (error) {
+      if (!isUpgraded) decision.release()
+      throw error
+    }
+  }
 
-  // One sweep for all sessions: pings (a peer that missed the last one is terminated) and idle timeouts.
-  const sweep = setInterval(
-    () => {
-      const now = Date.now()
-      for (const session of sessions) {
-        if (now - session.lastActivity > config.idleTimeout)
-          session.close(CloseCode.goingAway, CloseReason.idle)
-        else session.heartbeat()
-      }
-    },
-    Math.min(config.pingInterval, config.idleTimeout),
-  )
+  // One sweep for all sessions: liveness (pings, and closing clients nobody answers for) at a steady pace.
+  const sweep = setInterval(() => {
+    const now = Date.now()
+    for (const session of sessions) session.tick(now)
+  }, livenessTick(config))
   sweep.unref()
 
   await new Promise<void>((resolve, reject) => {
@@ -180,18 +195,28 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
-function clientIp(request: IncomingMessage, trustProxy: boolean): string {
+/**
+ * The client's IP for connection limits. Behind a trusted proxy it is the rightmost `X-Forwarded-For` entry:
+ * the hop that proxy added. Entries to its left were written by the client and prove nothing.
+ */
+export function clientIp(request: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = header(request, 'x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded) return forwarded
+    const hops = (request.headers['x-forwarded-for'] ?? '').toString().split(',')
+    const added = hops.at(-1)?.trim()
+    if (added && isIP(added)) return added
   }
   return request.socket.remoteAddress ?? 'unknown'
 }
 
 function refuse(socket: Socket, status: number, body: string) {
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[
-    status
-  ]
+  const reason = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    500: 'Internal Server Error',
+    503: 'Service Unavailable',
+  }[status]
   socket.end(
     `HTTP/1.1 ${status} ${reason ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -2,7 +2,7 @@
  * The relay as a Cloudflare Worker (`wrangler.toml` at the repository root). The same hono app serves
  * `/healthz`, `/metrics` and the 426 on `/v1`; an upgrade passes the same {@link Gate} (token, Origin, target
  * policy), then a `WebSocketPair` is relayed to PostgreSQL over `cloudflare:sockets` by a
- * {@link WorkerSession}.
+ * Worker session (./worker-session.ts: the shared session core behind Worker adapters).
  *
  * Differences from the Node entry, each forced by the platform:
  * - Targets are an exact `host:port` allowlist ({@link createAllowlistPolicy}): a Worker cannot resolve names,
@@ -23,7 +23,8 @@ import { RelayMetrics } from '../metrics.ts'
 import { createAllowlistPolicy } from '../policy/allowlist.ts'
 import { createOriginCheck } from '../policy/origin.ts'
 import { createTokenVerifier } from '../policy/token.ts'
-import { WorkerSession } from './worker-session.ts'
+import { messageOf, safely } from '../session-core.ts'
+import { startWorkerSession } from './worker-session.ts'
 
 /** The Worker's bindings: `EDGEPG_*` variables and secrets. */
 export type RelayEnv = Record<string, unknown>
@@ -47,8 +48,14 @@ export default {
       console.error(JSON.stringify({ level: 'error', msg: 'relay misconfigured', error: built.message }))
       return new Response('relay misconfigured', { status: 500 })
     }
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return built.app.fetch(request)
-    return upgrade(built, request)
+    try {
+      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return await built.app.fetch(request)
+      return await upgrade(built, request)
+    } catch (error) {
+      // A relay bug: logged, answered with 500, and no other request is affected.
+      safely(() => built.logger.log('error', 'request failed', { error: messageOf(error) }))
+      return new Response('internal error', { status: 500, headers: { 'content-type': 'text/plain' } })
+    }
   },
 }
 
@@ -56,7 +63,7 @@ async function upgrade(relay: WorkerRelay, request: Request): Promise<Response> 
   const { config, gate, metrics, logger } = relay
   const ip = request.headers.get('cf-connecting-ip') ?? 'unknown'
   const decision = await gate.admit({
-    url: new URL(request.url),
+    target: request.url,
     origin: request.headers.get('origin') ?? undefined,
     protocols: offeredProtocols(request.headers.get('sec-websocket-protocol')),
     ip,
@@ -65,31 +72,36 @@ async function upgrade(relay: WorkerRelay, request: Request): Promise<Response> 
     logger.log('info', 'upgrade refused', { ip, status: decision.status, reason: decision.reason })
     return new Response(decision.body, { status: decision.status, headers: { 'content-type': 'text/plain' } })
   }
-  const { 0: client, 1: server } = new WebSocketPair()
-  server.accept()
-  server.binaryType = 'arraybuffer'
-  const session = new WorkerSession(
-    server,
-    {
-      id: crypto.randomUUID(),
-      ip,
-      target: decision.target,
-      dial: decision.dial,
-      expiresAt: decision.expiresAt,
-      onClose: () => decision.release(),
-    },
-    {
-      config,
-      metrics,
-      logger,
-      dial: ({ host, port }) => connect({ hostname: host, port }, { allowHalfOpen: false }),
-    },
-  )
-  logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
-  const headers: Record<string, string> = decision.protocol
-    ? { 'sec-websocket-protocol': decision.protocol }
-    : {}
-  return new Response(null, { status: 101, webSocket: client, headers })
+  try {
+    const { 0: client, 1: server } = new WebSocketPair()
+    server.accept()
+    server.binaryType = 'arraybuffer'
+    const session = startWorkerSession(
+      server,
+      {
+        id: crypto.randomUUID(),
+        ip,
+        target: decision.target,
+        dial: decision.dial,
+        expiresAt: decision.expiresAt,
+        onClose: () => decision.release(),
+      },
+      {
+        config,
+        metrics,
+        logger,
+        dial: ({ host, port }) => connect({ hostname: host, port }, { allowHalfOpen: false }),
+      },
+    )
+    logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
+    const headers: Record<string, string> = decision.protocol
+      ? { 'sec-websocket-protocol': decision.protocol }
+      : {}
+    return new Response(null, { status: 101, webSocket: client, headers })
+  } catch (error) {
+    decision.release()
+    throw error
+  }
 }
 
 function build(env: RelayEnv): WorkerRelay | ConfigError {

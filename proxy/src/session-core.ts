@@ -1,0 +1,412 @@
+/**
+ * One relayed session, the same on every runtime: a WebSocket from the client on one side, a socket to
+ * PostgreSQL on the other, each behind a thin adapter ({@link ClientEnd}, {@link UpstreamEnd}). Node
+ * (`ws` + `node:net`, ./session.ts) and the Worker (`WebSocketPair` + `cloudflare:sockets`,
+ * ./runtime/worker-session.ts) only translate events; every rule lives here:
+ *
+ * - States: `startup` (waiting for the first packet) → `dialing` → `open` → `closed`.
+ * - Protocol pinning: nothing is dialed until the client's first bytes classify as a PostgreSQL startup,
+ *   SSLRequest, GSSENCRequest or CancelRequest packet; anything else closes with 1008, no dial. The dial goes
+ *   to the exact address the policy validated.
+ * - Limits: text frames close with 1003, messages over `maxPayload` with 1009; startup timeout and lifetime
+ *   (config or token expiry) close with 1008.
+ * - Liveness ({@link RelaySession.tick}): "idle" means nobody is there, not that no bytes moved. Where the
+ *   runtime can ping (Node), the relay pings at least twice per `idleTimeout`; a client not heard from (no
+ *   message, no pong) for `idleTimeout` is closed with 1001, and one that leaves a ping unanswered for
+ *   `pingInterval` is terminated. A client that answers pings is never idle, however long its session stays
+ *   quiet (LISTEN, a long query). Where the runtime cannot ping (a Worker), traffic either way is the only
+ *   sign of life, so there idle still means no bytes either way.
+ * - Backpressure both ways, with one high-water mark: PostgreSQL → client pauses the upstream socket while the
+ *   client's send buffer is past it; client → PostgreSQL pauses reading the client while the upstream's
+ *   buffer is past it. A runtime that cannot pause its client (a Worker) holds at most
+ *   {@link MAX_HELD_UNPAUSABLE} bytes, then closes with 1009; one that cannot report its send buffer (a Worker
+ *   today, workerd#988) sends without pausing.
+ * - No handler throws out: every entry point catches, logs, and closes the session with 1011.
+ */
+import { CloseCode, CloseReason, classifyFirstPacket } from '@edgepg/shared'
+import type { RelayConfig } from './config.ts'
+import type { Logger } from './log.ts'
+import type { RelayMetrics } from './metrics.ts'
+
+/** The client's WebSocket, as the session core sees it. */
+export interface ClientEnd {
+  /**
+   * Sends one binary message. `onWritten`, when given, runs once the runtime has written it (and everything
+   * before it) out, so that {@link bufferedAmount} has dropped accordingly.
+   */
+  send(bytes: Uint8Array, onWritten?: () => void): void
+  /** Bytes handed to `send` and not yet written out; `undefined` when the runtime cannot tell. */
+  readonly bufferedAmount: number | undefined
+  /** Whether {@link pause} stops reading the client (false: messages keep arriving). */
+  readonly canPause: boolean
+  pause(): void
+  resume(): void
+  readonly isPaused: boolean
+  /** Whether {@link ping} sends a WebSocket ping the client must answer with a pong. */
+  readonly canPing: boolean
+  ping(): void
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void
+  /** Drops the connection at once, without a closing handshake. */
+  terminate(): void
+}
+
+/** What the upstream adapter reports. */
+export interface UpstreamEvents {
+  data(chunk: Uint8Array): void
+  /** The upstream's write buffer has drained below its high-water mark after a `write` returned false. */
+  drain(): void
+  /** PostgreSQL closed the connection. */
+  end(): void
+  error(error: unknown): void
+}
+
+/** The socket to PostgreSQL, as the session core sees it. */
+export interface UpstreamEnd {
+  /** Starts delivering events; called once, when the session takes the socket. */
+  start(events: UpstreamEvents): void
+  /** Queues bytes; false when the buffer is past its high-water mark (a `drain` event follows). */
+  write(bytes: Uint8Array): boolean
+  /** Bytes queued and not yet written to the kernel. */
+  readonly bufferedAmount: number
+  /** Stops reading from PostgreSQL (TCP backpressure then reaches the server). */
+  pause(): void
+  resume(): void
+  close(): void
+}
+
+/** Opens the socket to PostgreSQL within `timeoutMs`; rejects when it cannot. */
+export type OpenUpstream = (target: { host: string; port: number }, timeoutMs: number) => Promise<UpstreamEnd>
+
+/**
+ * How often sessions check liveness: every `pingInterval`, and at least twice per `idleTimeout` so that a
+ * client answering pings is always heard from well within it.
+ */
+export function livenessTick(config: Pick<RelayConfig, 'pingInterval' | 'idleTimeout'>): number {
+  return Math.max(1, Math.min(config.pingInterval, Math.floor(config.idleTimeout / 2)))
+}
+
+/** Client bytes held for a client that cannot be paused, past which the session closes with 1009. */
+export const MAX_HELD_UNPAUSABLE = 16 * 1024 * 1024
+
+export interface SessionInfo {
+  id: string
+  ip: string
+  /** The target's configured name or `host:port`, for logs. */
+  target: string
+  dial: { host: string; port: number }
+  /** When the token that admitted the session expires (ms since epoch). */
+  expiresAt?: number | undefined
+  /** Called once when the session has closed. */
+  onClose(): void
+}
+
+export interface SessionDeps {
+  config: RelayConfig
+  metrics: RelayMetrics
+  logger: Logger
+  openUpstream: OpenUpstream
+}
+
+export type SessionState = 'startup' | 'dialing' | 'open' | 'closed'
+
+export class RelaySession {
+  readonly info: SessionInfo
+  #state: SessionState = 'startup'
+  readonly #client: ClientEnd
+  readonly #deps: SessionDeps
+  #upstream: UpstreamEnd | undefined
+  /** Client bytes that arrived before the upstream was open. */
+  #pending: Uint8Array[] = []
+  #pendingBytes = 0
+  #isUpstreamPaused = false
+  /** Last sign of life: a message or pong from the client (and, where pings are impossible, any traffic). */
+  #lastSeen = Date.now()
+  /** When the unanswered ping was sent; undefined when none is outstanding. */
+  #pingSentAt: number | undefined
+  #timers: ReturnType<typeof setTimeout>[] = []
+
+  constructor(client: ClientEnd, info: SessionInfo, deps: SessionDeps) {
+    this.#client = client
+    this.info = info
+    this.#deps = deps
+    const { config } = deps
+    this.#timers.push(
+      setTimeout(
+        () => this.#guard(() => this.close(CloseCode.policy, CloseReason.startupTimeout)),
+        config.startupTimeout,
+      ),
+    )
+    const lifetimes = [config.maxLifetime > 0 ? config.maxLifetime : Infinity]
+    if (info.expiresAt !== undefined) lifetimes.push(Math.max(0, info.expiresAt - Date.now()))
+    const lifetime = Math.min(...lifetimes)
+    if (Number.isFinite(lifetime)) {
+      this.#timers.push(
+        setTimeout(() => this.#guard(() => this.close(CloseCode.policy, CloseReason.lifetime)), lifetime),
+      )
+    }
+    deps.metrics.openSessions++
+    deps.metrics.sessionsTotal++
+  }
+
+  get state(): SessionState {
+    return this.#state
+  }
+
+  /** Bytes buffered toward the client (0 when the runtime cannot tell). */
+  get bufferedToClient(): number {
+    return this.#client.bufferedAmount ?? 0
+  }
+
+  /** Client bytes held by the relay: not yet dialed, or queued on the upstream socket. */
+  get bufferedToUpstream(): number {
+    return this.#pendingBytes + (this.#upstream?.bufferedAmount ?? 0)
+  }
+
+  get isClientPaused(): boolean {
+    return this.#client.isPaused
+  }
+
+  /** A message from the client. */
+  receive(bytes: Uint8Array, isBinary: boolean): void {
+    this.#guard(() => this.#receive(bytes, isBinary))
+  }
+
+  /** The client answered a ping. */
+  pong(): void {
+    this.#lastSeen = Date.now()
+    this.#pingSentAt = undefined
+  }
+
+  /** The client's connection closed or failed: drop the upstream. */
+  clientGone(): void {
+    this.#guard(() => this.#teardown())
+  }
+
+  /**
+   * Liveness, called every {@link livenessTick} (Node: one sweep for all sessions; a Worker: a timer per
+   * session). Closes a client not heard from for `idleTimeout` with 1001, terminates one that left a ping
+   * unanswered for `pingInterval`, and pings the rest.
+   */
+  tick(now = Date.now()): void {
+    this.#guard(() => this.#tick(now))
+  }
+
+  /** Closes the WebSocket with `code` and drops the upstream. Never throws. */
+  close(code: number, reason: string): void {
+    if (this.#state === 'closed') return
+    const { logger, metrics } = this.#deps
+    safely(() => logger.log('info', 'session closing', { session: this.info.id, code, reason }))
+    metrics.closed(code)
+    if (code === CloseCode.policy) metrics.deny(reason)
+    safely(() => this.#client.close(code, reason))
+    this.#teardown()
+    // A paused client (backpressure) would never read the answering close frame, and the close would then
+    // wait for the runtime's close timeout while the client's close() hangs.
+    if (this.#client.isPaused) safely(() => this.#client.resume())
+  }
+
+  #tick(now: number) {
+    if (this.#state === 'closed') return
+    const client = this.#client
+    if (client.isPaused) {
+      // We stopped reading it: its pongs and messages wait unread behind the bytes it already sent.
+      this.#lastSeen = now
+      this.#pingSentAt = undefined
+      return
+    }
+    const { config } = this.#deps
+    if (now - this.#lastSeen >= config.idleTimeout) {
+      return this.close(CloseCode.goingAway, CloseReason.idle)
+    }
+    if (!client.canPing) return
+    if (this.#pingSentAt === undefined) {
+      this.#pingSentAt = now
+      return client.ping()
+    }
+    if (now - this.#pingSentAt >= config.pingInterval - livenessTick(config) / 2) {
+      this.#deps.logger.log('info', 'peer missed a ping, terminating', { session: this.info.id })
+      safely(() => client.terminate())
+      this.#teardown()
+    }
+  }
+
+  #receive(bytes: Uint8Array, isBinary: boolean) {
+    if (this.#state === 'closed') return
+    if (!isBinary) return this.close(CloseCode.unsupportedData, CloseReason.textFrame)
+    const { config, metrics } = this.#deps
+    if (bytes.length > config.maxPayload) return this.close(CloseCode.tooBig, CloseReason.tooBig)
+    this.pong()
+    metrics.bytesToUpstream += bytes.length
+    if (this.#state === 'open') return this.#writeUpstream(bytes)
+    this.#pending.push(bytes)
+    this.#pendingBytes += bytes.length
+    if (this.#pendingBytes > config.highWaterMark) this.#holdClient()
+    if (this.#state === 'startup') this.#classify()
+  }
+
+  /** The upstream is behind: stop reading the client, or bound what a client that cannot pause may send. */
+  #holdClient() {
+    if (this.#state === 'closed') return
+    const client = this.#client
+    if (client.canPause) {
+      if (!client.isPaused) client.pause()
+    } else if (this.bufferedToUpstream > MAX_HELD_UNPAUSABLE) {
+      this.close(CloseCode.tooBig, CloseReason.tooBig)
+    }
+  }
+
+  #classify() {
+    const head = new Uint8Array(Math.min(this.#pendingBytes, 8))
+    let offset = 0
+    for (const chunk of this.#pending) {
+      if (offset === head.length) break
+      const take = chunk.subarray(0, head.length - offset)
+      head.set(take, offset)
+      offset += take.length
+    }
+    const packet = classifyFirstPacket(head)
+    if (packet.kind === 'incomplete') return
+    if (packet.kind === 'invalid') {
+      this.#deps.logger.log('info', 'first packet is not PostgreSQL', {
+        session: this.info.id,
+        why: packet.reason,
+      })
+      return this.close(CloseCode.policy, CloseReason.denied)
+    }
+    this.#state = 'dialing'
+    clearTimeout(this.#timers.shift())
+    void this.#dial()
+  }
+
+  async #dial() {
+    const { openUpstream, config, metrics, logger } = this.#deps
+    const started = performance.now()
+    let upstream: UpstreamEnd
+    try {
+      upstream = await openUpstream(this.info.dial, config.connectTimeout)
+    } catch (error) {
+      metrics.dialFailures++
+      safely(() =>
+        logger.log('warn', 'upstream unavailable', {
+          session: this.info.id,
+          target: this.info.target,
+          error: messageOf(error),
+        }),
+      )
+      return this.close(CloseCode.upstreamUnavailable, CloseReason.upstreamUnavailable)
+    }
+    this.#guard(() => {
+      metrics.dialed((performance.now() - started) / 1000)
+      if (this.#state === 'closed') return upstream.close()
+      this.#upstream = upstream
+      this.#state = 'open'
+      upstream.start({
+        data: (chunk) => this.#guard(() => this.#toClient(chunk)),
+        drain: () =>
+          this.#guard(() => {
+            if (this.#client.isPaused && this.#state === 'open') this.#client.resume()
+          }),
+        end: () => this.close(CloseCode.normal, CloseReason.upstreamClosed),
+        error: (error) => {
+          safely(() =>
+            logger.log('info', 'upstream error', { session: this.info.id, error: messageOf(error) }),
+          )
+          this.close(CloseCode.upstreamUnavailable, CloseReason.upstreamClosed)
+        },
+      })
+      const pending = this.#pending
+      this.#pending = []
+      this.#pendingBytes = 0
+      for (const chunk of pending) this.#writeUpstream(chunk)
+    })
+  }
+
+  #writeUpstream(bytes: Uint8Array) {
+    if (this.#state !== 'open') return
+    if (!this.#upstream!.write(bytes)) this.#holdClient()
+  }
+
+  #toClient(chunk: Uint8Array) {
+    if (this.#state !== 'open') return
+    this.#deps.metrics.bytesToClient += chunk.length
+    const client = this.#client
+    if (!client.canPing) this.#lastSeen = Date.now()
+    const buffered = client.bufferedAmount
+    // A write callback per frame costs a closure and a tick on the hot path; only frames sent while the
+    // upstream is paused need one. The callback of the last such frame runs once everything before it is
+    // written, so one of them always sees the buffer drained and resumes.
+    if (
+      buffered === undefined ||
+      (!this.#isUpstreamPaused && buffered + chunk.length <= this.#deps.config.highWaterMark)
+    ) {
+      client.send(chunk)
+      return
+    }
+    if (!this.#isUpstreamPaused) {
+      this.#isUpstreamPaused = true
+      this.#upstream?.pause()
+    }
+    client.send(chunk, this.#maybeResumeUpstream)
+  }
+
+  readonly #maybeResumeUpstream = () =>
+    this.#guard(() => {
+      if (
+        this.#state === 'open' &&
+        this.#isUpstreamPaused &&
+        (this.#client.bufferedAmount ?? 0) <= this.#deps.config.highWaterMark / 2
+      ) {
+        this.#isUpstreamPaused = false
+        this.#upstream?.resume()
+      }
+    })
+
+  #teardown() {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers = []
+    this.#pending = []
+    this.#pendingBytes = 0
+    const upstream = this.#upstream
+    if (upstream) safely(() => upstream.close())
+    this.#deps.metrics.openSessions--
+    safely(() => this.info.onClose())
+  }
+
+  /** Runs an entry point; a throw is a relay bug, logged, and ends this session only (1011). */
+  #guard(run: () => void) {
+    try {
+      run()
+    } catch (error) {
+      safely(() =>
+        this.#deps.logger.log('error', 'session handler failed', {
+          session: this.info.id,
+          error: messageOf(error),
+        }),
+      )
+      if (this.#state !== 'closed') {
+        try {
+          this.close(CloseCode.upstreamUnavailable, CloseReason.internalError)
+        } catch {
+          // close() catches everything it calls; nothing is left to do.
+        }
+      }
+    }
+  }
+}
+
+/** Runs `run`, ignoring a throw: for cleanup whose failure must not stop the rest of the cleanup. */
+export function safely(run: () => unknown): void {
+  try {
+    run()
+  } catch {
+    // Cleanup of something already broken.
+  }
+}
+
+/** An error's message, for logs; never the error object (it may carry a request or bytes). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
