@@ -111,3 +111,61 @@ describe('createTypeRegistry', () => {
     expect(types.binary(Oid.date)!(hex('00002279'))).toBe('2024-02-29')
   })
 })
+
+describe('TypeRegistry.follow: session settings reported by ParameterStatus', () => {
+  const types = createTypeRegistry()
+
+  it('accepts every IntervalStyle, since the interval decoder reads all four', () => {
+    for (const style of ['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601']) {
+      expect(types.follow('IntervalStyle', style)).toBeUndefined()
+    }
+  })
+
+  it('accepts an ISO DateStyle with any field order', () => {
+    for (const value of ['ISO, MDY', 'ISO, DMY', 'ISO, YMD'])
+      expect(types.follow('DateStyle', value)).toBeUndefined()
+  })
+
+  it('refuses the SQL, Postgres and German DateStyles with a config error naming the setting and its value', () => {
+    for (const value of ['SQL, DMY', 'Postgres, MDY', 'German, DMY']) {
+      const error = types.follow('DateStyle', value)
+      expect(error?.kind).toBe('config')
+      expect(error?.message).toBe(
+        `DateStyle "${value}" (reported by the server) is not supported: edgepg decodes dates in the ISO output style only; the field order is free, but the value must name ISO, e.g. 'ISO, DMY'`,
+      )
+    }
+  })
+
+  it('accepts client_encoding UTF8 and refuses any other', () => {
+    expect(types.follow('client_encoding', 'UTF8')).toBeUndefined()
+    const error = types.follow('client_encoding', 'LATIN1')
+    expect(error?.kind).toBe('config')
+    expect(error?.message).toBe(
+      'client_encoding "LATIN1" (reported by the server) is not supported: edgepg decodes text as UTF8 only (leave client_encoding out, or set UTF8)',
+    )
+  })
+
+  it('refuses integer_datetimes off and an IntervalStyle PostgreSQL does not have', () => {
+    expect(types.follow('integer_datetimes', 'on')).toBeUndefined()
+    expect(types.follow('integer_datetimes', 'off')?.message).toMatch(/^integer_datetimes "off"/)
+    expect(types.follow('IntervalStyle', 'roman')?.message).toMatch(
+      /^IntervalStyle "roman" .* expected postgres/,
+    )
+  })
+
+  it('ignores settings the decoders do not depend on', () => {
+    for (const [name, value] of [
+      ['TimeZone', 'Pacific/Chatham'],
+      ['search_path', '"$user", public'],
+      ['application_name', 'x'],
+      ['server_encoding', 'SQL_ASCII'],
+    ] as const) {
+      expect(types.follow(name, value)).toBeUndefined()
+    }
+  })
+
+  it('is on every registry, whatever its options', () => {
+    const custom = createTypeRegistry({ dates: 'string', parsers: { 1700: Number } })
+    expect(custom.follow('DateStyle', 'SQL, DMY')?.kind).toBe('config')
+  })
+})

@@ -2,6 +2,7 @@
  * Which decoder reads which type: one table of built-in codecs, arrays derived from their element type, and
  * the user's own text parsers on top. Decoders are built once per OID and memoized.
  */
+import type { PgError } from '../errors.ts'
 import { decodeUtf8 } from '../utf8.ts'
 import { decodeBinaryArray, parseTextArray } from './array.ts'
 import {
@@ -25,6 +26,7 @@ import { binaryInterval } from './interval.ts'
 import { textInterval } from './interval-text.ts'
 import { binaryNumeric } from './numeric.ts'
 import { arrayElementOid } from './oids.generated.ts'
+import { followSetting } from './session-settings.ts'
 import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from './text.ts'
 
 /** Decodes one column value (never called for NULL). Call it with the value's bytes only. */
@@ -51,6 +53,12 @@ export interface TypeRegistry {
   textRange(oid: number): RangeDecoder
   /** `binary(oid)` as a {@link RangeDecoder}. */
   binaryRange(oid: number): RangeDecoder | undefined
+  /**
+   * Call on every ParameterStatus (startup included). Returns undefined when values still decode correctly
+   * under the reported setting (every IntervalStyle, any ISO DateStyle, UTF8); otherwise an error of kind
+   * `config` that names the setting and its value and says what is supported: close the connection with it.
+   */
+  follow(name: string, value: string): PgError | undefined
 }
 
 interface Codec {
@@ -161,6 +169,7 @@ function buildRegistry(options: TypeOptions): TypeRegistry {
   const textDecoders = new Map<number, Decoder>()
   const binaryDecoders = new Map<number, Decoder | undefined>()
   const registry: TypeRegistry = {
+    follow: followSetting,
     textRange(oid) {
       let range = textRanges.get(oid)
       if (range === undefined) {
