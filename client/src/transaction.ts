@@ -9,10 +9,12 @@
 
 import type { Client } from './client.ts'
 import type { CopySource } from './copy.ts'
-import type { RequestOptions } from './deadline.ts'
 import { usageError } from './errors.ts'
 import type { Statement } from './prepare.ts'
 import type { QueryResult, Row } from './result.ts'
+
+/** A request's deadline and abort signal, as the Client's methods take them. */
+type RequestOptions = Parameters<Client['query']>[2]
 
 export interface TransactionOptions {
   isolation?: 'serializable' | 'repeatable read' | 'read committed' | 'read uncommitted'
@@ -37,7 +39,14 @@ export function beginStatement(options: TransactionOptions = {}): string {
   return parts.join(' ')
 }
 
-/** An open transaction (or savepoint). Its methods mirror the Client's and refuse to run once it is finished. */
+/**
+ * An open transaction (or savepoint). Its methods mirror the Client's and refuse to run once it is finished.
+ *
+ * A transaction and its savepoints form a chain: at most one savepoint of a transaction is open at a time
+ * (the newest), and a transaction refuses statements while it is open. Rolling back always works, whatever
+ * savepoints are open: it ends them too (they become `rolled back`). Committing refuses while a savepoint is
+ * open, because it would commit work that savepoint has not finished.
+ */
 export class Transaction {
   readonly #client: Client
   readonly #savepoint: string | undefined
@@ -110,39 +119,90 @@ export class Transaction {
     return run(this.savepoint(), body)
   }
 
-  /** Opens a savepoint explicitly; commit() releases it, rollback() rolls back to it. */
-  async savepoint(): Promise<Transaction> {
+  /**
+   * Opens a savepoint explicitly; commit() releases it, rollback() rolls back to it. The savepoint counts as
+   * open from this call on (not from when the server answered), so a commit issued meanwhile refuses.
+   */
+  savepoint(): Promise<Transaction> {
     const client = this.#check()
     const child = new Transaction(client, this.#depth + 1)
-    await client.query(`savepoint ${child.#savepoint}`)
     this.#child = child
-    return child
+    return client.query(`savepoint ${child.#savepoint}`).then(
+      () => child,
+      (error: unknown) => {
+        // The savepoint never existed: the transaction is free to open another (or to finish).
+        child.#finish('rolled back')
+        if (this.#child === child) this.#child = undefined
+        throw error
+      },
+    )
   }
 
-  /** Commits (or releases the savepoint). Rejects if the server had already rolled the transaction back. */
+  /**
+   * Commits (or releases the savepoint). Refuses while a savepoint of this transaction is open. Rejects if
+   * the server had already rolled the transaction back, or refuses the commit (a deferred constraint, a
+   * serialization failure): the transaction is then `rolled back`. A savepoint the server cannot release
+   * (the transaction is aborted) stays `open`, so it can still be rolled back to.
+   */
   async commit(): Promise<void> {
     const client = this.#check()
+    if (this.#child?.state === 'open') {
+      throw usageError('cannot commit: a savepoint of this transaction is still open; finish it first')
+    }
     this.#state = 'committed'
     if (this.#savepoint) {
-      await client.query(`release savepoint ${this.#savepoint}`)
+      try {
+        await client.query(`release savepoint ${this.#savepoint}`)
+      } catch (error) {
+        if (!client.isClosed && client.transactionStatus !== 'idle') this.#state = 'open'
+        else this.#state = 'rolled back'
+        throw error
+      }
       return
     }
-    const { command } = await client.query('commit')
+    let command: string
+    try {
+      ;({ command } = await client.query('commit'))
+    } catch (error) {
+      // A COMMIT that fails ends the transaction on the server (or the connection is gone with it).
+      this.#state = 'rolled back'
+      throw error
+    }
     if (command === 'ROLLBACK') {
       this.#state = 'rolled back'
       throw usageError('transaction was rolled back by the server because a statement in it failed')
     }
   }
 
-  /** Rolls back (or rolls back to the savepoint and releases it). */
+  /**
+   * Rolls back (or rolls back to the savepoint and releases it). Works whatever savepoints are open: they
+   * end with it and become `rolled back`. Rejects if the server refuses the rollback (a savepoint ended
+   * behind the driver's back) or the connection fails; the transaction is finished either way.
+   */
   async rollback(): Promise<void> {
-    const client = this.#check()
-    this.#state = 'rolled back'
+    if (this.#state !== 'open') throw usageError(`transaction is ${this.#state}: start a new one`)
+    const client = this.#client
+    this.#finish('rolled back')
     if (this.#savepoint) {
       await client.query(`rollback to savepoint ${this.#savepoint}`)
       await client.query(`release savepoint ${this.#savepoint}`)
     } else {
       await client.query('rollback')
+    }
+  }
+
+  /** @internal True when a savepoint opened in this transaction is still open. */
+  get hasOpenSavepoint(): boolean {
+    return this.#child?.state === 'open'
+  }
+
+  /** Marks this transaction and every savepoint open inside it finished. */
+  #finish(state: State) {
+    this.#state = state
+    let child = this.#child
+    while (child !== undefined && child.#state === 'open') {
+      child.#state = state
+      child = child.#child
     }
   }
 
@@ -160,7 +220,20 @@ export async function begin(client: Client, options?: TransactionOptions): Promi
   return new Transaction(client)
 }
 
-/** Runs `body` in `opening` (a transaction or savepoint): commit on return, rollback on throw. */
+/**
+ * Runs `body` in `opening` (a transaction or savepoint): commit on return, rollback on throw.
+ *
+ * - A body that returns with a savepoint it opened still open is rolled back entirely, and rejects with a
+ *   usage error: committing would keep work the savepoint never finished.
+ * - A commit that fails with the transaction still open (a savepoint the server cannot release) is rolled
+ *   back, and rejects with the commit's error.
+ * - Statements the body started but did not await were written before COMMIT/ROLLBACK (requests pipeline in
+ *   order), so they belong to the transaction; one started after the body returned is refused.
+ * - When the rollback itself fails, the body's error is still the one thrown (retry logic branches on it,
+ *   and it is usually why the rollback failed too); the rollback's error is attached to it as `suppressed`
+ *   (as Java's try-with-resources does), or, when the body threw something that cannot carry a property,
+ *   both are thrown in an `AggregateError`.
+ */
 export async function run<T>(
   opening: Promise<Transaction>,
   body: (tx: Transaction) => Promise<T>,
@@ -170,9 +243,54 @@ export async function run<T>(
   try {
     result = await body(tx)
   } catch (error) {
-    if (tx.state === 'open') await tx.rollback().catch(() => {})
+    throw await rollbackAfter(tx, error)
+  }
+  if (tx.state !== 'open') return result
+  if (tx.hasOpenSavepoint) {
+    throw await rollbackAfter(
+      tx,
+      usageError(
+        'the transaction body returned while a savepoint it opened was still open: rolled back everything. ' +
+          'Commit or roll back every savepoint before returning',
+      ),
+    )
+  }
+  try {
+    await tx.commit()
+  } catch (error) {
+    if (tx.state === 'open') throw await rollbackAfter(tx, error)
     throw error
   }
-  if (tx.state === 'open') await tx.commit()
   return result
+}
+
+/** Rolls `tx` back after `error`; resolves with what to throw: `error`, carrying the rollback's failure. */
+async function rollbackAfter(tx: Transaction, error: unknown): Promise<unknown> {
+  if (tx.state !== 'open') return error
+  try {
+    await tx.rollback()
+    return error
+  } catch (rollbackError) {
+    return withSuppressed(error, rollbackError)
+  }
+}
+
+/** Attaches `suppressed` to `error` (non-enumerable), or wraps both when `error` cannot carry it. */
+export function withSuppressed(error: unknown, suppressed: unknown): unknown {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    Object.isExtensible(error) &&
+    !Object.hasOwn(error, 'suppressed')
+  ) {
+    Object.defineProperty(error, 'suppressed', {
+      value: suppressed,
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    })
+    return error
+  }
+  const reason = suppressed instanceof Error ? suppressed.message : String(suppressed)
+  return new AggregateError([error, suppressed], `transaction failed, then its rollback failed: ${reason}`)
 }
