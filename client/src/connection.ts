@@ -31,7 +31,7 @@
  */
 
 import type { ConnectionCore, ConnectionState } from './core.ts'
-import type { Notice, Notification } from './notifications.ts'
+import type { Notification, NotificationsOptions, SideChannelEvents } from './notifications.ts'
 
 export type { ConnectionState, TransactionStatus } from './core.ts'
 
@@ -70,19 +70,36 @@ export class Connection {
     return this.#core.processId
   }
 
-  /** Listens to notices, notifications or parameter changes. Returns a function that removes the listener. */
+  /**
+   * Listens to notices, notifications, parameter changes, or `error`: what a listener threw (see
+   * {@link ConnectionEvents}). A listener that throws never harms the connection. Returns a function that
+   * removes the listener.
+   *
+   * @example
+   * ```ts
+   * connection.on('notification', (n) => handle(n.payload))
+   * connection.on('error', (error) => log.error(error, error.cause))
+   * ```
+   */
   on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
     return this.#core.side.on(event, listener)
   }
 
-  /** An async iterator over LISTEN/NOTIFY notifications; it ends when the connection closes. */
-  notifications(): AsyncIterableIterator<Notification> {
-    return this.#core.side.iterate()
+  /**
+   * An async iterator over LISTEN/NOTIFY notifications; it ends when the connection closes. It holds at most
+   * `maxQueued` (1000) notifications its consumer has not read; past that it delivers those, then rejects
+   * with `notification queue overflowed: N undelivered, consumer too slow` and is finished. Bad options throw.
+   */
+  notifications(options?: NotificationsOptions): AsyncIterableIterator<Notification> {
+    return this.#core.side.iterate(options)
   }
 }
 
-export interface ConnectionEvents {
-  notice: (notice: Notice) => void
-  notification: (notification: Notification) => void
-  parameter: (name: string, value: string) => void
-}
+/**
+ * The events of a {@link Connection}. `error` receives errors no request owns — a `notice`, `notification`
+ * or `parameter` listener that threw — as a `usage` PgError with what was thrown as `cause`. With no `error`
+ * listener, such an error is thrown from a microtask (the runtime's uncaught-exception path: Node, Deno and
+ * Bun exit unless `uncaughtException` is handled; browsers and Workers report it and go on), never into the
+ * read loop.
+ */
+export type ConnectionEvents = SideChannelEvents
