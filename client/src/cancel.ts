@@ -8,7 +8,7 @@
  * before, a pipelined statement behind it may be the one cancelled. edgepg only cancels a request that is at
  * the head of the queue, which keeps that window as small as the protocol allows.
  */
-import { ioError, isPgError } from './errors.ts'
+import { ioError, isPgError, timeoutError } from './errors.ts'
 import { FrontendWriter } from './protocol/index.ts'
 import type { Transport } from './transport/transport.ts'
 
@@ -32,21 +32,32 @@ export class CancelToken {
     this.#target = target
   }
 
-  /** Sends a CancelRequest; resolves once the server has closed the cancel connection (or after `timeout`). */
+  /**
+   * Sends a CancelRequest; resolves once the server has closed the cancel connection, which it does after
+   * signalling the backend. Rejects (kind `timeout`) when that does not happen within `timeout` ms, and
+   * (kind `io`) when the cancel connection cannot be opened: the cancel may then not have been delivered.
+   */
   async cancel(timeout = 5000): Promise<void> {
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), timeout)
+    const timer = setTimeout(
+      () => controller.abort(timeoutError(`cancel request not confirmed within ${timeout} ms`)),
+      timeout,
+    )
     try {
       const stream = await this.#transport({ ...this.#target, signal: controller.signal })
-      await new Promise<void>((resolve) => {
-        controller.signal.addEventListener('abort', () => {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
           stream.destroy()
-          resolve()
-        })
+          reject(controller.signal.reason)
+        }
+        if (controller.signal.aborted) return onAbort()
+        controller.signal.addEventListener('abort', onAbort)
+        // The server answers nothing: it closes the connection once the backend was signalled.
         stream.start({ data: () => {}, end: resolve, error: () => resolve() })
         stream.write(new FrontendWriter().cancelRequest(this.processId, this.#secretKey).finish())
       })
     } catch (error) {
+      if (controller.signal.aborted) throw controller.signal.reason
       throw isPgError(error) ? error : ioError('could not send the cancel request', error)
     } finally {
       clearTimeout(timer)

@@ -5,12 +5,12 @@
 import { CancelToken } from './cancel.ts'
 import { type CopySource, copyIn, copyOut } from './copy.ts'
 import type { ConnectionCore } from './core.ts'
-import type { RequestOptions } from './deadline.ts'
 import { type PgError, rowCountError, usageError } from './errors.ts'
+import { queryRaw, type StreamOptions } from './portal-stream.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
-import { queryRaw, type StreamOptions } from './query-raw.ts'
 import type { QueryResult, Row } from './result.ts'
+import type { RequestOptions } from './send.ts'
 import { simpleQuery } from './simple-query.ts'
 import { begin, run, type Transaction, type TransactionOptions } from './transaction.ts'
 
@@ -84,7 +84,7 @@ export class Client {
   /**
    * Streams rows as an async iterator, `batchSize` (1000) at a time from a portal; memory stays bounded
    * however large the result. Breaking out of the loop closes the portal. Requests made while the stream is
-   * open wait until it completes.
+   * open wait until it completes. `timeout` applies to each batch, `signal` closes or cancels the stream.
    *
    * @example
    * ```ts
@@ -101,14 +101,14 @@ export class Client {
   }
 
   /** Runs several `;`-separated statements through the simple protocol; one result per statement. */
-  simpleQuery(text: string): Promise<QueryResult[]> {
+  simpleQuery(text: string, options?: RequestOptions): Promise<QueryResult[]> {
     if (this.#revoked) return Promise.reject(this.#revoked)
-    return simpleQuery(this.#core, text)
+    return simpleQuery(this.#core, text, options)
   }
 
   /** Runs several `;`-separated statements (migrations, setup) and discards their results. */
-  async batchExecute(text: string): Promise<void> {
-    await this.simpleQuery(text)
+  async batchExecute(text: string, options?: RequestOptions): Promise<void> {
+    await this.simpleQuery(text, options)
   }
 
   /**
@@ -142,15 +142,15 @@ export class Client {
   }
 
   /** Prepares a named statement; pass it to `query` and friends to skip parsing and get binary results. */
-  prepare(text: string, paramTypes?: readonly number[]): Promise<Statement> {
+  prepare(text: string, paramTypes?: readonly number[], options?: RequestOptions): Promise<Statement> {
     if (this.#revoked) return Promise.reject(this.#revoked)
-    return prepare(this.#core, text, paramTypes)
+    return prepare(this.#core, text, paramTypes, options)
   }
 
   /** Deallocates a prepared statement on the server. */
-  closeStatement(statement: Statement): Promise<void> {
+  closeStatement(statement: Statement, options?: RequestOptions): Promise<void> {
     if (this.#revoked) return Promise.reject(this.#revoked)
-    return closeStatement(this.#core, statement)
+    return closeStatement(this.#core, statement, options)
   }
 
   /**

@@ -6,14 +6,17 @@
  *   usable. An error from the server (a bad row) stops reading the source.
  * - `copyOut`: resolves with a `ReadableStream` of the CopyData bytes once the server accepted the COPY. When
  *   the consumer lags, reading from the transport pauses; cancelling the stream discards the rest.
- * Both are exclusive requests: the server swallows every message during COPY, so requests made meanwhile
- * are held and written when it completes.
+ * Both hold the wire lease: the server swallows every message during COPY, so requests made meanwhile are
+ * held and written when it completes. The deadline covers the waits for the server, not the time spent
+ * reading the source or waiting for a lagging consumer. An abort while the source is being read sends
+ * CopyFail (nothing runs on the server to cancel); `end()` winds a COPY down the same way, so a source that
+ * never ends cannot keep the connection open.
  */
 import type { ConnectionCore, Request } from './core.ts'
-import { type RequestOptions, sendGuarded } from './deadline.ts'
-import { DatabaseError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
+import { closedError, DatabaseError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import type { BackendMessage } from './protocol/index.ts'
 import { parseCommandTag } from './result.ts'
+import { type RequestOptions, type SentRequest, send } from './send.ts'
 
 /** What `copyIn` reads: a web `ReadableStream`, or any (async) iterable of bytes or strings (sent as UTF-8). */
 export type CopySource =
@@ -50,26 +53,35 @@ export function copyIn(
     let sourceError: unknown
     let isCopying = false
     let wrong: string | undefined
+    let sent!: SentRequest
 
+    /** Stops reading the source and makes the server roll the COPY back; `reason` is what copyIn rejects with. */
+    const stop = (reason: unknown, message: string) => {
+      if (!isCopying) return false
+      isCopying = false
+      sourceError = reason
+      sent.lease?.write((w) => w.copyFail(message.slice(0, 1000)))
+      sent.resumeDeadline()
+      return true
+    }
     const pump = async () => {
+      sent.pauseDeadline()
       try {
         for await (const chunk of chunks(source)) {
           if (!isCopying) return
           if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
             throw usageError(`copyIn source yielded ${describe(chunk)}: expected Uint8Array or string chunks`)
           }
-          for (const piece of split(chunk)) core.writeNow((w) => w.copyData(piece))
+          for (const piece of split(chunk)) sent.lease?.write((w) => w.copyData(piece))
           while (isCopying && core.bufferedAmount > HIGH_WATER) await pause()
         }
         if (!isCopying) return
         isCopying = false
-        core.writeNow((w) => w.copyDone())
+        sent.lease?.write((w) => w.copyDone())
+        sent.resumeDeadline()
       } catch (error) {
-        if (!isCopying) return
-        isCopying = false
-        sourceError = error
         const reason = error instanceof Error ? error.message : String(error)
-        core.writeNow((w) => w.copyFail(`copyIn source failed: ${reason}`.slice(0, 1000)))
+        stop(error, `copyIn source failed: ${reason}`)
       }
     }
 
@@ -113,7 +125,16 @@ export function copyIn(
         reject(error)
       },
     }
-    sendGuarded(core, request, options, (w) => w.query(sql), true)
+    sent = send(core, request, options, (w) => w.query(sql), {
+      isExclusive: true,
+      onAbort: (error) => stop(error, 'copyIn aborted by its AbortSignal'),
+    })
+    if (sent.lease) {
+      sent.lease.onEnd = () => {
+        const error = closedError('client.end() was called while COPY FROM STDIN was reading its source')
+        stop(error, error.message)
+      }
+    }
   })
 }
 
@@ -135,25 +156,38 @@ export function copyOut(
     let isPaused = false
     let failure: PgError | undefined
     let wrong: string | undefined
+    let sent!: SentRequest
+    const resume = () => {
+      if (!isPaused) return
+      isPaused = false
+      core.resumeReading()
+      sent.resumeDeadline()
+    }
+    /** Why delivery stopped early (abort, `end()`); the stream errors with it. */
+    let stopError: PgError | undefined
+    let isErrored = false
+    const fault = (error: PgError) => {
+      if (isErrored || !isStarted) return
+      isErrored = true
+      controller.error(error)
+    }
+    /** Stops delivering: the rest of the COPY is read off the wire and discarded. */
+    const discard = (error: PgError | undefined) => {
+      if (error && !isCancelled) {
+        stopError = error
+        fault(error)
+      }
+      isCancelled = true
+      resume()
+    }
     const stream = new ReadableStream<Uint8Array>(
       {
         start(c) {
           controller = c
         },
-        pull() {
-          if (isPaused) {
-            isPaused = false
-            core.resumeReading()
-          }
-        },
-        cancel() {
-          // Discard the rest rather than cancel server-side: a CancelRequest could land on the next request.
-          isCancelled = true
-          if (isPaused) {
-            isPaused = false
-            core.resumeReading()
-          }
-        },
+        pull: resume,
+        // Discard the rest rather than cancel server-side: a CancelRequest could land on the next request.
+        cancel: () => discard(undefined),
       },
       new ByteLengthQueuingStrategy({ highWaterMark: OUT_HIGH_WATER }),
     )
@@ -164,6 +198,7 @@ export function copyOut(
           case 'CopyOutResponse':
             isStarted = true
             resolve(stream)
+            if (stopError) fault(stopError)
             return false
           case 'CopyData':
             if (isCancelled) return false
@@ -171,6 +206,7 @@ export function copyOut(
             if ((controller.desiredSize ?? 1) <= 0 && !isPaused) {
               isPaused = true
               core.pauseReading()
+              sent.pauseDeadline()
             }
             return false
           case 'CopyDone':
@@ -183,7 +219,7 @@ export function copyOut(
           case 'CopyInResponse':
             // Not ours to feed: refuse it so the server leaves copy-in mode.
             wrong ??= message.type
-            core.writeNow((w) => w.copyFail('copyOut expects COPY … TO STDOUT'))
+            sent.lease?.write((w) => w.copyFail('copyOut expects COPY … TO STDOUT'))
             return false
           case 'RowDescription':
           case 'EmptyQueryResponse':
@@ -205,19 +241,27 @@ export function copyOut(
     }
     const finish = (error: PgError | undefined) => {
       // The last CopyData may have filled the queue: a closed stream never pulls again, so resume here.
-      if (isPaused) {
-        isPaused = false
-        core.resumeReading()
-      }
+      resume()
       if (!isStarted) {
-        reject(error ?? protocolError('COPY TO STDOUT completed without a CopyOutResponse'))
+        reject(stopError ?? error ?? protocolError('COPY TO STDOUT completed without a CopyOutResponse'))
         return
       }
       if (isCancelled) return
-      if (error) controller.error(error)
+      if (error) fault(error)
       else controller.close()
     }
-    sendGuarded(core, request, options, (w) => w.query(sql), true)
+    sent = send(core, request, options, (w) => w.query(sql), {
+      isExclusive: true,
+      // The server is sending: cancel it, but read (and drop) what it still sends, or its answer never comes.
+      onAbort: (error) => {
+        discard(error)
+        return false
+      },
+    })
+    if (sent.lease) {
+      sent.lease.onEnd = () =>
+        discard(closedError('client.end() was called while COPY TO STDOUT was being read'))
+    }
   })
 }
 

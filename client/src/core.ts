@@ -1,11 +1,14 @@
 /**
  * The connection core shared by Client and Connection (see the contract at the top of `connection.ts`): the
  * FIFO of pending requests, the write buffer and its flushing, the read loop's dispatch, the not-driven
- * timer, exclusive requests (suspended portals), and the way a connection dies.
+ * timer, the wire lease (see `wire-lease.ts`) and the requests held behind it, shutdown, and the way a
+ * connection dies. Flows never call `enqueue` themselves: they send through `send()` (`send.ts`), which
+ * carries every request's deadline and abort signal.
  */
 import {
   closedError,
   DatabaseError,
+  encodeError,
   isPgError,
   notDrivenError,
   type PgError,
@@ -13,9 +16,9 @@ import {
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
-import { StatementCache } from './statement-cache.ts'
 import type { ByteStream, Transport } from './transport/transport.ts'
 import type { TypeRegistry } from './types/index.ts'
+import type { WireLease, WireOwner } from './wire-lease.ts'
 
 /** Where a connection is in its life. */
 export type ConnectionState =
@@ -36,8 +39,18 @@ export type TransactionStatus = 'idle' | 'transaction' | 'failed'
 export interface Request {
   /** Consumes one backend message; returns true when this request's response is complete. */
   handle(message: BackendMessage): boolean
-  /** Rejects the request: the connection died, or it was never driven. */
+  /** Rejects the request: the connection died, it was never driven, or its response could not be read. */
   fail(error: PgError): void
+  /** Set when the request must own the wire while it runs (see `wire-lease.ts`). */
+  readonly lease?: WireLease | undefined
+  /** Called when the request becomes the head of the FIFO (the statement the server runs next). */
+  onHead?(): void
+}
+
+/** A request waiting behind the wire's lease holder, already encoded; no request means Terminate. */
+interface Held {
+  request: Request | undefined
+  bytes: Uint8Array
 }
 
 export interface CoreOptions {
@@ -65,8 +78,8 @@ export class ConnectionCore {
   readonly transport: Transport
   readonly target: { host: string; port: number }
   readonly side: SideChannel = new Notifications()
-  /** Prepared statements reused by `query(sql)`; undefined when the cache is off. */
-  readonly statements: StatementCache | undefined
+  /** Most statements `query(sql)` keeps prepared (the cache lives above the core, in `statement-cache.ts`). */
+  readonly statementCacheSize: number
   /**
    * Checked at every ReadyForQuery before the request it completes sees it; an error destroys the
    * connection with it. The pool sets it while the connection serves pipelined `pool.query()` calls.
@@ -76,10 +89,14 @@ export class ConnectionCore {
   readonly #stream: ByteStream
   readonly #parser: BackendParser
   readonly #writer = new FrontendWriter()
-  /** The request that owns the wire (a suspended portal), and the requests written after it completes. */
-  #exclusive: Request | undefined
+  /** The lease that owns the wire, and what waits to be written once it is released. */
+  #wire: WireLease | undefined
   readonly #heldWriter = new FrontendWriter()
-  #held: { request: Request; bytes: Uint8Array; isExclusive: boolean }[] = []
+  #held: Held[] = []
+  /** Terminate is written: the stream closes once every response has arrived. */
+  #isTerminated = false
+  #isStreamClosing = false
+  #idleWaiters: (() => void)[] = []
   readonly #pending: Request[] = []
   #head = 0
   readonly #notDrivenTimeout: number
@@ -96,8 +113,7 @@ export class ConnectionCore {
     this.queryTimeout = options.queryTimeout
     this.transport = options.transport
     this.target = options.target
-    this.statements =
-      options.statementCacheSize > 0 ? new StatementCache(options.statementCacheSize) : undefined
+    this.statementCacheSize = options.statementCacheSize
     stream.start({
       data: (chunk) => {
         try {
@@ -121,36 +137,71 @@ export class ConnectionCore {
   }
 
   /**
-   * Queues a request: `encode` writes its messages into the shared buffer. Rejects the request at once when
-   * the connection is closing or closed; an encoding error rejects it without writing a byte.
+   * Queues a request: `encode` writes its messages into the write buffer (or, behind a lease holder, into the
+   * held queue). Rejects it at once when the connection is closing or closed; an encoding error rejects it
+   * without writing a byte. Only `send()` calls this.
    */
-  send(request: Request, encode: (writer: FrontendWriter) => void, isExclusive = false): void {
+  enqueue(request: Request, encode: (writer: FrontendWriter) => void): void {
     if (this.state === 'closing' || this.state === 'closed' || this.state === 'connecting') {
+      request.lease?.drop()
       request.fail(this.#closedFor())
       return
     }
-    // Behind an open exclusive request (a suspended portal), bytes wait: the next Sync would close the portal.
-    const isHeld = this.#exclusive !== undefined
+    const isHeld = this.#wire !== undefined || this.#held.length > 0
     const writer = isHeld ? this.#heldWriter : this.#writer
     const mark = writer.length
     try {
       encode(writer)
     } catch (error) {
       writer.truncate(mark)
+      request.lease?.drop()
       request.fail(isPgError(error) ? error : protocolError('failed to encode a request', error))
       return
     }
     this.#pending.push(request)
     if (isHeld) {
-      this.#held.push({ request, bytes: writer.finish(), isExclusive })
+      this.#held.push({ request, bytes: writer.finish() })
       return
     }
-    if (isExclusive) this.#exclusive = request
+    if (request.lease) this.#grant(request.lease)
     if (this.state === 'running') this.#scheduleFlush()
     else this.#armNotDriven()
   }
 
-  /** Writes bytes at once, bypassing the run() gate: startup and authentication only. */
+  /**
+   * Takes back a request that is still held (never written): it leaves the queue without a trace and the
+   * connection stays as it was. False when its bytes are already on the wire.
+   */
+  withdraw(request: Request): boolean {
+    const index = this.#held.findIndex((held) => held.request === request)
+    if (index < 0) return false
+    this.#held.splice(index, 1)
+    const at = this.#pending.indexOf(request, this.#head)
+    if (at >= 0) this.#pending.splice(at, 1)
+    request.lease?.drop()
+    return true
+  }
+
+  /** Resolves once no request is pending (or the connection closed). */
+  whenIdle(): Promise<void> {
+    if (this.pendingCount === 0 || this.state === 'closed') return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  /** True while a lease holder owns the wire or requests wait behind one. */
+  get isWireHeld(): boolean {
+    return this.#wire !== undefined || this.#held.length > 0
+  }
+
+  /** True while a portal stream or a COPY owns the wire or waits for it: work only its user can finish. */
+  get hasExclusiveWork(): boolean {
+    return this.#wire?.isExclusive === true || this.#held.some((held) => held.request?.lease?.isExclusive)
+  }
+
+  /**
+   * Writes bytes at once, bypassing the run() gate and the held queue: startup and authentication, and the
+   * answer to a server that waits for one (CopyFail to a CopyInResponse nobody asked for).
+   */
   writeNow(encode: (writer: FrontendWriter) => void): void {
     encode(this.#writer)
     this.#flush()
@@ -198,16 +249,20 @@ export class ConnectionCore {
     return this.#done.promise
   }
 
-  /** Sends Terminate after everything queued and closes the stream; resolves once it is closed. */
+  /**
+   * Sends Terminate after everything queued (behind a lease holder, once it is released: the holder is asked
+   * to wind down) and closes the stream once every response has arrived; resolves once it is closed.
+   */
   end(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve()
     if (this.state !== 'closing') {
       if (this.state === 'ready')
         this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
       this.state = 'closing'
-      this.#writer.terminate()
-      this.#flush()
-      this.#stream.close()
+      if (this.isWireHeld) {
+        this.#held.push({ request: undefined, bytes: new FrontendWriter().terminate().finish() })
+        this.#wire?.onEnd?.()
+      } else this.#terminate()
     }
     return this.#ended()
   }
@@ -222,6 +277,7 @@ export class ConnectionCore {
     const index = this.#pending.indexOf(request, this.#head)
     if (index < 0) return
     this.#pending.splice(index, 1)
+    request.lease?.drop()
     request.fail(error)
     this.fail(closedError(`connection destroyed: a request was abandoned (${error.message})`, error))
   }
@@ -239,6 +295,7 @@ export class ConnectionCore {
     this.#disarmNotDriven()
     this.#stream.destroy()
     this.#rejectAll(error)
+    this.#settleIdle()
     this.side.close(error)
     this.#done?.reject(error)
     this.#settleEnded()
@@ -259,6 +316,7 @@ export class ConnectionCore {
     if (this.state === 'closing') {
       this.state = 'closed'
       this.#rejectAll(closedError('connection closed before the response arrived'))
+      this.#settleIdle()
       this.side.close(undefined)
       this.#done?.resolve()
       this.#settleEnded()
@@ -301,10 +359,38 @@ export class ConnectionCore {
     }
     const request = this.#pending[this.#head]
     if (!request) throw protocolError(`unexpected ${message.type} with no request pending`)
-    if (request.handle(message)) {
-      this.#shift()
-      if (request === this.#exclusive) this.#release()
+    let isDone: boolean
+    try {
+      isDone = request.handle(message)
+    } catch (error) {
+      // Bytes that are not valid protocol kill the connection; anything else (a value that cannot be
+      // decoded, a custom parser that throws) fails only this request, whose response is still read off.
+      if (isPgError(error, 'protocol')) throw error
+      isDone = this.#failHead(request, message, error)
     }
+    if (isDone) this.#complete(request)
+  }
+
+  /** The head request threw while reading its response: reject it now and discard the rest of its response. */
+  #failHead(request: Request, message: BackendMessage, error: unknown): boolean {
+    const failure = isPgError(error) ? error : encodeError('could not read the result', error)
+    const sink: Request = {
+      handle: (next) => next.type === 'ReadyForQuery',
+      fail: () => {},
+      lease: request.lease,
+    }
+    this.#pending[this.#head] = sink
+    request.fail(failure)
+    if (message.type !== 'ReadyForQuery') return false
+    this.#complete(sink)
+    return false
+  }
+
+  #complete(request: Request) {
+    this.#shift()
+    request.lease?.complete()
+    if (this.#isTerminated) this.#closeIfDrained()
+    this.#pending[this.#head]?.onHead?.()
   }
 
   /** A FATAL error: the request that receives it rejects with it, the rest with a closed error. */
@@ -312,6 +398,7 @@ export class ConnectionCore {
     const request = this.#pending[this.#head]
     if (request) {
       this.#shift()
+      request.lease?.drop()
       request.fail(error)
     }
     this.fail(closedError(`connection terminated by the server: ${error.message} (${error.code})`, error))
@@ -323,6 +410,7 @@ export class ConnectionCore {
     if (this.#head === this.#pending.length) {
       this.#pending.length = 0
       this.#head = 0
+      if (this.#idleWaiters.length > 0) this.#settleIdle()
     } else if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
       this.#pending.splice(0, this.#head)
       this.#head = 0
@@ -330,12 +418,20 @@ export class ConnectionCore {
   }
 
   #rejectAll(error: PgError) {
-    this.#exclusive = undefined
+    this.#wire?.drop()
+    this.#wire = undefined
     this.#held = []
     const requests = this.#pending.splice(this.#head)
     this.#pending.length = 0
     this.#head = 0
-    for (const request of requests) request.fail(error)
+    for (const request of requests) {
+      request.lease?.drop()
+      request.fail(error)
+    }
+  }
+
+  #settleIdle() {
+    for (const resolve of this.#idleWaiters.splice(0)) resolve()
   }
 
   #rejectUnwritten(error: PgError) {
@@ -343,18 +439,54 @@ export class ConnectionCore {
     this.#rejectAll(error)
   }
 
-  /** The exclusive request completed: write what waited behind it, up to the next exclusive request. */
+  #grant(lease: WireLease) {
+    this.#wire = lease
+    lease.grant(this.#wireOwner)
+    if (this.state === 'closing') lease.onEnd?.()
+  }
+
+  readonly #wireOwner: WireOwner = {
+    writeNow: (encode) => {
+      encode(this.#writer)
+      this.#flush()
+    },
+    released: (lease) => {
+      if (this.#wire === lease) this.#release()
+    },
+  }
+
+  /** The lease holder let go: write what waited behind it, up to the next lease holder (or Terminate). */
   #release() {
-    this.#exclusive = undefined
+    this.#wire = undefined
     this.#flush()
     while (this.#held.length > 0 && this.state !== 'closed') {
-      const { request, bytes, isExclusive } = this.#held.shift()!
+      const { request, bytes } = this.#held.shift()!
+      if (!request) {
+        this.#stream.write(bytes)
+        this.#isTerminated = true
+        this.#closeIfDrained()
+        return
+      }
       this.#stream.write(bytes)
-      if (isExclusive) {
-        this.#exclusive = request
+      if (request.lease) {
+        this.#grant(request.lease)
         return
       }
     }
+  }
+
+  #terminate() {
+    this.#writer.terminate()
+    this.#flush()
+    this.#isTerminated = true
+    this.#closeIfDrained()
+  }
+
+  /** After Terminate: close the stream once every response has arrived (the server closes too). */
+  #closeIfDrained() {
+    if (this.pendingCount > 0 || this.state !== 'closing' || this.#isStreamClosing) return
+    this.#isStreamClosing = true
+    this.#stream.close()
   }
 
   #closedFor(): PgError {

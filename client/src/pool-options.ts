@@ -17,6 +17,11 @@ export interface PoolOptions extends ConnectOptions {
   pipeline?: number
   /** A connection idle longer than this, in ms, is checked with an empty query before it is handed out. Default 30 000. */
   healthCheckAfter?: number
+  /**
+   * After a connection fails to open, the next attempt waits 100 ms, doubling up to this many ms (callers
+   * wait for it within `acquireTimeout`); a success resets it. 0 retries at once. Default 5 000.
+   */
+  openBackoffMax?: number
 }
 
 export interface PoolStats {
@@ -24,7 +29,7 @@ export interface PoolStats {
   size: number
   /** Open connections with nothing in flight and no lease. */
   idle: number
-  /** Connections leased through `pool.connect()`. */
+  /** Connections leased through `pool.connect()` (or released and still finishing their requests). */
   leased: number
   /** Connections being opened. */
   opening: number
@@ -43,6 +48,7 @@ const DEFAULTS: PoolLimits = {
   maxWaiting: 10_000,
   pipeline: 16,
   healthCheckAfter: 30_000,
+  openBackoffMax: 5_000,
 }
 
 /** Splits `options` into the pool's limits (validated) and what each connection is opened with. */
@@ -63,6 +69,7 @@ export function resolvePoolOptions(options: PoolOptions): {
     maxWaiting,
     pipeline,
     healthCheckAfter,
+    openBackoffMax,
     ...connectOptions
   } = options
   const limits: PoolLimits = {
@@ -73,6 +80,7 @@ export function resolvePoolOptions(options: PoolOptions): {
     maxWaiting: count(maxWaiting ?? DEFAULTS.maxWaiting, 'maxWaiting', 0),
     pipeline: count(pipeline ?? DEFAULTS.pipeline, 'pipeline', 1),
     healthCheckAfter: count(healthCheckAfter ?? DEFAULTS.healthCheckAfter, 'healthCheckAfter', 0),
+    openBackoffMax: count(openBackoffMax ?? DEFAULTS.openBackoffMax, 'openBackoffMax', 0),
   }
   return { limits, connectOptions }
 }

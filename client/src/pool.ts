@@ -15,11 +15,12 @@ import { Client } from './client.ts'
 import type { ConnectionConfig } from './config.ts'
 import { type ConnectOptions, openCore } from './connect.ts'
 import type { ConnectionCore, TransactionStatus } from './core.ts'
-import type { RequestOptions } from './deadline.ts'
 import { abortedError, closedError, isPgError, type PgError, timeoutError, usageError } from './errors.ts'
+import { OpenBackoff } from './pool-backoff.ts'
 import { PoolClient } from './pool-client.ts'
 import { type PoolLimits, type PoolOptions, type PoolStats, resolvePoolOptions } from './pool-options.ts'
 import type { QueryResult, Row } from './result.ts'
+import type { RequestOptions } from './send.ts'
 import type { Transaction, TransactionOptions } from './transaction.ts'
 
 export { PoolClient } from './pool-client.ts'
@@ -32,8 +33,11 @@ interface Entry {
   readonly createdAt: number
   idleSince: number
   inflight: number
-  /** The leasing client, or 'reserved' while a lease is being handed out. */
-  lease: PoolClient | 'reserved' | undefined
+  /**
+   * The leasing client; 'reserved' while a lease is being handed out; 'draining' once released with
+   * requests still in flight (it is handed out again only after they completed, if no transaction is open).
+   */
+  lease: PoolClient | 'reserved' | 'draining' | undefined
 }
 
 interface Waiter {
@@ -68,6 +72,8 @@ export class Pool {
   /** Connections being opened or closed: `end()` waits for them. */
   readonly #settling = new Set<Promise<unknown>>()
   #opening = 0
+  readonly #backoff: OpenBackoff
+  #retry: ReturnType<typeof setTimeout> | undefined
   #reaper: ReturnType<typeof setTimeout> | undefined
   #ending: Promise<void> | undefined
 
@@ -77,6 +83,7 @@ export class Pool {
     this.#config = config
     this.#connectOptions = connectOptions
     this.#limits = limits
+    this.#backoff = new OpenBackoff(limits.openBackoffMax)
   }
 
   /** Runs one statement on a pooled connection (pipelined with other callers). See `Client.query`. */
@@ -153,6 +160,8 @@ export class Pool {
     if (this.#ending) return this.#ending
     clearTimeout(this.#reaper)
     this.#reaper = undefined
+    clearTimeout(this.#retry)
+    this.#retry = undefined
     this.#ending = Promise.resolve()
     this.#serve()
     for (const entry of [...this.#entries]) if (isIdle(entry)) this.#close(entry)
@@ -303,7 +312,23 @@ export class Pool {
     const busy = this.#entries.length > 0 && this.#entries.every((entry) => entry.lease || entry.inflight > 0)
     const needed = Math.max(exclusive + Math.ceil(shared / pipeline), busy ? 1 : 0) - this.#opening
     const room = max - this.#entries.length - this.#opening
+    if (Math.min(needed, room) <= 0) return
+    const wait = this.#backoff.wait
+    if (wait > 0) {
+      this.#retryIn(wait)
+      return
+    }
     for (let i = 0; i < Math.min(needed, room); i++) this.#open()
+  }
+
+  /** Tries to grow again once the backoff after a failed open has passed. */
+  #retryIn(wait: number) {
+    if (this.#retry !== undefined || this.#ending) return
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      if (this.#waiters.length > 0) this.#grow()
+    }, wait)
+    ;(this.#retry as { unref?: () => void }).unref?.()
   }
 
   #open() {
@@ -313,6 +338,7 @@ export class Pool {
     opening.then(
       (core) => {
         this.#opening--
+        this.#backoff.succeeded()
         const entry: Entry = {
           core,
           client: new Client(core),
@@ -335,9 +361,11 @@ export class Pool {
       },
       (error: unknown) => {
         this.#opening--
-        // Nothing open: the server is unreachable for everyone waiting, not just one; later callers try again.
+        const failure = isPgError(error) ? error : closedError('could not open a pooled connection', error)
+        this.#backoff.failed()
+        // Nothing open: the server is unreachable for everyone waiting, not just one; later callers try
+        // again once the backoff has passed.
         if (this.#entries.length === 0) {
-          const failure = isPgError(error) ? error : closedError('could not open a pooled connection', error)
           for (const waiter of this.#waiters.splice(0)) waiter.reject(failure)
         } else this.#serve()
       },
@@ -368,11 +396,30 @@ export class Pool {
     else this.#armReaper()
   }
 
+  /**
+   * A lease came back. It is handed out again only when nothing of the old lease can reach the next one:
+   * requests still in flight are waited for (then the transaction status decides); an open portal or COPY
+   * (nothing the pool could finish) or an open transaction closes the connection.
+   */
   #release(entry: Entry, client: PoolClient, destroy: boolean | Error | undefined) {
     if (entry.lease !== client) return
+    const core = entry.core
+    if (!destroy && core.hasExclusiveWork && core.state === 'running') {
+      core.fail(closedError('connection destroyed: released to the pool with a stream or COPY still open'))
+    }
+    if (destroy || core.state !== 'running' || core.pendingCount === 0) {
+      this.#returned(entry, destroy)
+      return
+    }
+    entry.lease = 'draining'
+    const drained = core.whenIdle().then(() => this.#returned(entry, false))
+    this.#track(drained)
+  }
+
+  #returned(entry: Entry, destroy: boolean | Error | undefined) {
     entry.lease = undefined
     const core = entry.core
-    if (destroy || core.state === 'closed' || core.state === 'closing' || core.transactionStatus !== 'idle') {
+    if (destroy || core.state !== 'running' || core.transactionStatus !== 'idle') {
       this.#close(entry)
     } else {
       core.checkStatus = refuseOpenTransaction

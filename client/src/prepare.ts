@@ -3,6 +3,7 @@ import type { ConnectionCore } from './core.ts'
 import { DatabaseError, encodeError, type PgError, protocolError } from './errors.ts'
 import type { FieldDescription } from './protocol/index.ts'
 import { RowDecoder } from './result.ts'
+import { type RequestOptions, send } from './send.ts'
 
 let counter = 0
 
@@ -48,6 +49,7 @@ export function prepare(
   core: ConnectionCore,
   text: string,
   types: readonly number[] = [],
+  options?: RequestOptions,
 ): Promise<Statement> {
   if (typeof text !== 'string')
     return Promise.reject(encodeError(`statement text must be a string, found ${typeof text}`))
@@ -56,7 +58,8 @@ export function prepare(
     let params: number[] = []
     let fields: FieldDescription[] = []
     let error: PgError | undefined
-    core.send(
+    send(
+      core,
       {
         handle(message) {
           switch (message.type) {
@@ -82,16 +85,22 @@ export function prepare(
         },
         fail: reject,
       },
+      options,
       (w) => w.parse(name, text, types).describe('S', name).sync(),
     )
   })
 }
 
 /** Closes a prepared statement on the server. */
-export function closeStatement(core: ConnectionCore, statement: Statement): Promise<void> {
+export function closeStatement(
+  core: ConnectionCore,
+  statement: Statement,
+  options?: RequestOptions,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let error: PgError | undefined
-    core.send(
+    send(
+      core,
       {
         handle(message) {
           switch (message.type) {
@@ -110,6 +119,7 @@ export function closeStatement(core: ConnectionCore, statement: Statement): Prom
         },
         fail: reject,
       },
+      options,
       (w) => w.close('S', statement.name).sync(),
     )
   })

@@ -6,12 +6,12 @@
 
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore, Request } from './core.ts'
-import { type RequestOptions, sendGuarded } from './deadline.ts'
-import { encodeError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
+import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
+import type { Plan } from './plan.ts'
 import { Statement } from './prepare.ts'
-import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
-import { type QueryResult, ResultCollector, type Row, type RowDecoder } from './result.ts'
-import { StaleStatementError } from './statement-cache.ts'
+import { type QueryResult, ResultCollector, type Row } from './result.ts'
+import { type RequestOptions, send } from './send.ts'
+import { StaleStatementError, statementCacheOf } from './statement-cache.ts'
 import { encodeParam } from './types/index.ts'
 
 /** Runs `statement` (SQL text or a prepared statement) with `params`. */
@@ -28,7 +28,7 @@ export function query<R = Row>(
     return Promise.reject(error)
   }
   if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options)
-  const cache = core.statements
+  const cache = statementCacheOf(core)
   if (!cache) return run<R>(core, unnamedPlan(statement), values, options)
   return run<R>(core, cache.plan(core, statement), values, options).catch((error: unknown) => {
     // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
@@ -37,17 +37,6 @@ export function query<R = Row>(
       throw again instanceof StaleStatementError ? again.original : again
     })
   })
-}
-
-/** How one query is written and what it learns from the answer. */
-export interface Plan {
-  /** Set when the result columns are known before the answer (prepared or cached statements). */
-  readonly decoder: RowDecoder | undefined
-  encode(w: FrontendWriter, values: readonly (string | Uint8Array | null)[]): void
-  /** Sees every message before the result collector does. */
-  observe?(message: BackendMessage): void
-  /** Turns the request's error into the one to reject with (a cache marks stale statements here). */
-  settle?(error: PgError, status: 'I' | 'T' | 'E'): PgError
 }
 
 const unnamedPlan = (text: string): Plan => ({
@@ -94,7 +83,7 @@ function run<R>(
       },
       fail: reject,
     }
-    sendGuarded(core, request, options, (w) => plan.encode(w, values))
+    send(core, request, options, (w) => plan.encode(w, values))
   })
 }
 

@@ -5,17 +5,23 @@
 
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore } from './core.ts'
-import { protocolError } from './errors.ts'
+import { protocolError, usageError } from './errors.ts'
 import { type QueryResult, ResultCollector } from './result.ts'
+import { type RequestOptions, send } from './send.ts'
 
 /** Runs every statement in `text`; resolves with one result per statement. */
-export function simpleQuery(core: ConnectionCore, text: string): Promise<QueryResult[]> {
+export function simpleQuery(
+  core: ConnectionCore,
+  text: string,
+  options?: RequestOptions,
+): Promise<QueryResult[]> {
   if (typeof text !== 'string')
-    return Promise.reject(protocolError(`query text must be a string, found ${typeof text}`))
+    return Promise.reject(usageError(`query text must be a string, found ${typeof text}`))
   return new Promise((resolve, reject) => {
     const results: QueryResult[] = []
     let collector = new ResultCollector(core.types)
-    core.send(
+    send(
+      core,
       {
         handle(message) {
           if (collector.accept(message)) {
@@ -45,6 +51,7 @@ export function simpleQuery(core: ConnectionCore, text: string): Promise<QueryRe
         },
         fail: reject,
       },
+      options,
       (w) => w.query(text),
     )
   })

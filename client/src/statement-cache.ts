@@ -13,12 +13,16 @@
  * - A Parse that fails (a syntax error) evicts its entry; queries pipelined behind it that bound the name
  *   fail with 26000 and are retried, so each gets the real error.
  * - Evicted statements are closed on the server, pipelined behind whatever still uses them.
+ *
+ * The cache sits above the connection core: one per connection, found with {@link statementCacheOf}; the
+ * core knows only its size.
  */
 import type { ConnectionCore } from './core.ts'
 import { DatabaseError, type PgError, PgError as PgErrorClass, protocolError } from './errors.ts'
+import type { Plan } from './plan.ts'
 import type { FieldDescription } from './protocol/index.ts'
-import type { Plan } from './query.ts'
 import { RowDecoder } from './result.ts'
+import { send } from './send.ts'
 
 interface Entry {
   readonly name: string
@@ -42,6 +46,18 @@ const INVALID_STATEMENT_NAME = '26000'
 const FEATURE_NOT_SUPPORTED = '0A000'
 
 let counter = 0
+
+const caches = new WeakMap<ConnectionCore, StatementCache | null>()
+
+/** The statement cache of a connection (created on first use); undefined when `statementCacheSize` is 0. */
+export function statementCacheOf(core: ConnectionCore): StatementCache | undefined {
+  let cache = caches.get(core)
+  if (cache === undefined) {
+    cache = core.statementCacheSize > 0 ? new StatementCache(core.statementCacheSize) : null
+    caches.set(core, cache)
+  }
+  return cache ?? undefined
+}
 
 export class StatementCache {
   readonly #max: number
@@ -125,7 +141,8 @@ export class StatementCache {
   #evictOldest(core: ConnectionCore) {
     const [text, entry] = this.#entries.entries().next().value!
     this.#entries.delete(text)
-    core.send(
+    send(
+      core,
       {
         handle(message) {
           switch (message.type) {
@@ -140,6 +157,7 @@ export class StatementCache {
         },
         fail() {},
       },
+      undefined,
       (w) => w.close('S', entry.name).sync(),
     )
   }

@@ -218,17 +218,6 @@ describe('request deadlines', () => {
     await client.end()
   })
 
-  it('abandons an aborted request still queued behind another, destroying the connection', async () => {
-    const { client, connection } = await open()
-    const controller = new AbortController()
-    const first = client.query('select pg_sleep(0.5)').catch((e) => e)
-    const second = client.query('select 1', [], { signal: controller.signal }).catch((e) => e)
-    setTimeout(() => controller.abort(), 50)
-    expect(isPgError(await second, 'aborted')).toBe(true)
-    expect(isPgError(await first, 'closed')).toBe(true)
-    expect(connection.state).toBe('closed')
-  })
-
   it('refuses an already-aborted signal without sending anything', async () => {
     const { client } = await open()
     await expect(client.query('select 1', [], { signal: AbortSignal.abort() })).rejects.toSatisfy((e) =>

@@ -1,0 +1,15 @@
+/** How one `query` is written and what it learns from the answer: unnamed, prepared, or from the statement cache. */
+import type { PgError } from './errors.ts'
+import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
+import type { RowDecoder } from './result.ts'
+
+/** How one query is written and what it learns from the answer. */
+export interface Plan {
+  /** Set when the result columns are known before the answer (prepared or cached statements). */
+  readonly decoder: RowDecoder | undefined
+  encode(w: FrontendWriter, values: readonly (string | Uint8Array | null)[]): void
+  /** Sees every message before the result collector does. */
+  observe?(message: BackendMessage): void
+  /** Turns the request's error into the one to reject with (a cache marks stale statements here). */
+  settle?(error: PgError, status: 'I' | 'T' | 'E'): PgError
+}
