@@ -114,7 +114,7 @@ export class Notifications implements SideChannel {
   }
 
   on<E extends keyof SideChannelEvents>(event: E, listener: SideChannelEvents[E]): () => void {
-    if (!(event in this.#listeners)) {
+    if (!Object.hasOwn(this.#listeners, event)) {
       throw usageError(
         `unknown connection event "${String(event)}": expected notice, notification, parameter or error`,
       )

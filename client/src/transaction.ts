@@ -276,7 +276,7 @@ async function rollbackAfter(tx: Transaction, error: unknown): Promise<unknown> 
 }
 
 /** Attaches `suppressed` to `error` (non-enumerable), or wraps both when `error` cannot carry it. */
-export function withSuppressed(error: unknown, suppressed: unknown): unknown {
+function withSuppressed(error: unknown, suppressed: unknown): unknown {
   if (
     typeof error === 'object' &&
     error !== null &&

@@ -242,3 +242,15 @@ describe('a notification iterator holds a bounded queue', () => {
     await client.end()
   })
 })
+
+describe('connection.on', () => {
+  it('refuses an unknown event name, even one an object inherits', async () => {
+    const { client, connection } = await open()
+    for (const event of ['toString', 'notices']) {
+      expect(() => connection.on(event as 'notice', () => {})).toThrow(
+        `unknown connection event "${event}": expected notice, notification, parameter or error`,
+      )
+    }
+    await client.end()
+  })
+})
