@@ -333,10 +333,18 @@ export class ConnectionCore {
       case 'NotificationResponse':
         this.side.notification(message as Notification)
         return
-      case 'ParameterStatus':
+      case 'ParameterStatus': {
         this.parameters.set(message.name, message.value)
+        // A setting the decoders cannot read under (a SET DateStyle = 'SQL', client_encoding = LATIN1) would
+        // garble every later value: close the connection with an error that names it.
+        const refusal = this.types.follow(message.name, message.value)
+        if (refusal) {
+          this.fail(refusal)
+          return
+        }
         this.side.parameter(message.name, message.value)
         return
+      }
       case 'ErrorResponse': {
         const severity = message.fields.severityNonLocalized ?? message.fields.severity
         if (severity === 'FATAL' || severity === 'PANIC') {
