@@ -85,6 +85,8 @@ export class ConnectionCore {
    * connection with it. The pool sets it while the connection serves pipelined `pool.query()` calls.
    */
   checkStatus: ((status: TransactionStatus) => PgError | undefined) | undefined
+  /** Called when the server reports `DEALLOCATE ALL` or `DISCARD ALL` (the statement cache listens). */
+  onStatementsDropped: (() => void) | undefined
 
   readonly #stream: ByteStream
   readonly #parser: BackendParser
@@ -353,6 +355,13 @@ export class ConnectionCore {
         }
         break
       }
+      case 'CommandComplete':
+        if (
+          this.onStatementsDropped !== undefined &&
+          (message.tag === 'DEALLOCATE ALL' || message.tag === 'DISCARD ALL')
+        )
+          this.onStatementsDropped()
+        break
       case 'ReadyForQuery':
         this.transactionStatus =
           message.status === 'I' ? 'idle' : message.status === 'T' ? 'transaction' : 'failed'

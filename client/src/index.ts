@@ -21,7 +21,7 @@ export {
   PgError,
   type PgErrorKind,
 } from './errors.ts'
-export type { Notice, Notification } from './notifications.ts'
+export type { Notice, Notification, NotificationsOptions } from './notifications.ts'
 export { createPool, Pool, PoolClient, type PoolOptions, type PoolStats } from './pool.ts'
 export type { StreamOptions } from './portal-stream.ts'
 export { Statement } from './prepare.ts'

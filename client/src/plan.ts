@@ -12,4 +12,6 @@ export interface Plan {
   observe?(message: BackendMessage): void
   /** Turns the request's error into the one to reject with (a cache marks stale statements here). */
   settle?(error: PgError, status: 'I' | 'T' | 'E'): PgError
+  /** The request failed without an answer (refused before it was sent, taken back, connection died). */
+  abandon?(): void
 }

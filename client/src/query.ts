@@ -81,7 +81,10 @@ function run<R>(
             throw protocolError(`unexpected ${message.type} in response to a query`)
         }
       },
-      fail: reject,
+      fail(error) {
+        plan.abandon?.()
+        reject(error)
+      },
     }
     send(core, request, options, (w) => plan.encode(w, values))
   })

@@ -26,6 +26,8 @@ import { send } from './send.ts'
 
 interface Entry {
   readonly name: string
+  /** Why its Parse failed: what a query that bound the name behind it really failed with. */
+  parseError?: DatabaseError
   /** Known once an answer described the columns; until then queries ask for text and a Describe. */
   decoder: RowDecoder | undefined
   formats: number[]
@@ -55,6 +57,7 @@ export function statementCacheOf(core: ConnectionCore): StatementCache | undefin
   if (cache === undefined) {
     cache = core.statementCacheSize > 0 ? new StatementCache(core.statementCacheSize) : null
     caches.set(core, cache)
+    if (cache) core.onStatementsDropped = () => cache!.clear()
   }
   return cache ?? undefined
 }
@@ -65,6 +68,11 @@ export class StatementCache {
 
   constructor(max: number) {
     this.#max = max
+  }
+
+  /** The server dropped every prepared statement (`DEALLOCATE ALL`, `DISCARD ALL`): prepare anew. */
+  clear(): void {
+    this.#entries.clear()
   }
 
   get size(): number {
@@ -114,8 +122,9 @@ export class StatementCache {
       settle: (error, status) => {
         if (!(error instanceof DatabaseError)) return error
         if (!isParsed) {
+          if (isNew) entry.parseError = error
           this.#forget(text, entry)
-          return error
+          return isNew ? error : (entry.parseError ?? error)
         }
         const isStale =
           error.code === INVALID_STATEMENT_NAME ||
@@ -123,7 +132,13 @@ export class StatementCache {
             /cached plan must not change result type/.test(error.message))
         if (!isStale) return error
         this.#forget(text, entry)
-        return status === 'I' ? new StaleStatementError(error) : error
+        if (status === 'I') return new StaleStatementError(error)
+        // Bound behind a Parse that failed (inside a transaction nothing is retried): report that failure.
+        return entry.parseError ?? error
+      },
+      abandon: () => {
+        // A Parse that never reached the server must not leave a name that later queries would bind.
+        if (isNew && !isParsed) this.#forget(text, entry)
       },
     }
   }

@@ -120,3 +120,44 @@ describe('statement cache', () => {
     expect((error as Error).message).toMatch(/statementCacheSize must be an integer ≥ 0, found -1/)
   })
 })
+
+describe('the statement cache under requests that never reach the server', () => {
+  it('a query refused before it was sent leaves no cached name behind (found by the lifecycle model)', async () => {
+    const { client } = await open()
+    const controller = new AbortController()
+    controller.abort()
+    await expect(
+      client.query('select $1::text as token', ['x'], { signal: controller.signal }),
+    ).rejects.toSatisfy((e) => isPgError(e, 'aborted'))
+    await client.query('begin')
+    expect(await client.queryOne('select $1::text as token', ['y'])).toEqual({ token: 'y' })
+    await client.query('commit')
+    await client.end()
+  })
+
+  it('a query pipelined behind a failed Parse in a failed transaction reports 25P02, not 26000', async () => {
+    const { client } = await open()
+    await client.query('begin')
+    await client.query('select 1/0').catch(() => {})
+    const [a, b] = await Promise.all([
+      client.query('select $1::text as token', ['a']).catch((e: unknown) => e),
+      client.query('select $1::text as token', ['b']).catch((e: unknown) => e),
+    ])
+    expect(isDatabaseError(a, '25P02')).toBe(true)
+    expect(isDatabaseError(b, '25P02'), String(b)).toBe(true)
+    await client.query('rollback')
+    await client.end()
+  })
+
+  it('DEALLOCATE ALL and DISCARD ALL empty the cache: a query in flight during end() still gets its answer', async () => {
+    for (const reset of ['deallocate all', 'discard all']) {
+      const { client } = await open()
+      await client.query('select $1::text as token', ['x'])
+      await client.simpleQuery(reset)
+      const pending = client.query('select $1::text as token', ['in flight'])
+      const ended = client.end()
+      expect((await pending).rows).toEqual([{ token: 'in flight' }])
+      await ended
+    }
+  })
+})
