@@ -21,12 +21,18 @@ export interface RelayProcess {
   stop(): Promise<void>
 }
 
-/** Starts `edgepg-relay` with `args` on a free loopback port; resolves once it listens. */
-export async function startRelayProcess(args: string[]): Promise<RelayProcess> {
+/**
+ * Starts `edgepg-relay` with `args` (and `env` on top of this process's) on a free loopback port; resolves
+ * once it listens.
+ */
+export async function startRelayProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
   const child = spawn(
     process.execPath,
     ['--conditions=source', CLI, '--port', '0', '--log-level', 'error', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   )
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => {

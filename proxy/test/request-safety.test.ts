@@ -1,7 +1,8 @@
 // Relay attack case R1: no request, however malformed, brings the relay process down. The relay runs as a
 // child process (the CLI) so that an exit is observable; requests go over raw sockets.
+import { startRelay } from '@edgepg/proxy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pgAddress } from './helpers.ts'
+import { openWs, pgAddress, upgrade } from './helpers.ts'
 import { type RelayProcess, rawExchange, startRelayProcess, upgradeRequest } from './relay-process.ts'
 
 let relay: RelayProcess
@@ -59,4 +60,38 @@ describe('R1: other malformed requests', () => {
       await expectStillServing()
     })
   }
+})
+
+describe('R1: a relay bug inside a handler', () => {
+  it('is contained: with a logger that throws on every line, refusals get 500, sessions end, /healthz answers', async () => {
+    let isBroken = false
+    const inProcess = await startRelay(
+      { port: 0, allow: [pgAddress], allowMissingOrigin: 'always', pingInterval: 50, shutdownGrace: 500 },
+      {
+        logger: {
+          log() {
+            if (isBroken) throw new Error('the logger broke')
+          },
+        },
+      },
+    )
+    isBroken = true
+    try {
+      // The refusal path logs first: the throw lands in the upgrade handler.
+      expect((await upgrade(`${inProcess.wsUrl}?address=10.0.0.1:5432`)).status).toBe(500)
+      // The accepted path logs once the session exists: the throw lands in ws's upgrade callback.
+      const accepted = await openWs(`${inProcess.wsUrl}?address=${pgAddress}`).catch(
+        (error: unknown) => error,
+      )
+      if ('closed' in (accepted as object)) await (accepted as Awaited<ReturnType<typeof openWs>>).closed
+      await expect.poll(() => inProcess.sessions.size).toBe(0)
+      // Sessions log as they close and as the sweep pings them: a session stays contained too.
+      const health = await fetch(`${inProcess.url}/healthz`)
+      expect(health.status).toBe(200)
+      expect(await health.json()).toEqual({ status: 'ok', openSessions: 0 })
+    } finally {
+      isBroken = false
+      await inProcess.shutdown()
+    }
+  })
 })

@@ -11,6 +11,7 @@ import { CloseCode, CloseReason } from '@edgepg/shared'
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import WebSocket from 'ws'
+import { type FaultProxy, startFaultProxy } from '../fault-proxy.ts'
 import { bundleWorker, startWorker } from './helpers.ts'
 
 const pg = inject('pg')
@@ -42,16 +43,19 @@ let relayUrl: string
 let listed: Trap
 /** Not in the allowlist. */
 let unlisted: Trap
+/** PostgreSQL behind a bandwidth limit: a slow upstream for the backpressure case. */
+let slowPg: FaultProxy
 
 beforeAll(async () => {
   ;[listed, unlisted] = await Promise.all([trap(), trap()])
+  slowPg = await startFaultProxy({ host: pg.host, port: pg.port }, { bandwidth: 256 * 1024 })
   const script = await bundleWorker(
     fileURLToPath(new URL('../../proxy/src/runtime/worker.ts', import.meta.url)),
   )
   const started = await startWorker(script, {
     port: 0,
     bindings: {
-      EDGEPG_ALLOW: `${pg.host}:${pg.port},127.0.0.1:${listed.port}`,
+      EDGEPG_ALLOW: `${pg.host}:${pg.port},127.0.0.1:${listed.port},127.0.0.1:${slowPg.port}`,
       EDGEPG_ALLOW_MISSING_ORIGIN: 'always',
       EDGEPG_MAX_PAYLOAD: String(MAX_PAYLOAD),
       EDGEPG_LOG_LEVEL: 'error',
@@ -65,6 +69,7 @@ afterAll(async () => {
   await mf?.dispose()
   listed?.server.close()
   unlisted?.server.close()
+  await slowPg?.close()
 })
 
 /** Opens a raw WebSocket; resolves with the close, or with the HTTP status when the upgrade is refused. */
@@ -132,5 +137,45 @@ describe('the relay Worker', () => {
     expect(await health.json()).toEqual({ status: 'ok', openSessions: expect.any(Number) })
     const plain = await mf.dispatchFetch('http://relay.test/v1')
     expect(plain.status).toBe(426)
+  })
+})
+
+/** A StartupMessage as the trust role. */
+function trustStartup(): Uint8Array {
+  const body = Buffer.from(`user\0${pg.roles.trust.user}\0database\0${pg.database}\0\0`)
+  const head = Buffer.alloc(8)
+  head.writeInt32BE(body.length + 8, 0)
+  head.writeInt32BE(196608, 4)
+  return Buffer.concat([head, body])
+}
+
+describe('the relay Worker under backpressure', () => {
+  it('bounds what it holds for a slow PostgreSQL, closing with 1009 instead of growing, since it cannot pause its client', async () => {
+    const ws = new WebSocket(`${relayUrl}?address=127.0.0.1:${slowPg.port}`, { perMessageDeflate: false })
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    )
+    let answered = false
+    ws.on('message', () => {
+      answered = true
+    })
+    await new Promise((resolve, reject) => {
+      ws.on('open', resolve)
+      ws.on('error', reject)
+    })
+    ws.send(trustStartup())
+    await expect.poll(() => answered, { timeout: 10_000 }).toBe(true)
+    // CopyData outside COPY is read and ignored by PostgreSQL: 40 MiB of it, far more than the 16 MiB bound
+    // and far faster than the 256 KiB/s the upstream drains.
+    const frame = Buffer.alloc(MAX_PAYLOAD)
+    frame[0] = 0x64
+    frame.writeInt32BE(MAX_PAYLOAD - 1, 1)
+    let sent = 0
+    while (sent < 40 * 1024 * 1024 && ws.readyState === WebSocket.OPEN) {
+      await new Promise<void>((resolve) => ws.send(frame, () => resolve()))
+      sent += frame.length
+    }
+    expect(await closed).toEqual({ code: CloseCode.tooBig, reason: CloseReason.tooBig })
+    expect(sent).toBeGreaterThan(16 * 1024 * 1024)
   })
 })
