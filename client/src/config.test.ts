@@ -54,7 +54,9 @@ describe('session settings the decoders depend on (client_encoding, DateStyle, I
     const error = refusal(() =>
       parseConfig({ host: 'h', port: 5432, user: 'u', options: '-c DateStyle=DMY' }),
     )
-    expect(error.message).toMatch(/DateStyle "DMY" \(in options\) .*name ISO, e\.g\. 'ISO, DMY'/)
+    expect(error.message).toMatch(
+      /DateStyle "DMY" \(in options\) is not supported: expected the ISO output style with any field order, e\.g\. 'ISO, DMY'/,
+    )
   })
 
   it('accepts ISO with any field order, with the escapes options allows', () => {
@@ -78,7 +80,7 @@ describe('session settings the decoders depend on (client_encoding, DateStyle, I
     }
     const error = refusal(() => parseConfig(`${base}?options=--IntervalStyle%3Dverbose`))
     expect(error.message).toMatch(
-      /IntervalStyle "verbose" \(in options\) is invalid: expected postgres, postgres_verbose, sql_standard or iso_8601/,
+      /IntervalStyle "verbose" \(in options\) is not supported: expected postgres, postgres_verbose, sql_standard or iso_8601/,
     )
   })
 
@@ -86,5 +88,41 @@ describe('session settings the decoders depend on (client_encoding, DateStyle, I
     const config = parseConfig(`${base}?options=-c%20search_path%3Dapp%20-c%20statement_timeout%3D5s`)
     expect(config.options).toBe('-c search_path=app -c statement_timeout=5s')
     expect(config.sessionSettings).toEqual({})
+  })
+})
+
+describe('channel_binding and require_auth', () => {
+  it('reads both from a URL, a key=value string and an object; channel_binding defaults to prefer', () => {
+    expect(parseConfig(base).channelBinding).toBe('prefer')
+    expect(parseConfig(base).requireAuth).toBeUndefined()
+    const fromUrl = parseConfig(`${base}?sslmode=require&channel_binding=require&require_auth=scram-sha-256`)
+    expect(fromUrl.channelBinding).toBe('require')
+    expect([...fromUrl.requireAuth!.allowed]).toEqual(['scram-sha-256'])
+    const fromText = parseConfig("host=h user=u require_auth='!password,!md5' channel_binding=disable")
+    expect(fromText.channelBinding).toBe('disable')
+    expect(fromText.requireAuth!.allowed.has('password')).toBe(false)
+    const fromObject = parseConfig({
+      host: 'h',
+      port: 1,
+      user: 'u',
+      requireAuth: ['md5'],
+      channelBinding: 'disable',
+    })
+    expect([...fromObject.requireAuth!.allowed]).toEqual(['md5'])
+  })
+
+  it('refuses channel_binding=require without TLS, and an invalid mode', () => {
+    expect(refusal(() => parseConfig(`${base}?channel_binding=require`)).message).toMatch(
+      /channel_binding=require needs TLS to PostgreSQL: set sslmode=require or stricter/,
+    )
+    expect(refusal(() => parseConfig(`${base}?channel_binding=always`)).message).toMatch(
+      /channel_binding "always" is invalid: expected disable, prefer or require/,
+    )
+  })
+
+  it('refuses an unknown require_auth method', () => {
+    expect(refusal(() => parseConfig(`${base}?require_auth=kerberos`)).message).toMatch(
+      /require_auth "kerberos" is invalid: expected a comma-separated list/,
+    )
   })
 })

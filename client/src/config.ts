@@ -2,6 +2,9 @@
  * Connection settings: `postgres://` URLs, libpq `key=value` strings and plain objects, validated before any
  * I/O. Every error names the field it rejects and never echoes a password.
  */
+
+import type { ChannelBindingMode } from './auth/channel-binding.ts'
+import { type AuthRequirement, parseRequireAuth } from './auth/require-auth.ts'
 import { configError } from './errors.ts'
 
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
@@ -20,6 +23,18 @@ export interface ConnectionConfig {
   /** Connect deadline in milliseconds (libpq's `connect_timeout` is in seconds). */
   connectTimeout?: number | undefined
   sslmode?: SslMode | undefined
+  /**
+   * SCRAM channel binding (libpq's `channel_binding`): `require` logs in only with SCRAM-SHA-256-PLUS bound
+   * to the server's TLS certificate, and refuses before sending anything secret otherwise; `prefer`
+   * (default) binds when the server offers it over TLS; `disable` never binds.
+   */
+  channelBinding?: ChannelBindingMode | undefined
+  /**
+   * The authentication methods accepted from the server (libpq's `require_auth`), e.g. `'scram-sha-256'`
+   * or `'!password,!md5'`: a server that asks for another is refused before any password is sent.
+   * Methods: password, md5, scram-sha-256, none (no authentication), gss, sspi. Default: any.
+   */
+  requireAuth?: string | readonly string[] | undefined
   /** Extra run-time parameters sent in the startup packet. */
   parameters?: Record<string, string> | undefined
 }
@@ -35,6 +50,9 @@ export interface ResolvedConfig {
   options: string | undefined
   connectTimeout: number | undefined
   sslmode: SslMode
+  channelBinding: ChannelBindingMode
+  /** Undefined: any method is accepted. */
+  requireAuth: AuthRequirement | undefined
   /** Extra startup parameters; client_encoding, DateStyle and IntervalStyle under those spellings. */
   parameters: Record<string, string>
   /**
@@ -59,6 +77,7 @@ const KEYS = [
   'connect_timeout',
   'sslmode',
   'channel_binding',
+  'require_auth',
 ] as const
 
 /** Parses a `postgres://` URL, a `key=value` string, or validates an object. */
@@ -84,6 +103,8 @@ export function parseConfig(input: string | ConnectionConfig): ResolvedConfig {
     options: input.options,
     connect_timeout_ms: input.connectTimeout,
     sslmode: input.sslmode,
+    channel_binding: input.channelBinding,
+    require_auth: input.requireAuth,
     parameters: input.parameters,
   })
 }
@@ -100,6 +121,7 @@ interface Raw {
   connect_timeout_ms?: unknown
   sslmode?: unknown
   channel_binding?: unknown
+  require_auth?: unknown
   parameters?: unknown
 }
 
@@ -193,10 +215,8 @@ function resolve(raw: Raw): ResolvedConfig {
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
     throw configError(`sslmode "${sslmode}" is invalid: expected one of ${SSL_MODES.join(', ')}`)
   }
-  const channelBinding = text(raw.channel_binding, 'channel_binding')
-  if (channelBinding !== undefined && !['disable', 'prefer', 'require'].includes(channelBinding)) {
-    throw configError(`channel_binding "${channelBinding}" is invalid: expected disable, prefer or require`)
-  }
+  const channelBinding = resolveChannelBinding(raw.channel_binding, sslmode as SslMode)
+  const requireAuth = raw.require_auth === undefined ? undefined : parseRequireAuth(raw.require_auth)
   let connectTimeout: number | undefined
   if (raw.connect_timeout_ms !== undefined)
     connectTimeout = number(raw.connect_timeout_ms, 'connectTimeout', 0)
@@ -230,63 +250,59 @@ function resolve(raw: Raw): ResolvedConfig {
     options,
     connectTimeout: connectTimeout === 0 ? undefined : connectTimeout,
     sslmode: sslmode as SslMode,
+    channelBinding,
+    requireAuth,
     parameters,
     sessionSettings,
   }
 }
 
-// ---- settings the decoders depend on ----------------------------------------------------------------------
-
-/** A session setting the decoders depend on: its spelling in the startup packet, and what is accepted. */
-interface Pinned {
-  name: 'client_encoding' | 'DateStyle' | 'IntervalStyle'
-  check(value: string): string | undefined
+/** Validates `channel_binding` (default `prefer`); `require` needs TLS, so `sslmode=disable` is refused. */
+export function resolveChannelBinding(value: unknown, sslmode: SslMode): ChannelBindingMode {
+  const mode = text(value, 'channel_binding') ?? 'prefer'
+  if (!['disable', 'prefer', 'require'].includes(mode)) {
+    throw configError(`channel_binding "${mode}" is invalid: expected disable, prefer or require`)
+  }
+  if (mode === 'require' && sslmode === 'disable') {
+    throw configError('channel_binding=require needs TLS to PostgreSQL: set sslmode=require or stricter')
+  }
+  return mode as ChannelBindingMode
 }
 
-const INTERVAL_STYLES = ['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601']
-const DATE_ORDERS = ['ymd', 'dmy', 'mdy', 'euro', 'european', 'us', 'noneuro', 'noneuropean']
-const DATE_OUTPUT_STYLES = ['iso', 'sql', 'postgres', 'german']
+// ---- settings the decoders depend on ----------------------------------------------------------------------
 
-/** By lower-case name (GUC names are case-insensitive). Each check returns why a value is refused. */
+/** A session setting the decoders depend on: its spelling in the startup packet, and the values accepted. */
+interface Pinned {
+  name: 'client_encoding' | 'DateStyle' | 'IntervalStyle'
+  accepts: RegExp
+  expected: string
+}
+
+/** By lower-case name (GUC names are case-insensitive). */
 const PINNED: Record<string, Pinned> = {
+  // PostgreSQL ignores case and anything but letters and digits in encoding names.
   client_encoding: {
     name: 'client_encoding',
-    // PostgreSQL compares encoding names lower-cased with everything but letters and digits removed.
-    check: (value) =>
-      ['utf8', 'unicode'].includes(value.toLowerCase().replace(/[^a-z0-9]/g, ''))
-        ? undefined
-        : 'is not supported: edgepg decodes text as UTF8 only (leave client_encoding out, or set UTF8)',
+    accepts: /^[^a-z\d]*(u[^a-z\d]*t[^a-z\d]*f[^a-z\d]*8|unicode)[^a-z\d]*$/i,
+    expected: 'UTF8 (edgepg decodes text as UTF-8 only)',
   },
+  // The output style must be ISO (or DEFAULT, which is ISO); the field order is free.
   datestyle: {
     name: 'DateStyle',
-    check(value) {
-      const parts = value.split(',').map((part) => part.trim().toLowerCase())
-      const unknown = parts.find(
-        (part) => part !== 'default' && ![...DATE_ORDERS, ...DATE_OUTPUT_STYLES].includes(part),
-      )
-      if (unknown !== undefined)
-        return `is invalid: "${unknown}" is neither an output style (ISO, SQL, Postgres, German) nor a field order (DMY, MDY, YMD)`
-      const styles = parts.filter((part) => DATE_OUTPUT_STYLES.includes(part) || part === 'default')
-      if (styles.length > 0 && styles.every((style) => style === 'iso' || style === 'default'))
-        return undefined
-      return (
-        'is not supported: edgepg decodes dates in the ISO output style only; the field order is free, but ' +
-        "the value must name ISO, e.g. 'ISO, DMY'"
-      )
-    },
+    accepts:
+      /^(?=.*\b(iso|default)\b)\s*(iso|default|ymd|dmy|mdy|euro(pean)?|us|non-?euro(pean)?)(\s*,\s*(iso|default|ymd|dmy|mdy|euro(pean)?|us|non-?euro(pean)?))*\s*$/i,
+    expected: "the ISO output style with any field order, e.g. 'ISO, DMY' (edgepg decodes ISO dates only)",
   },
   intervalstyle: {
     name: 'IntervalStyle',
-    check: (value) =>
-      INTERVAL_STYLES.includes(value.toLowerCase())
-        ? undefined
-        : 'is invalid: expected postgres, postgres_verbose, sql_standard or iso_8601',
+    accepts: /^(postgres|postgres_verbose|sql_standard|iso_8601)$/i,
+    expected: 'postgres, postgres_verbose, sql_standard or iso_8601',
   },
 }
 
 function checkPinned(pinned: Pinned, value: string, where: 'options' | 'parameters') {
-  const reason = pinned.check(value)
-  if (reason !== undefined) throw configError(`${pinned.name} "${value}" (in ${where}) ${reason}`)
+  if (!pinned.accepts.test(value))
+    throw configError(`${pinned.name} "${value}" (in ${where}) is not supported: expected ${pinned.expected}`)
 }
 
 /**
@@ -295,28 +311,14 @@ function checkPinned(pinned: Pinned, value: string, where: 'options' | 'paramete
  * backslash makes the next character literal.
  */
 function optionSettings(options: string): [name: string, value: string][] {
-  const words: string[] = []
-  let word: string | undefined
-  for (let i = 0; i < options.length; i++) {
-    const c = options[i]!
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      if (word !== undefined) words.push(word)
-      word = undefined
-    } else if (c === '\\' && i + 1 < options.length) {
-      word = (word ?? '') + options[++i]
-    } else word = (word ?? '') + c
-  }
-  if (word !== undefined) words.push(word)
+  const words = (options.match(/(\\.|[^\s\\])+/g) ?? []).map((word) => word.replace(/\\(.)/g, '$1'))
   const settings: [string, string][] = []
   for (let i = 0; i < words.length; i++) {
-    const current = words[i]!
-    let setting: string | undefined
-    if (current === '-c') setting = words[++i]
-    else if (current.startsWith('--')) setting = current.slice(2)
-    else if (current.startsWith('-c')) setting = current.slice(2)
+    const word = words[i]!
+    const setting = word === '-c' ? words[++i] : /^-[-c]/.test(word) ? word.slice(2) : undefined
     const eq = setting?.indexOf('=') ?? -1
-    if (setting === undefined || eq < 0) continue
-    settings.push([setting.slice(0, eq).toLowerCase().replaceAll('-', '_'), setting.slice(eq + 1)])
+    if (eq > 0)
+      settings.push([setting!.slice(0, eq).toLowerCase().replaceAll('-', '_'), setting!.slice(eq + 1)])
   }
   return settings
 }

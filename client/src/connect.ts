@@ -2,8 +2,10 @@
  * `connect()`: validate the settings, open the transport, run startup and authentication, and hand back the
  * two halves of the connection.
  */
+
+import { parseRequireAuth } from './auth/require-auth.ts'
 import { Client } from './client.ts'
-import { type ConnectionConfig, parseConfig } from './config.ts'
+import { type ConnectionConfig, parseConfig, resolveChannelBinding } from './config.ts'
 import { Connection } from './connection.ts'
 import { ConnectionCore } from './core.ts'
 import { configError, ioError, isPgError, timeoutError } from './errors.ts'
@@ -45,6 +47,14 @@ export interface ConnectOptions {
   statementCacheSize?: number
   /** CA and server name for `sslmode=verify-ca|verify-full` (TLS needs a transport that can start it). */
   tls?: TlsOptions
+  /**
+   * The authentication methods accepted from the server, as libpq's `require_auth` (e.g. `'scram-sha-256'`,
+   * `'!password,!md5'`); overrides the connection string's. A server asking for another is refused before
+   * any password is sent.
+   */
+  requireAuth?: string | readonly string[]
+  /** SCRAM channel binding, as libpq's `channel_binding`; overrides the connection string's. Default `prefer`. */
+  channelBinding?: 'disable' | 'prefer' | 'require'
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 30_000
@@ -82,6 +92,9 @@ export async function openCore(
   options: ConnectOptions,
 ): Promise<ConnectionCore> {
   const settings = parseConfig(config)
+  if (options?.requireAuth !== undefined) settings.requireAuth = parseRequireAuth(options.requireAuth)
+  if (options?.channelBinding !== undefined)
+    settings.channelBinding = resolveChannelBinding(options.channelBinding, settings.sslmode)
   if (!options || typeof options.transport !== 'function') {
     throw configError(
       'transport is missing: pass { transport: nodeSocket() } or { transport: webSocket({ url }) }',
@@ -119,6 +132,11 @@ export async function openCore(
   if (pipeline !== false && pipeline !== true && pipeline !== 'scram') {
     throw configError(`pipelineConnect "${String(pipeline)}" is invalid: expected false, true or 'scram'`)
   }
+  if (pipeline === 'scram' && settings.requireAuth && !settings.requireAuth.allowed.has('scram-sha-256')) {
+    throw configError(
+      `pipelineConnect: 'scram' sends SCRAM with the startup, which require_auth "${settings.requireAuth.text}" does not allow`,
+    )
+  }
   /** Every stream opened so far (the plain one, then the TLS one): all are destroyed when connect fails. */
   const streams: ByteStream[] = []
   /** Keeps `stream`, or destroys it at once when the deadline has passed while it was being opened. */
@@ -155,6 +173,10 @@ export async function openCore(
       const secured = own(
         await negotiateTls(stream, settings.sslmode, settings.host, options.tls, controller.signal),
       )
+      // The server certificate's hash, for SCRAM-SHA-256-PLUS (computed before startup: WebCrypto is async).
+      const channelBindingData =
+        settings.channelBinding === 'disable' ? undefined : await secured.tlsServerEndPoint?.()
+      if (controller.signal.aborted) throw controller.signal.reason
       core = new ConnectionCore(secured, {
         maxMessageSize,
         notDrivenTimeout,
@@ -178,6 +200,7 @@ export async function openCore(
         },
         pipeline,
         () => authSent(),
+        channelBindingData,
       )
       if (!pipeline) {
         await done

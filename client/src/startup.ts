@@ -3,7 +3,14 @@
  * then ParameterStatus and BackendKeyData until the first ReadyForQuery. Runs inside `connect()`, before
  * the connection is handed to the caller.
  */
-import { md5Password, type ScramSession, startScram } from './auth/index.ts'
+import {
+  type AuthMethod,
+  checkAuthMethod,
+  md5Password,
+  type ScramChannelBinding,
+  type ScramSession,
+  startScram,
+} from './auth/index.ts'
 import type { ResolvedConfig } from './config.ts'
 import type { ConnectionCore } from './core.ts'
 import { authError, closedError, DatabaseError, isPgError, protocolError } from './errors.ts'
@@ -18,6 +25,9 @@ const UNSUPPORTED_AUTH: Record<number, string> = {
   9: 'SSPI',
 }
 
+/** The `require_auth` method each unsupported request code stands for. */
+const UNSUPPORTED_METHOD: Record<number, AuthMethod> = { 7: 'gss', 8: 'gss', 9: 'sspi' }
+
 /** The session settings the decoders expect unless the configuration chose another accepted one. */
 const SESSION_DEFAULTS = { client_encoding: 'UTF8', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' }
 
@@ -29,7 +39,12 @@ export interface StartupResult {
 /** What the startup flow is waiting for; connect timeouts name it. */
 export type StartupStage = 'authentication request' | 'authentication result' | 'ready for query'
 
-/** Runs startup on `core`; resolves at the first ReadyForQuery. `onStage` reports progress for errors. */
+/**
+ * Runs startup on `core`; resolves at the first ReadyForQuery. `onStage` reports progress for errors.
+ * `channelBindingData` is the server certificate's tls-server-end-point hash, when the stream is TLS and
+ * exposes it. `config.requireAuth` and `config.channelBinding` are checked on every authentication request
+ * before anything secret is written.
+ */
 export function startup(
   core: ConnectionCore,
   config: ResolvedConfig,
@@ -37,7 +52,19 @@ export function startup(
   onStage: (stage: StartupStage) => void,
   pipeline: boolean | 'scram' = false,
   onAuthSent: () => void = () => {},
+  channelBindingData?: Uint8Array,
 ): Promise<StartupResult> {
+  const binding: ScramChannelBinding = { mode: config.channelBinding, data: channelBindingData }
+  /** Refuses a method `require_auth` or `channel_binding=require` does not allow. */
+  const allow = (method: AuthMethod, requested: string) => {
+    checkAuthMethod(config.requireAuth, method, requested)
+    if (binding.mode === 'require' && method !== 'scram-sha-256') {
+      throw authError(
+        `channel_binding=require, but the server ${requested}, which cannot bind to the channel; ` +
+          'nothing secret was sent',
+      )
+    }
+  }
   return new Promise((resolve, reject) => {
     let scram: ScramSession | undefined
     /** SCRAM client-first went out with the startup message (`pipelineConnect: 'scram'`). */
@@ -54,6 +81,8 @@ export function startup(
       }
     }
     let isScramVerified = false
+    /** A cleartext or md5 password was sent (AuthenticationOk then is not a login without authentication). */
+    let isPasswordSent = false
     let verification: Promise<void> = Promise.resolve()
     let minor = protocolMinor
 
@@ -73,6 +102,7 @@ export function startup(
       switch (message.type) {
         case 'AuthenticationOk':
           unexpected('no password')
+          if (!scram && !isPasswordSent) allow('none', 'accepted the login without authentication')
           authSent()
           if (scram && !isScramVerified) {
             throw authError(
@@ -83,7 +113,9 @@ export function startup(
           return false
         case 'AuthenticationCleartextPassword': {
           unexpected('a cleartext password')
+          allow('password', 'asked for a cleartext password')
           const secret = password('cleartext password')
+          isPasswordSent = true
           core.writeNow((w) => w.password(secret))
           authSent()
           onStage('authentication result')
@@ -91,24 +123,29 @@ export function startup(
         }
         case 'AuthenticationMD5Password': {
           unexpected('md5')
+          allow('md5', 'asked for an md5 password')
           const secret = md5Password(config.user, password('md5'), message.salt)
+          isPasswordSent = true
           core.writeNow((w) => w.password(secret))
           authSent()
           onStage('authentication result')
           return false
         }
         case 'AuthenticationSASL': {
-          if (isScramSent) {
-            if (!message.mechanisms.includes('SCRAM-SHA-256')) {
+          if (isScramSent && scram) {
+            if (!message.mechanisms.includes(scram.mechanism)) {
               throw authError(
-                `server offers ${message.mechanisms.join(', ')}, not the SCRAM-SHA-256 sent with the startup`,
+                `server offers ${message.mechanisms.join(', ')}, not the ${scram.mechanism} sent with the startup`,
               )
             }
             isScramSent = false
             return false
           }
           if (scram) throw protocolError('server sent AuthenticationSASL twice')
-          const session = startScram(password('SCRAM-SHA-256'), message.mechanisms)
+          allow('scram-sha-256', `asked for SASL (${message.mechanisms.join(', ')})`)
+          const session = startScram(password('SCRAM-SHA-256'), message.mechanisms, {
+            channelBinding: binding,
+          })
           scram = session
           core.writeNow((w) => w.saslInitialResponse(session.mechanism, session.clientFirst))
           return false
@@ -134,11 +171,14 @@ export function startup(
           isScramVerified = true
           return false
         }
-        case 'AuthenticationUnsupported':
+        case 'AuthenticationUnsupported': {
+          const method = UNSUPPORTED_METHOD[message.code]
+          if (method) allow(method, `asked for ${UNSUPPORTED_AUTH[message.code]} authentication`)
           throw authError(
             `server requested ${UNSUPPORTED_AUTH[message.code] ?? `unknown (code ${message.code})`} authentication, ` +
               'which edgepg does not support: expected SCRAM-SHA-256, md5 or password',
           )
+        }
         case 'BackendKeyData':
           core.processId = message.processId
           core.secretKey = message.secretKey
@@ -190,7 +230,14 @@ export function startup(
     if (config.options !== undefined) parameters.options = config.options
     onStage('authentication request')
     if (pipeline === 'scram') {
-      const session = startScram(password('SCRAM-SHA-256'), ['SCRAM-SHA-256'])
+      // Sent blind, before the server names its mechanisms: bind only when channel_binding=require (a
+      // server that supports binding refuses `y,,`, one that does not refuses PLUS; `n,,` passes both).
+      const blind = binding.mode === 'require' ? binding : { mode: 'disable' as const }
+      const session = startScram(
+        password('SCRAM-SHA-256'),
+        [binding.mode === 'require' ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256'],
+        { channelBinding: blind },
+      )
       scram = session
       isScramSent = true
       core.writeNow((w) =>

@@ -1,3 +1,5 @@
+export type { ChannelBindingMode } from './channel-binding.ts'
 export { md5Hex, md5Password } from './md5.ts'
+export { type AuthMethod, type AuthRequirement, checkAuthMethod, parseRequireAuth } from './require-auth.ts'
 export { saslprep } from './saslprep.ts'
-export { clearScramCache, type ScramSession, startScram } from './scram.ts'
+export { clearScramCache, type ScramChannelBinding, type ScramSession, startScram } from './scram.ts'

@@ -103,3 +103,54 @@ describe('SCRAM-SHA-256', () => {
     expect(derive).toHaveBeenCalledTimes(2)
   })
 })
+
+describe('SCRAM-SHA-256-PLUS (channel binding)', () => {
+  const data = new Uint8Array([1, 2, 3, 4])
+  const both = ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256']
+  const serverFirst = (nonce: string) => bytes(`r=${nonce}srv,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096`)
+
+  it('binds with tls-server-end-point when it can and the server offers PLUS (prefer and require)', async () => {
+    for (const mode of ['prefer', 'require'] as const) {
+      const session = startScram('pencil', both, { nonce: 'abc', channelBinding: { mode, data } })
+      expect(session.mechanism).toBe('SCRAM-SHA-256-PLUS')
+      expect(text(session.clientFirst)).toBe('p=tls-server-end-point,,n=,r=abc')
+      const final = text(await session.continue(serverFirst('abc')))
+      const expected = btoa(String.fromCharCode(...bytes('p=tls-server-end-point,,'), ...data))
+      expect(final.startsWith(`c=${expected},r=abcsrv,p=`)).toBe(true)
+    }
+  })
+
+  it('prefer: says y (could bind, server offered no PLUS) so a server that strips PLUS is caught', () => {
+    const session = startScram('pencil', ['SCRAM-SHA-256'], {
+      nonce: 'abc',
+      channelBinding: { mode: 'prefer', data },
+    })
+    expect(session.mechanism).toBe('SCRAM-SHA-256')
+    expect(text(session.clientFirst)).toBe('y,,n=,r=abc')
+  })
+
+  it('prefer without a certificate, and disable, send n and no binding', () => {
+    for (const channelBinding of [{ mode: 'prefer' as const }, { mode: 'disable' as const, data }]) {
+      const session = startScram('pencil', both, { nonce: 'abc', channelBinding })
+      expect(session.mechanism).toBe('SCRAM-SHA-256')
+      expect(text(session.clientFirst)).toBe('n,,n=,r=abc')
+    }
+  })
+
+  it('require: refuses with kind auth when there is no certificate or the server offers no PLUS', () => {
+    const cases = [
+      [both, undefined, /no server certificate to bind to/],
+      [['SCRAM-SHA-256'], data, /the server offered SCRAM-SHA-256, not SCRAM-SHA-256-PLUS/],
+    ] as const
+    for (const [mechanisms, cert, message] of cases) {
+      let caught: unknown
+      try {
+        startScram('pencil', mechanisms, { channelBinding: { mode: 'require', data: cert } })
+      } catch (error) {
+        caught = error
+      }
+      expect(isPgError(caught, 'auth')).toBe(true)
+      expect((caught as Error).message).toMatch(message)
+    }
+  })
+})

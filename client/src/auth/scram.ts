@@ -1,15 +1,18 @@
 /**
  * SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL uses it: the SCRAM user name is empty (the server uses the
- * startup user), no channel binding (`n,,`). WebCrypto only: one PBKDF2 `deriveBits` call, and an in-memory
+ * startup user). With a server certificate to bind to, SCRAM-SHA-256-PLUS (tls-server-end-point, RFC 5929)
+ * per `channel_binding`; otherwise no channel binding (`n,,`, or `y,,` when the client could bind but the
+ * server offered no PLUS — a server that supports it then refuses: a downgrade is caught). WebCrypto only: one PBKDF2 `deriveBits` call, and an in-memory
  * cache of derived keys so reconnects skip the PBKDF2 cost.
  */
 import { authError, protocolError } from '../errors.ts'
 import { hex } from '../types/bytes.ts'
 import { decodeUtf8, encodeUtf8 } from '../utf8.ts'
+import type { ChannelBindingMode } from './channel-binding.ts'
 import { saslprep } from './saslprep.ts'
 
 export interface ScramSession {
-  readonly mechanism: 'SCRAM-SHA-256'
+  readonly mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS'
   /** client-first-message, e.g. `n,,n=,r=<nonce>`. */
   readonly clientFirst: Uint8Array
   /** Consumes server-first-message; returns client-final-message. */
@@ -26,34 +29,67 @@ export interface ScramSession {
 /** A malicious server could ask for billions of iterations to burn the client's CPU. */
 const MAX_ITERATIONS = 10_000_000
 const MECHANISM = 'SCRAM-SHA-256'
+const PLUS = 'SCRAM-SHA-256-PLUS'
+
+/** How a SCRAM session binds to the TLS channel. */
+export interface ScramChannelBinding {
+  mode: ChannelBindingMode
+  /** tls-server-end-point data (the server certificate's hash); absent when there is nothing to bind to. */
+  data?: Uint8Array | undefined
+}
 
 export function startScram(
   password: string,
   mechanisms: readonly string[],
-  options: { nonce?: string; username?: string } = {},
+  options: { nonce?: string; username?: string; channelBinding?: ScramChannelBinding } = {},
 ): ScramSession {
-  if (!mechanisms.includes(MECHANISM)) {
-    const offered = mechanisms.join(', ') || 'none'
-    if (mechanisms.includes('SCRAM-SHA-256-PLUS')) {
+  const { mode, data } = options.channelBinding ?? { mode: 'disable' }
+  const offered = mechanisms.join(', ') || 'none'
+  const isPlusOffered = mechanisms.includes(PLUS)
+  let isPlus = false
+  let flag = 'n'
+  if (mode === 'require') {
+    if (!data) {
       throw authError(
-        `server requires SCRAM-SHA-256-PLUS (channel binding), which this transport does not support`,
+        'channel_binding=require, but this connection has no server certificate to bind to: it needs TLS ' +
+          'to PostgreSQL over a transport that exposes the certificate (nodeSocket() with sslmode=require or ' +
+          'stricter); nothing secret was sent',
+      )
+    }
+    if (!isPlusOffered) {
+      throw authError(
+        `channel_binding=require, but the server offered ${offered}, not ${PLUS}; nothing secret was sent`,
+      )
+    }
+    isPlus = true
+  } else if (mode === 'prefer' && data) {
+    if (isPlusOffered) isPlus = true
+    else flag = 'y'
+  }
+  if (!isPlus && !mechanisms.includes(MECHANISM)) {
+    if (isPlusOffered) {
+      throw authError(
+        `server requires ${PLUS} (channel binding), and this connection cannot bind` +
+          (mode === 'disable' ? ' (channel_binding=disable)' : ': it has no server certificate to bind to'),
       )
     }
     throw authError(`server offered SASL mechanisms ${offered}: expected ${MECHANISM}`)
   }
   const clientNonce = options.nonce ?? base64(crypto.getRandomValues(new Uint8Array(18)))
   const clientFirstBare = `n=${escapeName(options.username ?? '')},r=${clientNonce}`
-  const gs2Header = 'n,,'
+  const gs2Header = isPlus ? 'p=tls-server-end-point,,' : `${flag},,`
+  const gs2Bytes = encodeUtf8(gs2Header)
+  const channelBinding = isPlus ? concat(gs2Bytes, data!) : gs2Bytes
   let serverSignature: Bytes | undefined
 
   return {
-    mechanism: MECHANISM,
+    mechanism: isPlus ? PLUS : MECHANISM,
     clientFirst: encodeUtf8(gs2Header + clientFirstBare),
     async continue(data) {
       const serverFirst = decodeUtf8(data)
       const { nonce, salt, iterations } = parseServerFirst(serverFirst, clientNonce)
       const keys = await saltedKeys(password, salt, iterations)
-      const clientFinalBare = `c=${base64(encodeUtf8(gs2Header))},r=${nonce}`
+      const clientFinalBare = `c=${base64(channelBinding)},r=${nonce}`
       const authMessage = encodeUtf8(`${clientFirstBare},${serverFirst},${clientFinalBare}`)
       const storedKey = await sha256(keys.clientKey)
       const clientSignature = await hmac(storedKey, authMessage)
@@ -169,6 +205,13 @@ async function hmac(key: Bytes, data: Bytes): Promise<Bytes> {
 
 async function sha256(data: Bytes): Promise<Bytes> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', data))
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
 }
 
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -3,7 +3,8 @@
  * that imports `node:*`; exported as `@edgepg/client/node`.
  */
 import { connect as netConnect, type Socket } from 'node:net'
-import { checkServerIdentity, connect as tlsConnect } from 'node:tls'
+import { checkServerIdentity, TLSSocket, connect as tlsConnect } from 'node:tls'
+import { tlsServerEndPoint } from '../auth/channel-binding.ts'
 import { ioError, timeoutError } from '../errors.ts'
 import {
   type ByteStream,
@@ -68,6 +69,13 @@ class NodeStream implements ByteStream {
 
   get bufferedAmount() {
     return this.#socket.writableLength
+  }
+
+  /** The server certificate's tls-server-end-point hash once TLS is up: SCRAM-SHA-256-PLUS binds to it. */
+  async tlsServerEndPoint(): Promise<Uint8Array | undefined> {
+    const socket = this.#socket
+    const certificate = socket instanceof TLSSocket ? socket.getPeerX509Certificate()?.raw : undefined
+    return certificate && (await tlsServerEndPoint(certificate))
   }
 
   /**

@@ -43,6 +43,12 @@ export interface ByteStream {
   /** Bytes queued for sending but not yet handed to the network. */
   readonly bufferedAmount: number
   /**
+   * SCRAM channel binding data (tls-server-end-point: the hash of the server's TLS certificate), or
+   * undefined when the stream is not TLS. Transports that cannot tell (a WebSocket relay,
+   * cloudflare:sockets) leave the method out, and then channel binding is not possible.
+   */
+  tlsServerEndPoint?(): Promise<Uint8Array | undefined>
+  /**
    * Present when the stream can switch to TLS in place (after SSLRequest was answered with `S`).
    * Transports that cannot (a WebSocket relay) leave it undefined.
    */
