@@ -11,6 +11,7 @@ import { type StreamSocket, startWorkerSession } from './worker-session.ts'
 /** A server-side WebSocket that records what is sent and reports a bufferedAmount the test sets. */
 class ReportingWebSocket extends EventTarget {
   bufferedAmount = 0
+  readyState = 1
   readonly sent: Uint8Array[] = []
   closedWith: number | undefined
   send(bytes: Uint8Array) {

@@ -57,7 +57,10 @@ export function webSocketClientEnd(ws: WebSocket): ClientEnd {
       ws.send(bytes as Uint8Array<ArrayBuffer>)
       // The core asks for a callback only when bufferedAmount is reported: poll it, as there is no event.
       if (onWritten) {
-        const poll = () => ((reported() ?? 0) === 0 ? onWritten() : setTimeout(poll, 5))
+        const poll = () => {
+          if ((reported() ?? 0) === 0) onWritten()
+          else if (ws.readyState === WebSocket.OPEN) setTimeout(poll, 5)
+        }
         setTimeout(poll, 5)
       }
     },
