@@ -27,56 +27,10 @@ import { CloseCode, CloseReason, classifyFirstPacket } from '@edgepg/shared'
 import type { RelayConfig } from './config.ts'
 import type { Logger } from './log.ts'
 import type { RelayMetrics } from './metrics.ts'
+import { type ClientEnd, messageOf, type OpenUpstream, safely, type UpstreamEnd } from './session-ends.ts'
 
-/** The client's WebSocket, as the session core sees it. */
-export interface ClientEnd {
-  /**
-   * Sends one binary message. `onWritten`, when given, runs once the runtime has written it (and everything
-   * before it) out, so that {@link bufferedAmount} has dropped accordingly.
-   */
-  send(bytes: Uint8Array, onWritten?: () => void): void
-  /** Bytes handed to `send` and not yet written out; `undefined` when the runtime cannot tell. */
-  readonly bufferedAmount: number | undefined
-  /** Whether {@link pause} stops reading the client (false: messages keep arriving). */
-  readonly canPause: boolean
-  pause(): void
-  resume(): void
-  readonly isPaused: boolean
-  /** Whether {@link ping} sends a WebSocket ping the client must answer with a pong. */
-  readonly canPing: boolean
-  ping(): void
-  /** Starts the closing handshake. */
-  close(code: number, reason: string): void
-  /** Drops the connection at once, without a closing handshake. */
-  terminate(): void
-}
-
-/** What the upstream adapter reports. */
-export interface UpstreamEvents {
-  data(chunk: Uint8Array): void
-  /** The upstream's write buffer has drained below its high-water mark after a `write` returned false. */
-  drain(): void
-  /** PostgreSQL closed the connection. */
-  end(): void
-  error(error: unknown): void
-}
-
-/** The socket to PostgreSQL, as the session core sees it. */
-export interface UpstreamEnd {
-  /** Starts delivering events; called once, when the session takes the socket. */
-  start(events: UpstreamEvents): void
-  /** Queues bytes; false when the buffer is past its high-water mark (a `drain` event follows). */
-  write(bytes: Uint8Array): boolean
-  /** Bytes queued and not yet written to the kernel. */
-  readonly bufferedAmount: number
-  /** Stops reading from PostgreSQL (TCP backpressure then reaches the server). */
-  pause(): void
-  resume(): void
-  close(): void
-}
-
-/** Opens the socket to PostgreSQL within `timeoutMs`; rejects when it cannot. */
-export type OpenUpstream = (target: { host: string; port: number }, timeoutMs: number) => Promise<UpstreamEnd>
+export type { ClientEnd, OpenUpstream, UpstreamEnd, UpstreamEvents } from './session-ends.ts'
+export { messageOf, safely } from './session-ends.ts'
 
 /**
  * How often sessions check liveness: every `pingInterval`, and at least twice per `idleTimeout` so that a
@@ -395,18 +349,4 @@ export class RelaySession {
       }
     }
   }
-}
-
-/** Runs `run`, ignoring a throw: for cleanup whose failure must not stop the rest of the cleanup. */
-export function safely(run: () => unknown): void {
-  try {
-    run()
-  } catch {
-    // Cleanup of something already broken.
-  }
-}
-
-/** An error's message, for logs; never the error object (it may carry a request or bytes). */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -1,0 +1,69 @@
+/**
+ * The two ends of a relay session as the runtime-neutral core (./session-core.ts) sees them. Each runtime
+ * implements them in a thin adapter: Node in ./session.ts (`ws`, `node:net`), the Worker in
+ * ./runtime/worker-session.ts (`WebSocketPair`, `cloudflare:sockets`).
+ */
+
+/** The client's WebSocket, as the session core sees it. */
+export interface ClientEnd {
+  /**
+   * Sends one binary message. `onWritten`, when given, runs once the runtime has written it (and everything
+   * before it) out, so that {@link bufferedAmount} has dropped accordingly.
+   */
+  send(bytes: Uint8Array, onWritten?: () => void): void
+  /** Bytes handed to `send` and not yet written out; `undefined` when the runtime cannot tell. */
+  readonly bufferedAmount: number | undefined
+  /** Whether {@link pause} stops reading the client (false: messages keep arriving). */
+  readonly canPause: boolean
+  pause(): void
+  resume(): void
+  readonly isPaused: boolean
+  /** Whether {@link ping} sends a WebSocket ping the client must answer with a pong. */
+  readonly canPing: boolean
+  ping(): void
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void
+  /** Drops the connection at once, without a closing handshake. */
+  terminate(): void
+}
+
+/** What the upstream adapter reports. */
+export interface UpstreamEvents {
+  data(chunk: Uint8Array): void
+  /** The upstream's write buffer has drained below its high-water mark after a `write` returned false. */
+  drain(): void
+  /** PostgreSQL closed the connection. */
+  end(): void
+  error(error: unknown): void
+}
+
+/** The socket to PostgreSQL, as the session core sees it. */
+export interface UpstreamEnd {
+  /** Starts delivering events; called once, when the session takes the socket. */
+  start(events: UpstreamEvents): void
+  /** Queues bytes; false when the buffer is past its high-water mark (a `drain` event follows). */
+  write(bytes: Uint8Array): boolean
+  /** Bytes queued and not yet written to the kernel. */
+  readonly bufferedAmount: number
+  /** Stops reading from PostgreSQL (TCP backpressure then reaches the server). */
+  pause(): void
+  resume(): void
+  close(): void
+}
+
+/** Opens the socket to PostgreSQL within `timeoutMs`; rejects when it cannot. */
+export type OpenUpstream = (target: { host: string; port: number }, timeoutMs: number) => Promise<UpstreamEnd>
+
+/** Runs `run`, ignoring a throw: for cleanup whose failure must not stop the rest of the cleanup. */
+export function safely(run: () => unknown): void {
+  try {
+    run()
+  } catch {
+    // Cleanup of something already broken.
+  }
+}
+
+/** An error's message, for logs; never the error object (it may carry a request or bytes). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
