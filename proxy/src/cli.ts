@@ -48,7 +48,8 @@ Options (each also an environment variable: --max-payload → EDGEPG_MAX_PAYLOAD
   --high-water-mark BYTES      buffered bytes per direction before pausing the other side (1048576)
   --startup-timeout MS (10000)  --connect-timeout MS (5000)  --idle-timeout MS (300000)
   --ping-interval MS (30000)    --max-lifetime MS (0 = none)  --headers-timeout MS (10000)
-  --shutdown-grace MS (10000)   --trust-proxy (use X-Forwarded-For)  --log-level LEVEL (info)
+  --shutdown-grace MS (10000)   --log-level LEVEL (info)
+  --trust-proxy                behind one reverse proxy: client IP = the last X-Forwarded-For entry
   --help
 `
 

@@ -56,7 +56,10 @@ export interface RelayConfig {
   headersTimeout: number
   /** On SIGTERM, time given to sessions before the process exits, ms. Default 10 000. */
   shutdownGrace: number
-  /** Take the client IP from the first X-Forwarded-For entry (only behind a trusted proxy). Default false. */
+  /**
+   * Behind one trusted reverse proxy: take the client IP from the rightmost X-Forwarded-For entry, the hop
+   * that proxy added (entries to its left are the client's own words). Default false.
+   */
   trustProxy: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
