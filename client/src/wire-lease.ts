@@ -26,6 +26,8 @@ export class WireLease {
   /** True for a flow that holds the wire until its user is done with it (portal stream, COPY). */
   readonly isExclusive: boolean
   #owner: WireOwner | undefined
+  /** Writes made before the request was written (held): they follow its bytes once it is. */
+  #early: ((writer: FrontendWriter) => void)[] = []
   #pins = 0
   #isComplete = false
   #isReleased = false
@@ -49,11 +51,17 @@ export class WireLease {
   /** @internal The core granted the wire: the request's bytes are being written. */
   grant(owner: WireOwner): void {
     this.#owner = owner
+    for (const encode of this.#early.splice(0)) owner.writeNow(encode)
   }
 
-  /** Writes messages that belong to the holder (CopyData, Execute, Sync). Ignored once released. */
+  /**
+   * Writes messages that belong to the holder (CopyData, Execute, Close, Sync). Before the request itself
+   * is written (it waits behind another holder) they are kept and follow its bytes; ignored once released.
+   */
   write(encode: (writer: FrontendWriter) => void): void {
-    if (this.isHeld) this.#owner!.writeNow(encode)
+    if (this.#isReleased) return
+    if (this.#owner) this.#owner.writeNow(encode)
+    else this.#early.push(encode)
   }
 
   /** Keeps the wire held past the request's completion (a cancel in flight); call the result to unpin. */
@@ -78,6 +86,7 @@ export class WireLease {
   drop(): void {
     this.#isReleased = true
     this.#owner = undefined
+    this.#early.length = 0
   }
 
   #maybeRelease() {

@@ -424,3 +424,25 @@ describe('pool open backoff', () => {
     }
   })
 })
+
+describe('a stream that waits behind another lease holder', () => {
+  it('return() before the stream was written settles, after a cancelled query (lifecycle model M4)', async () => {
+    const { client, connection } = await open()
+    for (let i = 0; i < 3; i++) {
+      const controller = new AbortController()
+      const query = client.query('select pg_sleep(0.3), $1::text as token', ['t'], {
+        signal: controller.signal,
+      })
+      setTimeout(() => controller.abort(), 12)
+      await query.catch(() => {})
+      const rows = client.queryRaw('select i from generate_series(1, 3) i', [], { batchSize: 2 })
+      const next = settled(rows.next())
+      const returned = settled(rows.return!())
+      expect(await next).toEqual({ status: 'fulfilled', value: { value: undefined, done: true } })
+      expect((await returned).status).toBe('fulfilled')
+    }
+    expect(connection.state).toBe('running')
+    expect((await client.queryOne<{ n: number }>('select 5 as n')).n).toBe(5)
+    await client.end()
+  })
+})
