@@ -187,3 +187,24 @@ describe('arrays in binary format', () => {
     )
   })
 })
+
+describe('binary arrays whose dimensions promise more elements than their bytes hold (found by npm run fuzz)', () => {
+  it('rejects dimensions of 2147483647 × 0 at once, without building 2^31 empty arrays', () => {
+    // ndim 2, no nulls, int4, dims (2147483647, lb 1) and (0, lb 1), no elements
+    expect(() =>
+      fromBinary(Oid._int4, '00000002 00000000 00000017 7fffffff 00000001 00000000 00000001'),
+    ).toThrow('expected binary array dimensions of 1 to 0 elements, found 2147483647 × 0')
+  })
+
+  it('rejects more elements than the value has bytes for (4 bytes each at least)', () => {
+    expect(() =>
+      fromBinary(Oid._int4, '00000002 00000000 00000017 00010000 00000001 00010000 00000001'),
+    ).toThrow('expected binary array dimensions of 1 to 0 elements, found 65536 × 65536')
+  })
+
+  it('rejects a negative dimension', () => {
+    expect(() => fromBinary(Oid._int4, '00000001 00000000 00000017 ffffffff 00000001')).toThrow(
+      'expected binary array dimensions of 1 to 0 elements, found -1',
+    )
+  })
+})

@@ -125,8 +125,21 @@ export function decodeBinaryArray(
     throw encodeError(`expected a binary array of 1 to 6 dimensions, found ${ndim}`)
   }
   const lengths: number[] = []
-  for (let d = 0; d < ndim; d++) lengths.push(readInt32(bytes, start + 12 + d * 8))
+  let count = 1
+  for (let d = 0; d < ndim; d++) {
+    const length = readInt32(bytes, start + 12 + d * 8)
+    lengths.push(length)
+    count *= length
+  }
   const cursor = { at: start + 12 + ndim * 8 }
+  // Checked before building anything: dimensions alone could otherwise ask for 2^31 nested arrays. Each
+  // element takes at least its int32 length; PostgreSQL sends an empty array as 0 dimensions.
+  const room = (end - cursor.at) >> 2
+  if (!(count > 0 && count <= room)) {
+    throw encodeError(
+      `expected binary array dimensions of 1 to ${room} elements, found ${lengths.join(' × ')}`,
+    )
+  }
   const result = readDimension(bytes, end, lengths, 0, element, cursor)
   if (cursor.at !== end)
     throw encodeError(
