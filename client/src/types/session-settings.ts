@@ -27,16 +27,14 @@ export function followSetting(name: string, value: string): PgError | undefined 
     case 'datestyle':
       if (value.split(',')[0]!.trim().toLowerCase() !== 'iso')
         reason =
-          'is not supported: edgepg decodes dates in the ISO output style only; the field order is free, ' +
-          "but the value must name ISO, e.g. 'ISO, DMY'"
+          "is not supported: edgepg decodes dates in the ISO output style only (any order, e.g. 'ISO, DMY')"
       break
     case 'client_encoding':
       if (!['utf8', 'unicode'].includes(value.toLowerCase().replace(/[^a-z0-9]/g, '')))
-        reason = 'is not supported: edgepg decodes text as UTF8 only (leave client_encoding out, or set UTF8)'
+        reason = 'is not supported: edgepg decodes text as UTF8 only'
       break
     case 'integer_datetimes':
-      if (value !== 'on')
-        reason = 'is not supported: edgepg decodes binary timestamps as int64 microseconds (expected on)'
+      if (value !== 'on') reason = 'is not supported: expected on (int64 timestamps)'
       break
     default:
       return undefined
