@@ -208,7 +208,26 @@ export function clientIp(request: IncomingMessage, trustProxy: boolean): string 
   return request.socket.remoteAddress ?? 'unknown'
 }
 
+/**
+ * How long a refused upgrade's socket may stay open after its response: long enough for the response to be
+ * flushed, short enough that a client which never reads cannot hold file descriptors.
+ */
+export const REFUSAL_GRACE_MS = 1000
+
+/**
+ * Writes the refusal and closes the socket for good. Node drops the HTTP timeouts of a socket it hands to
+ * the 'upgrade' event, so a half-close (`end`) alone would stay open for as long as the client keeps its
+ * side: destroy once the response is flushed, and at the latest after {@link REFUSAL_GRACE_MS}.
+ */
 function refuse(socket: Socket, status: number, body: string) {
+  const destroy = () => {
+    clearTimeout(timer)
+    socket.destroy()
+  }
+  const timer = setTimeout(destroy, REFUSAL_GRACE_MS)
+  timer.unref()
+  socket.once('finish', destroy)
+  socket.once('close', () => clearTimeout(timer))
   const reason = {
     400: 'Bad Request',
     401: 'Unauthorized',
