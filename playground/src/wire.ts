@@ -36,7 +36,8 @@ const CANCEL_REQUEST = 80877102
 /** What the server last asked for, which decides how the client's `p` message reads. */
 type AuthState = 'none' | 'password' | 'sasl' | 'sasl-continue' | 'gss'
 
-const utf8 = new TextDecoder()
+// ignoreBOM: a value that starts with U+FEFF shows it, as the server sent it.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /** Frames and decodes both directions of one connection. Feed it every tapped chunk, in order. */
 export class WireDecoder {
