@@ -14,8 +14,10 @@
  *   runtime can ping (Node), the relay pings at least twice per `idleTimeout`; a client not heard from (no
  *   message, no pong) for `idleTimeout` is closed with 1001, and one that leaves a ping unanswered for
  *   `pingInterval` is terminated. A client that answers pings is never idle, however long its session stays
- *   quiet (LISTEN, a long query). Where the runtime cannot ping (a Worker), traffic either way is the only
- *   sign of life, so there idle still means no bytes either way.
+ *   quiet (LISTEN, a long query). A client the relay stopped reading (backpressure) cannot be pinged; it is
+ *   alive while bytes queued toward it drain, and terminated once they have not for `idleTimeout`. Where the
+ *   runtime cannot ping (a Worker), traffic either way is the only sign of life, so there idle still means no
+ *   bytes either way.
  * - Backpressure both ways, with one high-water mark: PostgreSQL → client pauses the upstream socket while the
  *   client's send buffer is past it; client → PostgreSQL pauses reading the client while the upstream's
  *   buffer is past it. A runtime that cannot pause its client (a Worker) holds at most
@@ -79,6 +81,10 @@ export class RelaySession {
   /** When the unanswered ping was sent; undefined when none is outstanding. */
   #pingSentAt: number | undefined
   #timers: ReturnType<typeof setTimeout>[] = []
+  /** Bytes queued toward the client at the last liveness tick. */
+  #backlogAtTick = 0
+  /** A frame sent to the client was written out since the last liveness tick. */
+  #hasDrained = false
 
   constructor(client: ClientEnd, info: SessionInfo, deps: SessionDeps) {
     this.#client = client
@@ -163,13 +169,23 @@ export class RelaySession {
   #tick(now: number) {
     if (this.#state === 'closed') return
     const client = this.#client
+    const { config } = this.#deps
     if (client.isPaused) {
-      // We stopped reading it: its pongs and messages wait unread behind the bytes it already sent.
-      this.#lastSeen = now
+      // We stopped reading it: its pongs and messages wait unread behind the bytes it already sent. It is
+      // alive while it reads what we send it; bytes queued toward it that do not drain mean it reads nothing.
       this.#pingSentAt = undefined
+      const backlog = this.bufferedToClient
+      if (backlog === 0 || backlog < this.#backlogAtTick || this.#hasDrained) this.#lastSeen = now
+      this.#backlogAtTick = backlog
+      this.#hasDrained = false
+      if (now - this.#lastSeen >= config.idleTimeout) {
+        this.#deps.logger.log('info', 'peer stopped reading, terminating', { session: this.info.id })
+        safely(() => client.terminate())
+        this.#teardown()
+      }
       return
     }
-    const { config } = this.#deps
+    this.#backlogAtTick = 0
     if (now - this.#lastSeen >= config.idleTimeout) {
       return this.close(CloseCode.goingAway, CloseReason.idle)
     }
@@ -306,6 +322,7 @@ export class RelaySession {
 
   readonly #maybeResumeUpstream = () =>
     this.#guard(() => {
+      this.#hasDrained = true
       if (
         this.#state === 'open' &&
         this.#isUpstreamPaused &&
