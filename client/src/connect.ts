@@ -233,9 +233,14 @@ export async function openCore(
   }
 }
 
+/** The longest delay a timer can hold (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 function positive(value: number, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw configError(`${field} must be a positive number of milliseconds, found ${JSON.stringify(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw configError(
+      `${field} must be a positive number of milliseconds up to ${MAX_TIMER_MS}, found ${JSON.stringify(value)}`,
+    )
   }
   return value
 }

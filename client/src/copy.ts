@@ -54,6 +54,8 @@ export function copyIn(
     let isCopying = false
     let wrong: string | undefined
     let sent!: SentRequest
+    /** The source waits for the server to drain what was written (the server is not reading). */
+    let isDraining = false
 
     /** Stops reading the source and makes the server roll the COPY back; `reason` is what copyIn rejects with. */
     const stop = (reason: unknown, message: string) => {
@@ -73,7 +75,14 @@ export function copyIn(
             throw usageError(`copyIn source yielded ${describe(chunk)}: expected Uint8Array or string chunks`)
           }
           for (const piece of split(chunk)) sent.lease?.write((w) => w.copyData(piece))
-          while (isCopying && core.bufferedAmount > HIGH_WATER) await pause()
+          if (isCopying && core.bufferedAmount > HIGH_WATER) {
+            // Waiting for the server to take what was written: a wait on the server, which the deadline covers.
+            isDraining = true
+            sent.resumeDeadline()
+            while (isCopying && core.bufferedAmount > HIGH_WATER) await pause()
+            isDraining = false
+            sent.pauseDeadline()
+          }
         }
         if (!isCopying) return
         isCopying = false
@@ -127,7 +136,8 @@ export function copyIn(
     }
     sent = send(core, request, options, (w) => w.query(sql), {
       isExclusive: true,
-      onAbort: (error) => stop(error, 'copyIn aborted by its AbortSignal'),
+      // While the server does not read, a CopyFail would not reach it either: cancel it (then abandon).
+      onAbort: (error) => stop(error, 'copyIn aborted by its AbortSignal') && !isDraining,
     })
     if (sent.lease) {
       sent.lease.onEnd = () => {

@@ -85,9 +85,12 @@ export function resolvePoolOptions(options: PoolOptions): {
   return { limits, connectOptions }
 }
 
+/** Timers and counts alike stay within what a timer can hold (2^31 − 1 ms); a longer delay fires at once. */
+const MAX = 2 ** 31 - 1
+
 function count(value: number, field: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw configError(`${field} must be an integer ≥ ${min}, found ${JSON.stringify(value)}`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX) {
+    throw configError(`${field} must be an integer from ${min} to ${MAX}, found ${JSON.stringify(value)}`)
   }
   return value
 }

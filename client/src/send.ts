@@ -55,6 +55,8 @@ export interface SentRequest {
   resumeDeadline(): void
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** How long an aborted request waits for the server to answer its cancel before it is abandoned. */
 export const CANCEL_GRACE_MS = 5000
 
@@ -74,8 +76,14 @@ export function send(
 ): SentRequest {
   const timeout = options?.timeout ?? core.queryTimeout
   const signal = options?.signal
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
-    request.fail(usageError(`timeout must be a positive number of milliseconds, found ${timeout}`))
+  // A timer longer than 2^31 − 1 ms fires at once: refuse it rather than time out after 1 ms.
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS)
+  ) {
+    request.fail(
+      usageError(`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, found ${timeout}`),
+    )
     return unguarded
   }
   if (signal !== undefined && !isSignal(signal)) {

@@ -71,7 +71,7 @@ export class Transaction {
     params?: readonly unknown[],
     options?: RequestOptions,
   ): Promise<QueryResult<R>> {
-    return this.#check().query<R>(statement, params, options)
+    return this.#guard((client) => client.query<R>(statement, params, options))
   }
 
   queryOne<R = Row>(
@@ -79,7 +79,7 @@ export class Transaction {
     params?: readonly unknown[],
     options?: RequestOptions,
   ): Promise<R> {
-    return this.#check().queryOne<R>(statement, params, options)
+    return this.#guard((client) => client.queryOne<R>(statement, params, options))
   }
 
   queryOpt<R = Row>(
@@ -87,7 +87,7 @@ export class Transaction {
     params?: readonly unknown[],
     options?: RequestOptions,
   ): Promise<R | null> {
-    return this.#check().queryOpt<R>(statement, params, options)
+    return this.#guard((client) => client.queryOpt<R>(statement, params, options))
   }
 
   execute(
@@ -95,23 +95,23 @@ export class Transaction {
     params?: readonly unknown[],
     options?: RequestOptions,
   ): Promise<number> {
-    return this.#check().execute(statement, params, options)
+    return this.#guard((client) => client.execute(statement, params, options))
   }
 
   sql<R = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
-    return this.#check().sql<R>(strings, ...values)
+    return this.#guard((client) => client.sql<R>(strings, ...values))
   }
 
   batchExecute(text: string): Promise<void> {
-    return this.#check().batchExecute(text)
+    return this.#guard((client) => client.batchExecute(text))
   }
 
   copyIn(sql: string, source: CopySource, options?: RequestOptions): Promise<number> {
-    return this.#check().copyIn(sql, source, options)
+    return this.#guard((client) => client.copyIn(sql, source, options))
   }
 
   copyOut(sql: string, options?: RequestOptions): Promise<ReadableStream<Uint8Array>> {
-    return this.#check().copyOut(sql, options)
+    return this.#guard((client) => client.copyOut(sql, options))
   }
 
   /** Runs `body` in a savepoint: released when it returns, rolled back to when it throws. */
@@ -124,7 +124,12 @@ export class Transaction {
    * open from this call on (not from when the server answered), so a commit issued meanwhile refuses.
    */
   savepoint(): Promise<Transaction> {
-    const client = this.#check()
+    let client: Client
+    try {
+      client = this.#check()
+    } catch (error) {
+      return Promise.reject(error)
+    }
     const child = new Transaction(client, this.#depth + 1)
     this.#child = child
     return client.query(`savepoint ${child.#savepoint}`).then(
@@ -204,6 +209,17 @@ export class Transaction {
       child.#state = state
       child = child.#child
     }
+  }
+
+  /** Runs `call` on the client, or rejects (never throws) when the transaction cannot take requests. */
+  #guard<T>(call: (client: Client) => Promise<T>): Promise<T> {
+    let client: Client
+    try {
+      client = this.#check()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return call(client)
   }
 
   #check(): Client {

@@ -229,7 +229,7 @@ describe('pool', () => {
 
   it('validates its options before any I/O', () => {
     expect(() => createPool(url(), { transport: transport(), max: 0 })).toThrow(
-      /max must be an integer ≥ 1, found 0/,
+      /max must be an integer from 1 to 2147483647, found 0/,
     )
     expect(() => createPool(url(), { transport: transport(), pipeline: 1.5 })).toThrow(/pipeline/)
   })

@@ -446,3 +446,15 @@ describe('a stream that waits behind another lease holder', () => {
     await client.end()
   })
 })
+
+describe('deadlines a timer cannot hold', () => {
+  it('a timeout above 2^31 − 1 ms is refused instead of firing after 1 ms (adversarial finding A2)', async () => {
+    const { client, connection } = await open()
+    const error = await client.query('select 1', [], { timeout: 2 ** 31 }).catch((e: unknown) => e)
+    expect(isPgError(error, 'usage')).toBe(true)
+    expect(connection.state).toBe('running')
+    expect((await client.queryOne<{ n: number }>('select 1 as n', [], { timeout: 2 ** 31 - 1 })).n).toBe(1)
+    await client.end()
+    await expect(open({ queryTimeout: 2 ** 31 })).rejects.toSatisfy((e) => isPgError(e, 'config'))
+  })
+})

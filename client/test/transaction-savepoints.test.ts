@@ -42,7 +42,7 @@ describe('transactions with savepoints end whatever is open', () => {
       .catch((e) => e)
     expect(error.message).toBe('changed my mind')
     expect(savepoint?.state).toBe('rolled back')
-    expect(() => savepoint?.query('select 1')).toThrow(/transaction is rolled back/)
+    await expect(savepoint?.query('select 1')).rejects.toThrow(/transaction is rolled back/)
     expect(await committed()).toEqual([])
     await expectOutsideTransaction(db.client, 10)
   })
@@ -71,7 +71,7 @@ describe('transactions with savepoints end whatever is open', () => {
     await inner.execute(`insert into ${table} values (2)`)
     await tx.rollback()
     expect([tx.state, outer.state, inner.state]).toEqual(['rolled back', 'rolled back', 'rolled back'])
-    expect(() => inner.query('select 1')).toThrow(/transaction is rolled back/)
+    await expect(inner.query('select 1')).rejects.toThrow(/transaction is rolled back/)
     expect(await committed()).toEqual([])
     await expectOutsideTransaction(db.client, 12)
   })
@@ -114,7 +114,7 @@ describe('transactions with savepoints end whatever is open', () => {
       const first = await tx.savepoint()
       await first.execute(`insert into ${table} values (1)`)
       await first.rollback()
-      expect(() => first.savepoint()).toThrow(/transaction is rolled back/)
+      await expect(first.savepoint()).rejects.toThrow(/transaction is rolled back/)
       const second = await tx.savepoint()
       await second.execute(`insert into ${table} values (2)`)
       await second.commit()
@@ -130,7 +130,7 @@ describe('transactions with savepoints end whatever is open', () => {
   it('refuses a second savepoint while a sibling is still open', async () => {
     const tx = await db.client.begin()
     await tx.savepoint()
-    expect(() => tx.savepoint()).toThrow(/savepoint of this transaction is still open/)
+    await expect(tx.savepoint()).rejects.toThrow(/savepoint of this transaction is still open/)
     await tx.rollback()
     await expectOutsideTransaction(db.client, 16)
   })
@@ -147,7 +147,9 @@ describe('transactions with savepoints end whatever is open', () => {
     expect(isPgError(error, 'usage')).toBe(true)
     const savepoint = await opening!
     expect(savepoint.state).toBe('rolled back')
-    expect(() => savepoint.execute(`insert into ${table} values (2)`)).toThrow(/transaction is rolled back/)
+    await expect(savepoint.execute(`insert into ${table} values (2)`)).rejects.toThrow(
+      /transaction is rolled back/,
+    )
     expect(await committed()).toEqual([])
     await expectOutsideTransaction(db.client, 17)
   })

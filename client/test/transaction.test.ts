@@ -91,12 +91,12 @@ describe('transactions', () => {
     await tx.execute(`insert into ${table} values (5)`)
     await tx.commit()
     expect(await rows()).toEqual([5])
-    expect(() => tx.query('select 1')).toThrow(/transaction is committed/)
+    await expect(tx.query('select 1')).rejects.toThrow(/transaction is committed/)
     const second = await db.client.begin({ isolation: 'repeatable read' })
     await second.execute(`insert into ${table} values (6)`)
     await second.rollback()
     expect(await rows()).toEqual([5])
-    expect(() => second.execute('select 1')).toThrow(/transaction is rolled back/)
+    await expect(second.execute('select 1')).rejects.toThrow(/transaction is rolled back/)
   })
 
   it('reports a commit of a transaction the server already rolled back', async () => {
