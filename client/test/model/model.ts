@@ -9,6 +9,7 @@ import { createPool } from '@edgepg/client'
 import fc from 'fast-check'
 import pg from 'pg'
 import { clientCommands } from './commands-client.ts'
+import { deadlineCommands } from './commands-deadline.ts'
 import { poolCommands } from './commands-pool.ts'
 import { endBehindCommands, streamCommands } from './commands-stream.ts'
 import { transactionCommands } from './commands-tx.ts'
@@ -53,6 +54,7 @@ export interface ModelReport {
 
 const arbitraries = [
   ...clientCommands,
+  ...deadlineCommands,
   ...streamCommands,
   ...endBehindCommands,
   ...transactionCommands,
