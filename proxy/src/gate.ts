@@ -11,7 +11,7 @@
  */
 import { RELAY_PATH, RelayParam, TOKEN_SUBPROTOCOL_PREFIX } from '@edgepg/shared'
 import type { RelayConfig } from './config.ts'
-import type { RelayMetrics } from './metrics.ts'
+import type { DenialCategory, RelayMetrics } from './metrics.ts'
 import type { OriginCheck, Policy, TokenVerifier } from './policy/index.ts'
 
 export interface GateRequest {
@@ -101,17 +101,17 @@ export class Gate {
 
   async admit(request: GateRequest): Promise<GateDecision> {
     const { config, metrics } = this.#deps
-    const deny = (status: RefusalStatus, reason: string): GateDecision => {
-      metrics.deny(reason)
+    const deny = (status: RefusalStatus, category: DenialCategory, reason: string): GateDecision => {
+      metrics.deny(category)
       return { ok: false, status, body: REFUSAL_BODY[status], reason }
     }
     const url = parseRequestTarget(request.target)
-    if (!url) return deny(400, 'request target is not a valid URL')
-    if (url.pathname !== RELAY_PATH) return deny(404, 'unknown path')
-    if (this.isDraining) return deny(503, 'shutting down')
-    if (this.#open >= config.maxConnections) return deny(503, 'global connection limit')
+    if (!url) return deny(400, 'bad-request', 'request target is not a valid URL')
+    if (url.pathname !== RELAY_PATH) return deny(404, 'not-found', 'unknown path')
+    if (this.isDraining) return deny(503, 'draining', 'shutting down')
+    if (this.#open >= config.maxConnections) return deny(503, 'limit', 'global connection limit')
     if ((this.#perIp.get(request.ip) ?? 0) >= config.maxConnectionsPerIp)
-      return deny(503, 'per-ip connection limit')
+      return deny(503, 'limit', 'per-ip connection limit')
     // From here on the slots are held: everything below may await.
     const reservation = this.#reserve(request.ip)
     try {
@@ -128,7 +128,7 @@ export class Gate {
     url: URL,
     request: GateRequest,
     reservation: Reservation,
-    deny: (status: RefusalStatus, reason: string) => GateDecision,
+    deny: (status: RefusalStatus, category: DenialCategory, reason: string) => GateDecision,
   ): Promise<GateDecision> {
     const { config } = this.#deps
     const fromProtocol = request.protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
@@ -139,23 +139,27 @@ export class Gate {
     if (token) {
       const verdict = this.#deps.verifier ? await this.#deps.verifier.verify(token) : undefined
       if (!verdict?.ok)
-        return deny(401, verdict ? `token: ${verdict.reason}` : 'token given but tokens are not configured')
+        return deny(
+          401,
+          'token',
+          verdict ? `token: ${verdict.reason}` : 'token given but tokens are not configured',
+        )
       tokenTarget = verdict.claims.tgt
       expiresAt = verdict.claims.exp * 1000
-      if (!reservation.addToken(token)) return deny(503, 'per-token connection limit')
+      if (!reservation.addToken(token)) return deny(503, 'limit', 'per-token connection limit')
     } else if (config.requireToken) {
-      return deny(401, 'token missing')
+      return deny(401, 'token', 'token missing')
     }
 
     const origin = this.#deps.origin.check(request.origin, tokenTarget !== undefined)
-    if (!origin.ok) return deny(origin.status, `origin: ${origin.reason}`)
+    if (!origin.ok) return deny(origin.status, 'origin', `origin: ${origin.reason}`)
 
     const address = url.searchParams.get(RelayParam.address) ?? undefined
     const target = url.searchParams.get(RelayParam.target) ?? undefined
     if ((address === undefined) === (target === undefined))
-      return deny(403, 'expected exactly one of address or target')
+      return deny(403, 'bad-request', 'expected exactly one of address or target')
     const admission = await this.#deps.policy.admit({ address, target, tokenTarget })
-    if (!admission.ok) return deny(403, `policy: ${admission.reason}`)
+    if (!admission.ok) return deny(403, 'policy', `policy: ${admission.reason}`)
     return {
       ok: true,
       target: admission.target,

@@ -28,7 +28,7 @@
 import { CloseCode, CloseReason, classifyFirstPacket } from '@edgepg/shared'
 import type { RelayConfig } from './config.ts'
 import type { Logger } from './log.ts'
-import type { RelayMetrics } from './metrics.ts'
+import type { DenialCategory, RelayMetrics } from './metrics.ts'
 import { type ClientEnd, messageOf, type OpenUpstream, safely, type UpstreamEnd } from './session-ends.ts'
 
 export type { ClientEnd, OpenUpstream, UpstreamEnd, UpstreamEvents } from './session-ends.ts'
@@ -44,6 +44,13 @@ export function livenessTick(config: Pick<RelayConfig, 'pingInterval' | 'idleTim
 
 /** Client bytes held for a client that cannot be paused, past which the session closes with 1009. */
 export const MAX_HELD_UNPAUSABLE = 16 * 1024 * 1024
+
+/** The denial category of each reason a session is closed with 1008 (policy). */
+const POLICY_CLOSE_CATEGORY: Record<string, DenialCategory> = {
+  [CloseReason.denied]: 'protocol',
+  [CloseReason.startupTimeout]: 'startup-timeout',
+  [CloseReason.lifetime]: 'lifetime',
+}
 
 export interface SessionInfo {
   id: string
@@ -158,7 +165,7 @@ export class RelaySession {
     const { logger, metrics } = this.#deps
     safely(() => logger.log('info', 'session closing', { session: this.info.id, code, reason }))
     metrics.closed(code)
-    if (code === CloseCode.policy) metrics.deny(reason)
+    if (code === CloseCode.policy) metrics.deny(POLICY_CLOSE_CATEGORY[reason] ?? 'protocol')
     safely(() => this.#client.close(code, reason))
     this.#teardown()
     // A paused client (backpressure) would never read the answering close frame, and the close would then
