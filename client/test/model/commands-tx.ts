@@ -14,6 +14,7 @@ import {
   type Model,
   PROMPT,
   type Real,
+  transactionEnded,
 } from './state.ts'
 import { clientOf, Marker, Step } from './step.ts'
 import { describe, expectThat } from './tracker.ts'
