@@ -215,7 +215,10 @@ export class RelaySession {
     if (bytes.length > config.maxPayload) return this.close(CloseCode.tooBig, CloseReason.tooBig)
     this.pong()
     metrics.bytesToUpstream += bytes.length
-    if (this.#state === 'open') return this.#writeUpstream(bytes)
+    if (this.#state === 'open') {
+      this.#writeUpstream(bytes)
+      return
+    }
     this.#pending.push(bytes)
     this.#pendingBytes += bytes.length
     if (this.#pendingBytes > config.highWaterMark) this.#holdClient()
@@ -295,13 +298,20 @@ export class RelaySession {
       const pending = this.#pending
       this.#pending = []
       this.#pendingBytes = 0
-      for (const chunk of pending) this.#writeUpstream(chunk)
+      let isDrainOwed = false
+      for (const chunk of pending) if (!this.#writeUpstream(chunk)) isDrainOwed = true
+      // Pending bytes past the high-water mark paused the client; when the socket took them all without
+      // asking to wait, no 'drain' will come to resume it.
+      if (!isDrainOwed && this.#client.isPaused) this.#client.resume()
     })
   }
 
-  #writeUpstream(bytes: Uint8Array) {
-    if (this.#state !== 'open') return
-    if (!this.#upstream!.write(bytes)) this.#holdClient()
+  /** Writes to the upstream; false when it asked to wait (the client is then held until 'drain'). */
+  #writeUpstream(bytes: Uint8Array): boolean {
+    if (this.#state !== 'open') return true
+    if (this.#upstream!.write(bytes)) return true
+    this.#holdClient()
+    return false
   }
 
   #toClient(chunk: Uint8Array) {
