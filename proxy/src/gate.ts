@@ -12,7 +12,7 @@
 import { RELAY_PATH, RelayParam, TOKEN_SUBPROTOCOL_PREFIX } from '@edgepg/shared'
 import type { RelayConfig } from './config.ts'
 import type { DenialCategory, RelayMetrics } from './metrics.ts'
-import type { OriginCheck, Policy, TokenVerifier } from './policy/index.ts'
+import type { OriginCheck, Policy, TokenClaims, TokenVerifier } from './policy/index.ts'
 
 export interface GateRequest {
   /**
@@ -134,37 +134,40 @@ export class Gate {
     const fromProtocol = request.protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
     const token =
       fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? url.searchParams.get(RelayParam.token)
-    let tokenTarget: string | undefined
-    let expiresAt: number | undefined
+    let claims: TokenClaims | undefined
     if (token) {
-      const verdict = this.#deps.verifier ? await this.#deps.verifier.verify(token) : undefined
+      // The token's id is only checked here, and spent below once every other check has passed.
+      const verdict = this.#deps.verifier ? await this.#deps.verifier.check(token) : undefined
       if (!verdict?.ok)
         return deny(
           401,
           'token',
           verdict ? `token: ${verdict.reason}` : 'token given but tokens are not configured',
         )
-      tokenTarget = verdict.claims.tgt
-      expiresAt = verdict.claims.exp * 1000
+      claims = verdict.claims
       if (!reservation.addToken(token)) return deny(503, 'limit', 'per-token connection limit')
     } else if (config.requireToken) {
       return deny(401, 'token', 'token missing')
     }
 
-    const origin = this.#deps.origin.check(request.origin, tokenTarget !== undefined)
+    const origin = this.#deps.origin.check(request.origin, claims !== undefined)
     if (!origin.ok) return deny(origin.status, 'origin', `origin: ${origin.reason}`)
 
     const address = url.searchParams.get(RelayParam.address) ?? undefined
     const target = url.searchParams.get(RelayParam.target) ?? undefined
     if ((address === undefined) === (target === undefined))
       return deny(403, 'bad-request', 'expected exactly one of address or target')
-    const admission = await this.#deps.policy.admit({ address, target, tokenTarget })
+    const admission = await this.#deps.policy.admit({ address, target, tokenTarget: claims?.tgt })
     if (!admission.ok) return deny(403, 'policy', `policy: ${admission.reason}`)
+    if (claims) {
+      const spent = this.#deps.verifier!.redeem(claims)
+      if (spent) return deny(401, 'token', `token: ${spent}`)
+    }
     return {
       ok: true,
       target: admission.target,
       dial: admission.dial,
-      expiresAt,
+      expiresAt: claims ? claims.exp * 1000 : undefined,
       protocol: fromProtocol,
       release: reservation.release,
     }

@@ -231,3 +231,17 @@ describe('configuration', () => {
     await expect(mintToken(SECRET, { ...claims, exp: Number.NaN })).rejects.toThrow(/exp/)
   })
 })
+
+describe('a token id (jti) checked, then redeemed', () => {
+  it('is not spent by check, is spent once by redeem, and a spent id then fails check', async () => {
+    const v = verifier()
+    const token = sign(HS256, { ...claims, jti: 'checked-first' })
+    const first = await v.check(token, NOW)
+    expect(first).toMatchObject({ ok: true })
+    expect(await v.check(token, NOW)).toMatchObject({ ok: true })
+    if (!first.ok) throw new Error('expected the token to pass check')
+    expect(v.redeem(first.claims, NOW)).toBeUndefined()
+    expect(v.redeem(first.claims, NOW)).toBe('token id already used')
+    expect(await v.check(token, NOW)).toEqual({ ok: false, reason: 'token id already used' })
+  })
+})

@@ -27,8 +27,21 @@ export type TokenVerdict = { ok: true; claims: TokenClaims } | { ok: false; reas
 
 /** Verifies relay tokens. */
 export interface TokenVerifier {
-  /** Verifies `token` at `now` (seconds since the epoch; default: the clock). */
+  /**
+   * Verifies `token` at `now` (seconds since the epoch; default: the clock) and spends its id: the same as
+   * {@link check} then {@link redeem}.
+   */
   verify(token: string, now?: number): Promise<TokenVerdict>
+  /**
+   * Verifies `token` without spending its id (a used id still fails): for a caller that has more checks to
+   * make, and redeems only once they all passed, so that a refusal for another reason does not burn it.
+   */
+  check(token: string, now?: number): Promise<TokenVerdict>
+  /**
+   * Spends the id of claims {@link check} accepted. Synchronous, so that of two requests checked with the
+   * same id concurrently only one redeems it; returns the refusal reason for the other.
+   */
+  redeem(claims: TokenClaims, now?: number): string | undefined
 }
 
 /** Options of {@link createTokenVerifier}. */
@@ -103,9 +116,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return undefined
   }
 
-  const remember = (jti: string, exp: number, now: number): string | undefined => {
+  const isUsed = (jti: string, now: number) => {
     const forgetAt = seen.get(jti)
-    if (forgetAt !== undefined && forgetAt >= now) return 'token id already used'
+    return forgetAt !== undefined && forgetAt >= now
+  }
+
+  const remember = (jti: string, exp: number, now: number): string | undefined => {
+    if (isUsed(jti, now)) return 'token id already used'
     if (seen.size >= maxEntries) {
       for (const [id, at] of seen) if (at < now) seen.delete(id)
       // Fail closed: forgetting a live id would let its token be replayed.
@@ -115,36 +132,45 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return undefined
   }
 
+  const redeem = (claims: TokenClaims, now = Date.now() / 1000): string | undefined =>
+    claims.jti !== undefined && isReplayChecked ? remember(claims.jti, claims.exp, now) : undefined
+
+  const check = async (token: string, now = Date.now() / 1000): Promise<TokenVerdict> => {
+    if (typeof token !== 'string' || token.length === 0) return { ok: false, reason: 'malformed: empty' }
+    if (token.length > MAX_TOKEN) return { ok: false, reason: 'malformed: too long' }
+    const parts = token.split('.')
+    if (parts.length !== 3) return { ok: false, reason: 'malformed: not three parts' }
+    const [h, p, s] = parts as [string, string, string]
+    const header = decodeJson(h)
+    const payload = decodeJson(p)
+    const signature = base64urlDecode(s)
+    if (!header || !payload || !signature) return { ok: false, reason: 'malformed: bad encoding' }
+    // Only HS256: `none`, HS384/512 and RS256 (HS/RS confusion: a public key used as an HMAC secret) fail here.
+    if (header.alg !== 'HS256') return { ok: false, reason: `algorithm ${describe(header.alg)} not accepted` }
+    if (header.typ !== undefined && header.typ !== 'JWT') return { ok: false, reason: 'unexpected typ' }
+    if (header.crit !== undefined) return { ok: false, reason: 'critical header not understood' }
+    const data = encoder.encode(`${h}.${p}`)
+    let isSigned = false
+    for (const key of await keys) {
+      if (await crypto.subtle.verify('HMAC', key, signature, data)) isSigned = true
+    }
+    if (!isSigned) return { ok: false, reason: 'bad signature' }
+    const invalid = checkClaims(payload, now)
+    if (invalid) return { ok: false, reason: invalid }
+    const claims = payload as unknown as TokenClaims
+    if (claims.jti !== undefined && isReplayChecked && isUsed(claims.jti, now))
+      return { ok: false, reason: 'token id already used' }
+    return { ok: true, claims }
+  }
+
   return {
+    check,
+    redeem,
     async verify(token, now = Date.now() / 1000) {
-      if (typeof token !== 'string' || token.length === 0) return { ok: false, reason: 'malformed: empty' }
-      if (token.length > MAX_TOKEN) return { ok: false, reason: 'malformed: too long' }
-      const parts = token.split('.')
-      if (parts.length !== 3) return { ok: false, reason: 'malformed: not three parts' }
-      const [h, p, s] = parts as [string, string, string]
-      const header = decodeJson(h)
-      const payload = decodeJson(p)
-      const signature = base64urlDecode(s)
-      if (!header || !payload || !signature) return { ok: false, reason: 'malformed: bad encoding' }
-      // Only HS256: `none`, HS384/512 and RS256 (HS/RS confusion: a public key used as an HMAC secret) fail here.
-      if (header.alg !== 'HS256')
-        return { ok: false, reason: `algorithm ${describe(header.alg)} not accepted` }
-      if (header.typ !== undefined && header.typ !== 'JWT') return { ok: false, reason: 'unexpected typ' }
-      if (header.crit !== undefined) return { ok: false, reason: 'critical header not understood' }
-      const data = encoder.encode(`${h}.${p}`)
-      let isSigned = false
-      for (const key of await keys) {
-        if (await crypto.subtle.verify('HMAC', key, signature, data)) isSigned = true
-      }
-      if (!isSigned) return { ok: false, reason: 'bad signature' }
-      const invalid = checkClaims(payload, now)
-      if (invalid) return { ok: false, reason: invalid }
-      const claims = payload as unknown as TokenClaims
-      if (claims.jti !== undefined && isReplayChecked) {
-        const replayed = remember(claims.jti, claims.exp, now)
-        if (replayed) return { ok: false, reason: replayed }
-      }
-      return { ok: true, claims }
+      const verdict = await check(token, now)
+      if (!verdict.ok) return verdict
+      const spent = redeem(verdict.claims, now)
+      return spent ? { ok: false, reason: spent } : verdict
     },
   }
 }
