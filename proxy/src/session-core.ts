@@ -15,9 +15,9 @@
  *   message, no pong) for `idleTimeout` is closed with 1001, and one that leaves a ping unanswered for
  *   `pingInterval` is terminated. A client that answers pings is never idle, however long its session stays
  *   quiet (LISTEN, a long query). A client the relay stopped reading (backpressure) cannot be pinged; it is
- *   alive while bytes queued toward it drain, and terminated once they have not for `idleTimeout`. Where the
- *   runtime cannot ping (a Worker), traffic either way is the only sign of life, so there idle still means no
- *   bytes either way.
+ *   alive while bytes sent to it are written out, and terminated once none have been for `idleTimeout`.
+ *   Where the runtime cannot ping (a Worker), traffic either way is the only sign of life, so there idle
+ *   still means no bytes either way.
  * - Backpressure both ways, with one high-water mark: PostgreSQL → client pauses the upstream socket while the
  *   client's send buffer is past it; client → PostgreSQL pauses reading the client while the upstream's
  *   buffer is past it. A runtime that cannot pause its client (a Worker) holds at most
@@ -88,10 +88,10 @@ export class RelaySession {
   /** When the unanswered ping was sent; undefined when none is outstanding. */
   #pingSentAt: number | undefined
   #timers: ReturnType<typeof setTimeout>[] = []
-  /** Bytes queued toward the client at the last liveness tick. */
-  #backlogAtTick = 0
-  /** A frame sent to the client was written out since the last liveness tick. */
-  #hasDrained = false
+  /** Bytes handed to the client end since the session started. */
+  #sentToClient = 0
+  /** Bytes written out to the client (sent minus still buffered) as of the last liveness tick. */
+  #writtenAtTick = 0
 
   constructor(client: ClientEnd, info: SessionInfo, deps: SessionDeps) {
     this.#client = client
@@ -179,12 +179,12 @@ export class RelaySession {
     const { config } = this.#deps
     if (client.isPaused) {
       // We stopped reading it: its pongs and messages wait unread behind the bytes it already sent. It is
-      // alive while it reads what we send it; bytes queued toward it that do not drain mean it reads nothing.
+      // alive while what we send it is written out; a backlog that nothing drains means it reads nothing.
       this.#pingSentAt = undefined
       const backlog = this.bufferedToClient
-      if (backlog === 0 || backlog < this.#backlogAtTick || this.#hasDrained) this.#lastSeen = now
-      this.#backlogAtTick = backlog
-      this.#hasDrained = false
+      const written = this.#sentToClient - backlog
+      if (backlog === 0 || written > this.#writtenAtTick) this.#lastSeen = now
+      this.#writtenAtTick = written
       if (now - this.#lastSeen >= config.idleTimeout) {
         this.#deps.logger.log('info', 'peer stopped reading, terminating', { session: this.info.id })
         safely(() => client.terminate())
@@ -192,7 +192,6 @@ export class RelaySession {
       }
       return
     }
-    this.#backlogAtTick = 0
     if (now - this.#lastSeen >= config.idleTimeout) {
       return this.close(CloseCode.goingAway, CloseReason.idle)
     }
@@ -317,6 +316,7 @@ export class RelaySession {
   #toClient(chunk: Uint8Array) {
     if (this.#state !== 'open') return
     this.#deps.metrics.bytesToClient += chunk.length
+    this.#sentToClient += chunk.length
     const client = this.#client
     if (!client.canPing) this.#lastSeen = Date.now()
     const buffered = client.bufferedAmount
@@ -339,7 +339,6 @@ export class RelaySession {
 
   readonly #maybeResumeUpstream = () =>
     this.#guard(() => {
-      this.#hasDrained = true
       if (
         this.#state === 'open' &&
         this.#isUpstreamPaused &&
