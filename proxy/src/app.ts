@@ -8,6 +8,8 @@ import type { RelayMetrics } from './metrics.ts'
 
 export interface AppDeps {
   metrics: RelayMetrics
+  /** When set, `/metrics` needs `Authorization: Bearer <metricsToken>` (others get the unknown-path 404). */
+  metricsToken?: string | undefined
   /** True while the relay drains on shutdown. */
   isDraining(): boolean
   /** Adds routes of its own (the playground) after the relay's, which therefore always win. */
@@ -31,7 +33,9 @@ export function createApp(deps: AppDeps): Hono {
       : c.json({ status: 'ok', openSessions: deps.metrics.openSessions }),
   )
   app.get('/metrics', (c) =>
-    c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    isMetricsAllowed(deps.metricsToken, c.req.header('authorization'))
+      ? c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+      : c.text('not found', 404),
   )
   app.get(RELAY_PATH, (c) =>
     c.text('upgrade required: connect with a WebSocket', 426, { upgrade: 'websocket' }),
@@ -39,4 +43,16 @@ export function createApp(deps: AppDeps): Hono {
   deps.mount?.(app)
   app.notFound((c) => c.text('not found', 404))
   return app
+}
+
+const encoder = new TextEncoder()
+
+/** Whether `authorization` carries the metrics token (always, when none is configured). Constant time. */
+function isMetricsAllowed(token: string | undefined, authorization: string | undefined): boolean {
+  if (token === undefined) return true
+  const given = encoder.encode(authorization ?? '')
+  const expected = encoder.encode(`Bearer ${token}`)
+  let difference = given.length ^ expected.length
+  for (let i = 0; i < expected.length; i++) difference |= (given[i] ?? 0) ^ expected[i]!
+  return difference === 0
 }

@@ -50,6 +50,7 @@ Options (each also an environment variable: --max-payload → EDGEPG_MAX_PAYLOAD
   --ping-interval MS (30000)    --max-lifetime MS (0 = none)  --headers-timeout MS (10000)
   --shutdown-grace MS (10000)   --log-level LEVEL (info)
   --trust-proxy                behind one reverse proxy: client IP = the last X-Forwarded-For entry
+  --metrics-token T            serve /metrics only with Authorization: Bearer T; prefer the env variable
   --help
 `
 
@@ -67,6 +68,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     'allow-missing-origin': { type: 'string' },
     'trust-proxy': { type: 'boolean' },
     'log-level': { type: 'string' },
+    'metrics-token': { type: 'string' },
     ...Object.fromEntries(Object.keys(NUMBERS).map((k) => [k, { type: 'string' }])),
   } as const
   let values: Record<string, string | string[] | boolean | undefined>
@@ -100,6 +102,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     allowMissingOrigin: get('allow-missing-origin') as RelayConfig['allowMissingOrigin'] | undefined,
     trustProxy: get('trust-proxy') as boolean | undefined,
     logLevel: get('log-level') as RelayConfig['logLevel'] | undefined,
+    metricsToken: get('metrics-token') as string | undefined,
   }
   const targets = list('target')
   if (targets) {

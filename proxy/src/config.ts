@@ -62,6 +62,11 @@ export interface RelayConfig {
    */
   trustProxy: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /**
+   * When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>`; anyone else gets
+   * the 404 of an unknown path. Unset (default): `/metrics` is public on the relay's listener.
+   */
+  metricsToken: string | undefined
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -89,6 +94,7 @@ export const DEFAULTS: RelayConfig = {
   shutdownGrace: 10_000,
   trustProxy: false,
   logLevel: 'info',
+  metricsToken: undefined,
 }
 
 /** Thrown for an invalid setting; `setting` names it. */
@@ -145,6 +151,9 @@ export function resolveConfig(input: Partial<RelayConfig>): RelayConfig {
     if (!/^https?:\/\/[^/\s]+$/i.test(origin)) {
       throw new ConfigError('allowedOrigins', `"${origin}" is not an origin: expected scheme://host[:port]`)
     }
+  }
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError('metricsToken', 'expected at least 16 characters')
   }
   if (!['debug', 'info', 'warn', 'error'].includes(config.logLevel)) {
     throw new ConfigError('logLevel', `expected debug, info, warn or error, found ${config.logLevel}`)

@@ -67,7 +67,12 @@ export async function startRelay(
     }),
   })
   const sessions = new Set<RelaySession>()
-  const app = createApp({ metrics, isDraining: () => gate.isDraining, mount: deps.mount })
+  const app = createApp({
+    metrics,
+    metricsToken: config.metricsToken,
+    isDraining: () => gate.isDraining,
+    mount: deps.mount,
+  })
   const server = createAdaptorServer({
     fetch: app.fetch,
     overrideGlobalObjects: false,

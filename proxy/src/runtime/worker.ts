@@ -128,7 +128,13 @@ function build(env: RelayEnv): WorkerRelay | ConfigError {
         allowMissingOrigin: config.allowMissingOrigin,
       }),
     })
-    return { config, gate, metrics, logger, app: createApp({ metrics, isDraining: () => false }) }
+    return {
+      config,
+      gate,
+      metrics,
+      logger,
+      app: createApp({ metrics, metricsToken: config.metricsToken, isDraining: () => false }),
+    }
   } catch (error) {
     return error instanceof ConfigError ? error : new ConfigError('environment', (error as Error).message)
   }
@@ -163,6 +169,7 @@ export function configFromEnv(env: RelayEnv): Partial<RelayConfig> {
     tokenSecrets: list('EDGEPG_TOKEN_SECRETS'),
     requireToken: flag('EDGEPG_REQUIRE_TOKEN'),
     tokenAudience: text('EDGEPG_TOKEN_AUDIENCE'),
+    metricsToken: text('EDGEPG_METRICS_TOKEN'),
     allowedOrigins: list('EDGEPG_ORIGIN'),
     allowMissingOrigin: text('EDGEPG_ALLOW_MISSING_ORIGIN') as RelayConfig['allowMissingOrigin'] | undefined,
     logLevel: text('EDGEPG_LOG_LEVEL') as RelayConfig['logLevel'] | undefined,
