@@ -10,7 +10,7 @@ import { queryRaw, type StreamOptions } from './portal-stream.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
 import type { QueryResult, Row } from './result.ts'
-import type { RequestOptions } from './send.ts'
+import { type RequestOptions, timeoutProblem } from './send.ts'
 import { simpleQuery } from './simple-query.ts'
 import { begin, run, type Transaction, type TransactionOptions } from './transaction.ts'
 
@@ -29,6 +29,9 @@ import { begin, run, type Transaction, type TransactionOptions } from './transac
 export class Client {
   readonly #core: ConnectionCore
   #revoked: PgError | undefined
+  /** The transaction begun through this client (one at a time), and whether a BEGIN is on its way. */
+  #transaction: Transaction | undefined
+  #isBeginning = false
 
   /** @internal */
   constructor(core: ConnectionCore) {
@@ -185,12 +188,36 @@ export class Client {
    * ```
    */
   transaction<T>(body: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return run(begin(this, options), body)
+    return run(this.begin(options), body)
   }
 
-  /** Begins a transaction explicitly; finish it with `commit()` or `rollback()`. */
+  /**
+   * Begins a transaction explicitly; finish it with `commit()` or `rollback()`. One at a time per client: a
+   * second one while the first is open would run inside it, so it is refused (kind `usage`).
+   */
   begin(options?: TransactionOptions): Promise<Transaction> {
-    return begin(this, options)
+    if (this.#revoked) return Promise.reject(this.#revoked)
+    if (this.#isBeginning || this.#transaction?.state === 'open') {
+      return Promise.reject(
+        usageError(
+          'a transaction is already open on this client: its statements would run inside it. Give each ' +
+            'concurrent transaction its own connection (pool.transaction(), or a client from pool.connect()), ' +
+            'and nest with tx.transaction()',
+        ),
+      )
+    }
+    this.#isBeginning = true
+    return begin(this, options).then(
+      (tx) => {
+        this.#isBeginning = false
+        this.#transaction = tx
+        return tx
+      },
+      (error: unknown) => {
+        this.#isBeginning = false
+        throw error
+      },
+    )
   }
 
   /**
@@ -203,10 +230,16 @@ export class Client {
     return new CancelToken(core.processId, core.secretKey, core.transport, core.target)
   }
 
-  /** Sends Terminate once everything queued has been written; in-flight requests still get their answers. */
-  end(): Promise<void> {
+  /**
+   * Sends Terminate after everything queued; in-flight requests still get their answers, and the socket
+   * closes once they have. With `timeout`, whatever is still unanswered by then rejects (kind `timeout`) and
+   * the connection is destroyed, so a shutdown never waits on a server that went silent.
+   */
+  end(options?: { timeout?: number }): Promise<void> {
     if (this.#revoked) return Promise.reject(this.#revoked)
-    return this.#core.end()
+    const problem = timeoutProblem(options?.timeout)
+    if (problem) return Promise.reject(usageError(problem))
+    return this.#core.end(options?.timeout)
   }
 
   /** True once the connection is closing or closed. */

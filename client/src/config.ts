@@ -273,7 +273,7 @@ export function resolveChannelBinding(value: unknown, sslmode: SslMode): Channel
 
 /** A session setting the decoders depend on: its spelling in the startup packet, and the values accepted. */
 interface Pinned {
-  name: 'client_encoding' | 'DateStyle' | 'IntervalStyle'
+  name: 'client_encoding' | 'DateStyle' | 'IntervalStyle' | 'extra_float_digits'
   accepts: RegExp
   expected: string
 }
@@ -297,6 +297,13 @@ const PINNED: Record<string, Pinned> = {
     name: 'IntervalStyle',
     accepts: /^(postgres|postgres_verbose|sql_standard|iso_8601)$/i,
     expected: 'postgres, postgres_verbose, sql_standard or iso_8601',
+  },
+  // 0 or less rounds floats in text results, which would then differ from the same values in binary.
+  extra_float_digits: {
+    name: 'extra_float_digits',
+    accepts: /^\s*\+?[1-3]\s*$/,
+    expected:
+      '1, 2 or 3 (a lower value rounds floats in text results, so they would differ from binary ones)',
   },
 }
 

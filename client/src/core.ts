@@ -5,6 +5,7 @@
  * connection dies. Flows never call `enqueue` themselves: they send through `send()` (`send.ts`), which
  * carries every request's deadline and abort signal.
  */
+import { CancelToken } from './cancel.ts'
 import {
   closedError,
   DatabaseError,
@@ -13,6 +14,7 @@ import {
   notDrivenError,
   type PgError,
   protocolError,
+  timeoutError,
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
@@ -255,8 +257,9 @@ export class ConnectionCore {
    * Sends Terminate after everything queued (behind a lease holder, once it is released: the holder is asked
    * to wind down) and closes the stream once every response has arrived; resolves once it is closed.
    */
-  end(): Promise<void> {
+  end(timeout?: number): Promise<void> {
     if (this.state === 'closed') return Promise.resolve()
+    if (timeout !== undefined) this.#armEndDeadline(timeout)
     if (this.state !== 'closing') {
       if (this.state === 'ready')
         this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
@@ -310,7 +313,29 @@ export class ConnectionCore {
   }
 
   #settleEnded() {
+    clearTimeout(this.#endTimer)
+    this.#endTimer = undefined
     for (const resolve of this.#endWaiters.splice(0)) resolve()
+  }
+
+  #endTimer: ReturnType<typeof setTimeout> | undefined
+
+  /** `end({ timeout })`: what has not been answered by then is given up and the connection destroyed. */
+  #armEndDeadline(timeout: number) {
+    if (this.#endTimer !== undefined) return
+    this.#endTimer = setTimeout(() => {
+      this.#endTimer = undefined
+      const waiting = this.pendingCount
+      this.fail(
+        timeoutError(
+          `end() gave up after ${timeout} ms with ${waiting} request${waiting === 1 ? '' : 's'} still ` +
+            'waiting for the server; the connection was destroyed',
+        ),
+      )
+      // A statement may still run on the server: stop it (nothing else can run on this backend now).
+      if (waiting > 0 && this.processId !== 0)
+        new CancelToken(this.processId, this.secretKey, this.transport, this.target).cancel().catch(() => {})
+    }, timeout)
   }
 
   #onEnd() {

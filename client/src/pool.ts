@@ -20,7 +20,7 @@ import { OpenBackoff } from './pool-backoff.ts'
 import { PoolClient } from './pool-client.ts'
 import { type PoolLimits, type PoolOptions, type PoolStats, resolvePoolOptions } from './pool-options.ts'
 import type { QueryResult, Row } from './result.ts'
-import type { RequestOptions } from './send.ts'
+import { type RequestOptions, timeoutProblem } from './send.ts'
 import type { Transaction, TransactionOptions } from './transaction.ts'
 
 export { PoolClient } from './pool-client.ts'
@@ -154,10 +154,14 @@ export class Pool {
   /**
    * Refuses new calls; lets calls in flight, callers already waiting and leased clients finish (a waiter
    * still gives up at `acquireTimeout`); closes each connection as it becomes idle. Resolves when all are
-   * closed. A leased client that is never released keeps it waiting, as in pg.
+   * closed. A leased client that is never released keeps it waiting, as in pg — unless `timeout` is given:
+   * then, when it passes, waiters reject and every connection still open (in flight or leased) is destroyed,
+   * so a graceful shutdown is bounded.
    */
-  end(): Promise<void> {
+  end(options?: { timeout?: number }): Promise<void> {
     if (this.#ending) return this.#ending
+    const problem = timeoutProblem(options?.timeout)
+    if (problem) return Promise.reject(usageError(problem))
     clearTimeout(this.#reaper)
     this.#reaper = undefined
     clearTimeout(this.#retry)
@@ -165,8 +169,26 @@ export class Pool {
     this.#ending = Promise.resolve()
     this.#serve()
     for (const entry of [...this.#entries]) if (isIdle(entry)) this.#close(entry)
-    this.#ending = this.#drained()
+    const drained = this.#drained()
+    const timeout = options?.timeout
+    this.#ending = timeout === undefined ? drained : this.#drainedWithin(drained, timeout)
     return this.#ending
+  }
+
+  /** `end({ timeout })`: gives up on everything still open once `timeout` passed. */
+  #drainedWithin(drained: Promise<void>, timeout: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        const error = timeoutError(
+          `pool.end() gave up after ${timeout} ms: connections still in use were destroyed`,
+        )
+        for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
+        for (const entry of this.#entries.splice(0)) entry.core.fail(error)
+        resolve()
+      }, timeout)
+    })
+    return Promise.race([drained, deadline]).finally(() => clearTimeout(timer))
   }
 
   async #drained(): Promise<void> {

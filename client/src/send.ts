@@ -57,6 +57,17 @@ export interface SentRequest {
 
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+/**
+ * What is wrong with a `timeout` option, if anything. A timer longer than 2^31 − 1 ms fires at once, so it is
+ * refused rather than allowed to time out after 1 ms.
+ */
+export function timeoutProblem(timeout: unknown): string | undefined {
+  if (timeout === undefined) return undefined
+  if (typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 && timeout <= MAX_TIMER_MS)
+    return undefined
+  return `timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, found ${String(timeout)}`
+}
+
 /** How long an aborted request waits for the server to answer its cancel before it is abandoned. */
 export const CANCEL_GRACE_MS = 5000
 
@@ -76,14 +87,9 @@ export function send(
 ): SentRequest {
   const timeout = options?.timeout ?? core.queryTimeout
   const signal = options?.signal
-  // A timer longer than 2^31 − 1 ms fires at once: refuse it rather than time out after 1 ms.
-  if (
-    timeout !== undefined &&
-    (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS)
-  ) {
-    request.fail(
-      usageError(`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, found ${timeout}`),
-    )
+  const problem = timeoutProblem(timeout)
+  if (problem) {
+    request.fail(usageError(problem))
     return unguarded
   }
   if (signal !== undefined && !isSignal(signal)) {

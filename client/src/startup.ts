@@ -29,7 +29,17 @@ const UNSUPPORTED_AUTH: Record<number, string> = {
 const UNSUPPORTED_METHOD: Record<number, AuthMethod> = { 7: 'gss', 8: 'gss', 9: 'sspi' }
 
 /** The session settings the decoders expect unless the configuration chose another accepted one. */
-const SESSION_DEFAULTS = { client_encoding: 'UTF8', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' }
+/**
+ * Settings the decoders depend on, sent unless `options` sets them. `extra_float_digits = 3` gives exact float
+ * text on every server (PostgreSQL 12+ prints the shortest exact form for any value above 0), also where the
+ * server's configuration lowers it; it is not reported by the server, so a later `SET` cannot be followed.
+ */
+const SESSION_DEFAULTS = {
+  client_encoding: 'UTF8',
+  DateStyle: 'ISO, MDY',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '3',
+}
 
 export interface StartupResult {
   /** The minor protocol version the server agreed to (NegotiateProtocolVersion). */

@@ -458,3 +458,97 @@ describe('deadlines a timer cannot hold', () => {
     await expect(open({ queryTimeout: 2 ** 31 })).rejects.toSatisfy((e) => isPgError(e, 'config'))
   })
 })
+
+describe('bounded shutdown', () => {
+  it('end({ timeout }) settles when the server went silent with a request in flight', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port })
+    try {
+      const { client, done } = await open({ url: url(undefined, proxy.host, proxy.port) })
+      await client.query('select 1')
+      proxy.faults = { blackhole: true }
+      const inFlight = settled(client.query('select 2'))
+      const started = performance.now()
+      await client.end({ timeout: 300 })
+      expect(performance.now() - started).toBeLessThan(3000)
+      const outcome = await inFlight
+      expect(isPgError((outcome as { reason: unknown }).reason, 'timeout')).toBe(true)
+      await expect(done).rejects.toSatisfy((e) => isPgError(e, 'timeout'))
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('end() without a timeout still lets a slow in-flight query finish', async () => {
+    const { client } = await open()
+    const slow = client.queryOne<{ n: number }>('select 9 as n, pg_sleep(0.3)')
+    await client.end({ timeout: 5000 })
+    expect((await slow).n).toBe(9)
+  })
+
+  it('pool.end({ timeout }) settles with a query in flight on a silent server and a lease out', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port })
+    try {
+      const p = createPool(url(undefined, proxy.host, proxy.port), { transport: transport(), max: 2 })
+      const lease = await p.connect()
+      await p.query('select 1')
+      proxy.faults = { blackhole: true }
+      const inFlight = settled(p.query('select 2'))
+      const started = performance.now()
+      await p.end({ timeout: 300 })
+      expect(performance.now() - started).toBeLessThan(3000)
+      expect((await inFlight).status).toBe('rejected')
+      await expect(lease.query('select 3')).rejects.toSatisfy((e) => isPgError(e))
+      lease.release()
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('end({ timeout }) refuses a timeout a timer cannot hold', async () => {
+    const { client } = await open()
+    await expect(client.end({ timeout: 2 ** 31 })).rejects.toSatisfy((e) => isPgError(e, 'usage'))
+    await client.end()
+  })
+})
+
+describe('one transaction at a time per client', () => {
+  it('a second client.transaction() while one is open is refused instead of running inside it', async () => {
+    const name = await table()
+    const { client } = await open()
+    const [a, b] = await Promise.all([
+      settled(
+        client.transaction(async (tx) => {
+          await tx.query(`insert into ${name} values (1)`)
+          await new Promise((r) => setTimeout(r, 50))
+          throw new Error('a fails')
+        }),
+      ),
+      settled(
+        client.transaction(async (tx) => {
+          await tx.query(`insert into ${name} values (2)`)
+        }),
+      ),
+    ])
+    expect(a.status).toBe('rejected')
+    expect(isPgError((b as { reason: unknown }).reason, 'usage')).toBe(true)
+    // a's insert was rolled back; b never ran inside it.
+    expect(await admin(`select id from ${name}`)).toEqual([])
+    await client.transaction(async (tx) => {
+      await tx.query(`insert into ${name} values (3)`)
+    })
+    expect(await admin(`select id from ${name}`)).toEqual([{ id: 3 }])
+    await client.end()
+  })
+})
+
+describe('float text is exact whatever the server configuration', () => {
+  it('pins extra_float_digits and refuses one that would round text floats', async () => {
+    const { client } = await open()
+    expect(await client.queryOne(`select current_setting('extra_float_digits') as d`)).toEqual({ d: '3' })
+    await client.end()
+    const options = encodeURIComponent('-c extra_float_digits=0')
+    await expect(open({ url: `${url()}?options=${options}` })).rejects.toSatisfy((e) =>
+      isPgError(e, 'config'),
+    )
+  })
+})
