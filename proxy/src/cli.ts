@@ -14,6 +14,7 @@ const NUMBERS = {
   'max-connections': 'maxConnections',
   'max-connections-per-ip': 'maxConnectionsPerIp',
   'max-connections-per-token': 'maxConnectionsPerToken',
+  'ipv6-prefix-length': 'ipv6PrefixLength',
   'max-payload': 'maxPayload',
   'high-water-mark': 'highWaterMark',
   'startup-timeout': 'startupTimeout',
@@ -44,6 +45,7 @@ Options (each also an environment variable: --max-payload → EDGEPG_MAX_PAYLOAD
   --allow-missing-origin MODE  with-token (default) | always | never
   --max-connections N          sessions open at once (10000)
   --max-connections-per-ip N   (100)      --max-connections-per-token N (20)
+  --ipv6-prefix-length N       the per-IP limit counts an IPv6 client per /N network, 1 to 128 (64)
   --max-payload BYTES          largest WebSocket message (1048576)
   --high-water-mark BYTES      buffered bytes per direction before pausing the other side (1048576)
   --startup-timeout MS (10000)  --connect-timeout MS (5000)  --idle-timeout MS (300000)

@@ -27,8 +27,14 @@ export interface RelayConfig {
   allowMissingOrigin: 'with-token' | 'always' | 'never'
   /** Sessions open at once, across all clients. Default 10 000. */
   maxConnections: number
-  /** Sessions open at once from one client IP. Default 100. */
+  /** Sessions open at once from one client IP (an IPv6 client: its network, see `ipv6PrefixLength`). Default 100. */
   maxConnectionsPerIp: number
+  /**
+   * For `maxConnectionsPerIp`, IPv6 clients are counted per network of this many leading bits (1 to 128): one
+   * client usually holds a whole /64. IPv4 is counted per address; an IPv4-mapped IPv6 address counts as its
+   * IPv4 address. Default 64.
+   */
+  ipv6PrefixLength: number
   /** Sessions open at once with one token. Default 20. */
   maxConnectionsPerToken: number
   /** Largest WebSocket message accepted, bytes. Default 1 MiB. */
@@ -82,6 +88,7 @@ export const DEFAULTS: RelayConfig = {
   allowMissingOrigin: 'with-token',
   maxConnections: 10_000,
   maxConnectionsPerIp: 100,
+  ipv6PrefixLength: 64,
   maxConnectionsPerToken: 20,
   maxPayload: DEFAULT_MAX_PAYLOAD,
   highWaterMark: 1024 * 1024,
@@ -129,6 +136,10 @@ export function resolveConfig(input: Partial<RelayConfig>): RelayConfig {
     throw new ConfigError('port', `expected an integer from 0 to 65535, found ${config.port}`)
   }
   for (const key of COUNTS) positiveInteger(key, config[key])
+  const prefix = config.ipv6PrefixLength
+  if (!Number.isInteger(prefix) || prefix < 1 || prefix > 128) {
+    throw new ConfigError('ipv6PrefixLength', `expected an integer from 1 to 128, found ${prefix}`)
+  }
   for (const key of DURATIONS) positiveInteger(key, config[key])
   for (const key of ['maxLifetime', 'shutdownGrace'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {

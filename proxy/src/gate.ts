@@ -13,6 +13,7 @@ import { RELAY_PATH, RelayParam, TOKEN_SUBPROTOCOL_PREFIX } from '@edgepg/shared
 import type { RelayConfig } from './config.ts'
 import type { DenialCategory, RelayMetrics } from './metrics.ts'
 import type { OriginCheck, Policy, TokenClaims, TokenVerifier } from './policy/index.ts'
+import { connectionLimitKey } from './policy/limit-key.ts'
 
 export interface GateRequest {
   /**
@@ -23,6 +24,7 @@ export interface GateRequest {
   origin: string | undefined
   /** Offered WebSocket subprotocols. */
   protocols: string[]
+  /** The client's IP as seen (any spelling); the per-IP limit counts it by {@link connectionLimitKey}. */
   ip: string
 }
 
@@ -110,10 +112,11 @@ export class Gate {
     if (url.pathname !== RELAY_PATH) return deny(404, 'not-found', 'unknown path')
     if (this.isDraining) return deny(503, 'draining', 'shutting down')
     if (this.#open >= config.maxConnections) return deny(503, 'limit', 'global connection limit')
-    if ((this.#perIp.get(request.ip) ?? 0) >= config.maxConnectionsPerIp)
+    const ipKey = connectionLimitKey(request.ip, config.ipv6PrefixLength)
+    if ((this.#perIp.get(ipKey) ?? 0) >= config.maxConnectionsPerIp)
       return deny(503, 'limit', 'per-ip connection limit')
     // From here on the slots are held: everything below may await.
-    const reservation = this.#reserve(request.ip)
+    const reservation = this.#reserve(ipKey)
     try {
       const decision = await this.#decide(url, request, reservation, deny)
       if (!decision.ok) reservation.release()
@@ -173,10 +176,13 @@ export class Gate {
     }
   }
 
-  /** Takes a global and a per-IP slot, synchronously (the caller checked both limits just before). */
-  #reserve(ip: string): Reservation {
+  /**
+   * Takes a global and a per-IP slot (`ipKey`: the client's {@link connectionLimitKey}), synchronously (the
+   * caller checked both limits just before).
+   */
+  #reserve(ipKey: string): Reservation {
     this.#open++
-    bump(this.#perIp, ip, 1)
+    bump(this.#perIp, ipKey, 1)
     let heldToken: string | undefined
     let isReleased = false
     return {
@@ -190,7 +196,7 @@ export class Gate {
         if (isReleased) return
         isReleased = true
         this.#open--
-        bump(this.#perIp, ip, -1)
+        bump(this.#perIp, ipKey, -1)
         if (heldToken !== undefined) bump(this.#perToken, heldToken, -1)
       },
     }

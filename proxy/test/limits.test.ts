@@ -78,3 +78,54 @@ describe('R3: X-Forwarded-For behind a trusted proxy', () => {
     await first.closed
   })
 })
+
+describe('F5: the per-IP limit counts one client, however its address is spelled', () => {
+  /** Opens a session for each X-Forwarded-For value in turn; returns the opened ones and the refusals. */
+  async function openFrom(r: TestRelay, hops: string[]) {
+    const opened: Opened[] = []
+    const statuses: number[] = []
+    for (const hop of hops) {
+      try {
+        opened.push(await openWs(`${r.wsUrl}?address=${pgAddress}`, { headers: { 'x-forwarded-for': hop } }))
+        statuses.push(101)
+      } catch (error) {
+        statuses.push((error as { status?: number }).status ?? 0)
+      }
+    }
+    return { opened, statuses }
+  }
+  const closeAll = async (opened: Opened[]) => {
+    for (const { ws } of opened) ws.close()
+    await Promise.all(opened.map((o) => o.closed))
+  }
+
+  it('admits only 2 upgrades from 3 addresses of one IPv6 /64, and still admits the next /64', async () => {
+    relay = await startTestRelay({ trustProxy: true, maxConnectionsPerIp: 2 })
+    const { opened, statuses } = await openFrom(relay, [
+      '2001:db8::1',
+      '2001:DB8:0:0::2',
+      '2001:db8::ffff',
+      '2001:db8:0:1::1',
+    ])
+    expect(statuses).toEqual([101, 101, 503, 101])
+    await closeAll(opened)
+  })
+
+  it('counts an IPv4-mapped IPv6 address and its IPv4 address in one bucket', async () => {
+    relay = await startTestRelay({ trustProxy: true, maxConnectionsPerIp: 2 })
+    const { opened, statuses } = await openFrom(relay, [
+      '::ffff:203.0.113.9',
+      '::FFFF:cb00:7109',
+      '203.0.113.9',
+    ])
+    expect(statuses).toEqual([101, 101, 503])
+    await closeAll(opened)
+  })
+
+  it('buckets IPv6 by ipv6PrefixLength: at 128, each address of a /64 is its own client', async () => {
+    relay = await startTestRelay({ trustProxy: true, maxConnectionsPerIp: 1, ipv6PrefixLength: 128 })
+    const { opened, statuses } = await openFrom(relay, ['2001:db8::1', '2001:0DB8::1', '2001:db8::2'])
+    expect(statuses).toEqual([101, 503, 101])
+    await closeAll(opened)
+  })
+})

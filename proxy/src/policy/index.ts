@@ -1,8 +1,8 @@
 /**
  * The relay's security policy. Runtime-neutral: `target.ts` (addresses and rules), `token.ts` (HMAC tokens),
- * `origin.ts` (the Origin check). Node only: `ip.ts` (blocked ranges, `net.BlockList`), `resolve.ts`
- * (resolve once and pin) and `policy.ts` (which composes them). A Worker entry imports the neutral files
- * directly.
+ * `origin.ts` (the Origin check), `limit-key.ts` (per-IP limit buckets). Node only: `ip.ts` (blocked ranges,
+ * `net.BlockList`), `resolve.ts` (resolve once and pin) and `policy.ts` (which composes them). A Worker entry
+ * imports the neutral files directly.
  */
 export {
   type BlockedRange,
@@ -13,6 +13,7 @@ export {
   matchesRule,
   opensRange,
 } from './ip.ts'
+export { connectionLimitKey } from './limit-key.ts'
 export { createOriginCheck, type OriginCheck, type OriginCheckOptions, type OriginVerdict } from './origin.ts'
 export { type Admission, createPolicy, type Policy, type PolicyConfig } from './policy.ts'
 export {

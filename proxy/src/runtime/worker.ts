@@ -24,10 +24,10 @@ import { createAllowlistPolicy } from '../policy/allowlist.ts'
 import { createOriginCheck } from '../policy/origin.ts'
 import { createTokenVerifier } from '../policy/token.ts'
 import { messageOf, safely } from '../session-core.ts'
+import { configFromEnv, type RelayEnv } from './worker-config.ts'
 import { startWorkerSession } from './worker-session.ts'
 
-/** The Worker's bindings: `EDGEPG_*` variables and secrets. */
-export type RelayEnv = Record<string, unknown>
+export type { RelayEnv } from './worker-config.ts'
 
 interface WorkerRelay {
   config: RelayConfig
@@ -138,57 +138,4 @@ function build(env: RelayEnv): WorkerRelay | ConfigError {
   } catch (error) {
     return error instanceof ConfigError ? error : new ConfigError('environment', (error as Error).message)
   }
-}
-
-const NUMBERS = {
-  EDGEPG_MAX_CONNECTIONS: 'maxConnections',
-  EDGEPG_MAX_CONNECTIONS_PER_IP: 'maxConnectionsPerIp',
-  EDGEPG_MAX_CONNECTIONS_PER_TOKEN: 'maxConnectionsPerToken',
-  EDGEPG_MAX_PAYLOAD: 'maxPayload',
-  EDGEPG_STARTUP_TIMEOUT: 'startupTimeout',
-  EDGEPG_CONNECT_TIMEOUT: 'connectTimeout',
-  EDGEPG_IDLE_TIMEOUT: 'idleTimeout',
-  EDGEPG_MAX_LIFETIME: 'maxLifetime',
-} as const satisfies Record<string, keyof RelayConfig>
-
-/** Reads the `EDGEPG_*` bindings; {@link resolveConfig} then validates every value. */
-export function configFromEnv(env: RelayEnv): Partial<RelayConfig> {
-  const text = (name: string) => (env[name] === undefined ? undefined : String(env[name]).trim())
-  const list = (name: string) => {
-    const value = env[name]
-    if (value === undefined) return undefined
-    const items = Array.isArray(value) ? value.map(String) : String(value).split(',')
-    return items.map((item) => item.trim()).filter(Boolean)
-  }
-  const flag = (name: string) => {
-    const value = text(name)
-    return value === undefined ? undefined : value === 'true' || value === '1'
-  }
-  const config: Partial<RelayConfig> = {
-    allow: list('EDGEPG_ALLOW'),
-    tokenSecrets: list('EDGEPG_TOKEN_SECRETS'),
-    requireToken: flag('EDGEPG_REQUIRE_TOKEN'),
-    tokenAudience: text('EDGEPG_TOKEN_AUDIENCE'),
-    metricsToken: text('EDGEPG_METRICS_TOKEN'),
-    allowedOrigins: list('EDGEPG_ORIGIN'),
-    allowMissingOrigin: text('EDGEPG_ALLOW_MISSING_ORIGIN') as RelayConfig['allowMissingOrigin'] | undefined,
-    logLevel: text('EDGEPG_LOG_LEVEL') as RelayConfig['logLevel'] | undefined,
-  }
-  const targets = list('EDGEPG_TARGET')
-  if (targets) {
-    config.targets = {}
-    for (const entry of targets) {
-      const match = /^([\w.-]+)=(.+):(\d+)$/.exec(entry)
-      if (!match) throw new ConfigError('EDGEPG_TARGET', `"${entry}" is not NAME=HOST:PORT`)
-      config.targets[match[1]!] = { host: match[2]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[3]) }
-    }
-  }
-  for (const [name, key] of Object.entries(NUMBERS)) {
-    const value = text(name)
-    if (value === undefined) continue
-    const n = Number(value)
-    if (value === '' || !Number.isFinite(n)) throw new ConfigError(key, `"${value}" is not a number`)
-    config[key] = n
-  }
-  return config
 }
