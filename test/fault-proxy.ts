@@ -10,8 +10,17 @@ export interface Faults {
   latency?: number
   /** Bytes per second, each direction; 0 or undefined = unlimited. */
   bandwidth?: number
-  /** Accept connections and keep them open, but forward nothing in either direction. */
+  /**
+   * Accept connections and keep them open, but forward nothing in either direction (not even a half-close).
+   * Bytes are held, not dropped: once the blackhole lifts they flow again in order, as through a stalled
+   * middlebox — a TCP stream never loses bytes in its middle and goes on.
+   */
   blackhole?: boolean
+  /**
+   * Discard every byte while set: packets lost for good. A stream that lost bytes in its middle cannot be
+   * trusted again (TCP would have failed it), so use this only for a connection that must die silently.
+   */
+  lose?: boolean
   /** Cut every chunk into pieces of at most this many bytes (each its own write). */
   slice?: number
   /** Reset (RST) a connection once this many bytes have gone server → client. */
@@ -83,12 +92,16 @@ export async function startFaultProxy(
     turn: { direction: 'up' | 'down' | undefined },
   ) => {
     let chain = Promise.resolve()
+    const held = async () => {
+      while (proxy.faults.blackhole && !to.destroyed && !from.destroyed) await sleep(20)
+    }
     from.on('data', (chunk: Buffer) => {
-      if (proxy.faults.blackhole) return
+      if (proxy.faults.lose) return
       if (way === 'up' && turn.direction !== 'up') requests++
       turn.direction = way
       from.pause()
       chain = chain.then(async () => {
+        await held()
         const { latency = 0, bandwidth = 0, slice = 0, cutAfter } = proxy.faults
         if (latency > 0) await sleep(latency)
         const step = slice > 0 ? slice : chunk.length
@@ -108,7 +121,11 @@ export async function startFaultProxy(
         from.resume()
       })
     })
-    from.on('end', () => chain.then(() => to.end()))
+    from.on('end', () => {
+      chain = chain.then(held).then(() => {
+        to.end()
+      })
+    })
     return () => chain
   }
 

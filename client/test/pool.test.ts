@@ -184,7 +184,7 @@ describe('pool', () => {
       )
       const first = await pid(p)
       await new Promise((r) => setTimeout(r, 40))
-      proxy.faults = { blackhole: true } // the idle connection dies silently: its ping is lost
+      proxy.faults = { lose: true } // the idle connection dies silently: its ping is lost
       const next = pid(p)
       await new Promise((r) => setTimeout(r, 300))
       proxy.faults = {} // long before the ping's deadline (1500 ms), so the replacement connects
