@@ -5,7 +5,7 @@
 import { CancelToken } from './cancel.ts'
 import { type CopySource, copyIn, copyOut } from './copy.ts'
 import type { ConnectionCore } from './core.ts'
-import { type PgError, rowCountError, usageError } from './errors.ts'
+import { type PgError, rowCountError, timeoutError, usageError } from './errors.ts'
 import { queryRaw, type StreamOptions } from './portal-stream.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { query } from './query.ts'
@@ -197,7 +197,8 @@ export class Client {
    */
   begin(options?: TransactionOptions): Promise<Transaction> {
     if (this.#revoked) return Promise.reject(this.#revoked)
-    if (this.#isBeginning || this.#transaction?.state === 'open') {
+    // A closed client says so (the BEGIN is refused as closed); an open transaction is the other refusal.
+    if (!this.isClosed && (this.#isBeginning || this.#transaction?.state === 'open')) {
       return Promise.reject(
         usageError(
           'a transaction is already open on this client: its statements would run inside it. Give each ' +
@@ -239,7 +240,8 @@ export class Client {
     if (this.#revoked) return Promise.reject(this.#revoked)
     const problem = timeoutProblem(options?.timeout)
     if (problem) return Promise.reject(usageError(problem))
-    return this.#core.end(options?.timeout)
+    const ended = this.#core.end()
+    return options?.timeout === undefined ? ended : endWithin(this.#core, ended, options.timeout)
   }
 
   /** True once the connection is closing or closed. */
@@ -251,6 +253,26 @@ export class Client {
   get transactionStatus(): 'idle' | 'transaction' | 'failed' {
     return this.#core.transactionStatus
   }
+}
+
+/**
+ * `end({ timeout })`: what is still unanswered when `timeout` passes is given up, the connection destroyed,
+ * and the statement it may still run cancelled (nothing else can run on that backend any more).
+ */
+function endWithin(core: ConnectionCore, ended: Promise<void>, timeout: number): Promise<void> {
+  const timer = setTimeout(() => {
+    const waiting = core.pendingCount
+    core.fail(
+      timeoutError(
+        `end() gave up after ${timeout} ms with ${waiting} request${waiting === 1 ? '' : 's'} still ` +
+          'waiting for the server; the connection was destroyed',
+      ),
+    )
+    if (waiting > 0 && core.processId !== 0) {
+      new CancelToken(core.processId, core.secretKey, core.transport, core.target).cancel().catch(() => {})
+    }
+  }, timeout)
+  return ended.finally(() => clearTimeout(timer))
 }
 
 /** An iterator whose first step rejects with `error`. */

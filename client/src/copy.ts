@@ -12,9 +12,10 @@
  * CopyFail (nothing runs on the server to cancel); `end()` winds a COPY down the same way, so a source that
  * never ends cannot keep the connection open.
  */
-import type { ConnectionCore, Request } from './core.ts'
+import type { ConnectionCore } from './core.ts'
 import { closedError, DatabaseError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import type { BackendMessage } from './protocol/index.ts'
+import type { Request } from './request.ts'
 import { parseCommandTag } from './result.ts'
 import { type RequestOptions, type SentRequest, send } from './send.ts'
 

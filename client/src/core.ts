@@ -5,7 +5,6 @@
  * connection dies. Flows never call `enqueue` themselves: they send through `send()` (`send.ts`), which
  * carries every request's deadline and abort signal.
  */
-import { CancelToken } from './cancel.ts'
 import {
   closedError,
   DatabaseError,
@@ -14,13 +13,13 @@ import {
   notDrivenError,
   type PgError,
   protocolError,
-  timeoutError,
 } from './errors.ts'
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
-import { type BackendMessage, BackendParser, FrontendWriter } from './protocol/index.ts'
+import { Outbox } from './outbox.ts'
+import { type BackendMessage, BackendParser, type FrontendWriter } from './protocol/index.ts'
+import { type Request, RequestQueue } from './request.ts'
 import type { ByteStream, Transport } from './transport/transport.ts'
 import type { TypeRegistry } from './types/index.ts'
-import type { WireLease, WireOwner } from './wire-lease.ts'
 
 /** Where a connection is in its life. */
 export type ConnectionState =
@@ -36,24 +35,6 @@ export type ConnectionState =
 
 /** The server's transaction status from the last ReadyForQuery. */
 export type TransactionStatus = 'idle' | 'transaction' | 'failed'
-
-/** A response handler queued in the FIFO. */
-export interface Request {
-  /** Consumes one backend message; returns true when this request's response is complete. */
-  handle(message: BackendMessage): boolean
-  /** Rejects the request: the connection died, it was never driven, or its response could not be read. */
-  fail(error: PgError): void
-  /** Set when the request must own the wire while it runs (see `wire-lease.ts`). */
-  readonly lease?: WireLease | undefined
-  /** Called when the request becomes the head of the FIFO (the statement the server runs next). */
-  onHead?(): void
-}
-
-/** A request waiting behind the wire's lease holder, already encoded; no request means Terminate. */
-interface Held {
-  request: Request | undefined
-  bytes: Uint8Array
-}
 
 export interface CoreOptions {
   maxMessageSize: number
@@ -92,20 +73,14 @@ export class ConnectionCore {
 
   readonly #stream: ByteStream
   readonly #parser: BackendParser
-  readonly #writer = new FrontendWriter()
-  /** The lease that owns the wire, and what waits to be written once it is released. */
-  #wire: WireLease | undefined
-  readonly #heldWriter = new FrontendWriter()
-  #held: Held[] = []
+  readonly #outbox: Outbox
   /** Terminate is written: the stream closes once every response has arrived. */
   #isTerminated = false
   #isStreamClosing = false
   #idleWaiters: (() => void)[] = []
-  readonly #pending: Request[] = []
-  #head = 0
+  readonly #pending = new RequestQueue()
   readonly #notDrivenTimeout: number
   #notDrivenTimer: ReturnType<typeof setTimeout> | undefined
-  #isFlushScheduled = false
   #error: PgError | undefined
   #done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined
 
@@ -118,6 +93,19 @@ export class ConnectionCore {
     this.transport = options.transport
     this.target = options.target
     this.statementCacheSize = options.statementCacheSize
+    const core = this
+    this.#outbox = new Outbox(stream, {
+      get isClosed() {
+        return core.state === 'closed'
+      },
+      get isClosing() {
+        return core.state === 'closing'
+      },
+      terminated: () => {
+        this.#isTerminated = true
+        this.#closeIfDrained()
+      },
+    })
     stream.start({
       data: (chunk) => {
         try {
@@ -137,7 +125,7 @@ export class ConnectionCore {
   }
 
   get pendingCount(): number {
-    return this.#pending.length - this.#head
+    return this.#pending.count
   }
 
   /**
@@ -151,24 +139,17 @@ export class ConnectionCore {
       request.fail(this.#closedFor())
       return
     }
-    const isHeld = this.#wire !== undefined || this.#held.length > 0
-    const writer = isHeld ? this.#heldWriter : this.#writer
-    const mark = writer.length
+    let isHeld: boolean
     try {
-      encode(writer)
+      isHeld = this.#outbox.add(request, encode)
     } catch (error) {
-      writer.truncate(mark)
       request.lease?.drop()
       request.fail(isPgError(error) ? error : protocolError('failed to encode a request', error))
       return
     }
     this.#pending.push(request)
-    if (isHeld) {
-      this.#held.push({ request, bytes: writer.finish() })
-      return
-    }
-    if (request.lease) this.#grant(request.lease)
-    if (this.state === 'running') this.#scheduleFlush()
+    if (isHeld) return
+    if (this.state === 'running') this.#outbox.scheduleFlush()
     else this.#armNotDriven()
   }
 
@@ -177,11 +158,8 @@ export class ConnectionCore {
    * connection stays as it was. False when its bytes are already on the wire.
    */
   withdraw(request: Request): boolean {
-    const index = this.#held.findIndex((held) => held.request === request)
-    if (index < 0) return false
-    this.#held.splice(index, 1)
-    const at = this.#pending.indexOf(request, this.#head)
-    if (at >= 0) this.#pending.splice(at, 1)
+    if (!this.#outbox.withdraw(request)) return false
+    this.#pending.remove(request)
     request.lease?.drop()
     return true
   }
@@ -194,12 +172,12 @@ export class ConnectionCore {
 
   /** True while a lease holder owns the wire or requests wait behind one. */
   get isWireHeld(): boolean {
-    return this.#wire !== undefined || this.#held.length > 0
+    return this.#outbox.isHeld
   }
 
   /** True while a portal stream or a COPY owns the wire or waits for it: work only its user can finish. */
   get hasExclusiveWork(): boolean {
-    return this.#wire?.isExclusive === true || this.#held.some((held) => held.request?.lease?.isExclusive)
+    return this.#outbox.hasExclusiveWork
   }
 
   /**
@@ -207,8 +185,7 @@ export class ConnectionCore {
    * answer to a server that waits for one (CopyFail to a CopyInResponse nobody asked for).
    */
   writeNow(encode: (writer: FrontendWriter) => void): void {
-    encode(this.#writer)
-    this.#flush()
+    this.#outbox.writeNow(encode)
   }
 
   /** Bytes written to the transport but not yet sent: COPY FROM STDIN waits while it is high. */
@@ -248,7 +225,7 @@ export class ConnectionCore {
     if (this.state === 'ready') {
       this.state = 'running'
       this.#disarmNotDriven()
-      this.#flush()
+      this.#outbox.flush()
     }
     return this.#done.promise
   }
@@ -257,17 +234,13 @@ export class ConnectionCore {
    * Sends Terminate after everything queued (behind a lease holder, once it is released: the holder is asked
    * to wind down) and closes the stream once every response has arrived; resolves once it is closed.
    */
-  end(timeout?: number): Promise<void> {
+  end(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve()
-    if (timeout !== undefined) this.#armEndDeadline(timeout)
     if (this.state !== 'closing') {
       if (this.state === 'ready')
         this.#rejectUnwritten(closedError('client ended before connection.run() was called'))
       this.state = 'closing'
-      if (this.isWireHeld) {
-        this.#held.push({ request: undefined, bytes: new FrontendWriter().terminate().finish() })
-        this.#wire?.onEnd?.()
-      } else this.#terminate()
+      this.#outbox.terminate()
     }
     return this.#ended()
   }
@@ -279,9 +252,7 @@ export class ConnectionCore {
    */
   abandon(request: Request, error: PgError): void {
     if (this.state === 'closed') return
-    const index = this.#pending.indexOf(request, this.#head)
-    if (index < 0) return
-    this.#pending.splice(index, 1)
+    if (!this.#pending.remove(request)) return
     request.lease?.drop()
     request.fail(error)
     this.fail(closedError(`connection destroyed: a request was abandoned (${error.message})`, error))
@@ -289,7 +260,7 @@ export class ConnectionCore {
 
   /** True when `request` is the one whose response is being read (the statement the server is running). */
   isHead(request: Request): boolean {
-    return this.state === 'running' && this.#pending[this.#head] === request
+    return this.state === 'running' && this.#pending.head === request
   }
 
   /** Destroys the connection with `error`: every pending request rejects with it. */
@@ -313,29 +284,7 @@ export class ConnectionCore {
   }
 
   #settleEnded() {
-    clearTimeout(this.#endTimer)
-    this.#endTimer = undefined
     for (const resolve of this.#endWaiters.splice(0)) resolve()
-  }
-
-  #endTimer: ReturnType<typeof setTimeout> | undefined
-
-  /** `end({ timeout })`: what has not been answered by then is given up and the connection destroyed. */
-  #armEndDeadline(timeout: number) {
-    if (this.#endTimer !== undefined) return
-    this.#endTimer = setTimeout(() => {
-      this.#endTimer = undefined
-      const waiting = this.pendingCount
-      this.fail(
-        timeoutError(
-          `end() gave up after ${timeout} ms with ${waiting} request${waiting === 1 ? '' : 's'} still ` +
-            'waiting for the server; the connection was destroyed',
-        ),
-      )
-      // A statement may still run on the server: stop it (nothing else can run on this backend now).
-      if (waiting > 0 && this.processId !== 0)
-        new CancelToken(this.processId, this.secretKey, this.transport, this.target).cancel().catch(() => {})
-    }, timeout)
   }
 
   #onEnd() {
@@ -399,7 +348,7 @@ export class ConnectionCore {
         }
         break
     }
-    const request = this.#pending[this.#head]
+    const request = this.#pending.head
     if (!request) throw protocolError(`unexpected ${message.type} with no request pending`)
     let isDone: boolean
     try {
@@ -421,7 +370,7 @@ export class ConnectionCore {
       fail: () => {},
       lease: request.lease,
     }
-    this.#pending[this.#head] = sink
+    this.#pending.replaceHead(sink)
     request.fail(failure)
     if (message.type !== 'ReadyForQuery') return false
     this.#complete(sink)
@@ -432,12 +381,12 @@ export class ConnectionCore {
     this.#shift()
     request.lease?.complete()
     if (this.#isTerminated) this.#closeIfDrained()
-    this.#pending[this.#head]?.onHead?.()
+    this.#pending.head?.onHead?.()
   }
 
   /** A FATAL error: the request that receives it rejects with it, the rest with a closed error. */
   #fatal(error: DatabaseError) {
-    const request = this.#pending[this.#head]
+    const request = this.#pending.head
     if (request) {
       this.#shift()
       request.lease?.drop()
@@ -447,25 +396,13 @@ export class ConnectionCore {
   }
 
   #shift() {
-    this.#pending[this.#head] = undefined as unknown as Request
-    this.#head++
-    if (this.#head === this.#pending.length) {
-      this.#pending.length = 0
-      this.#head = 0
-      if (this.#idleWaiters.length > 0) this.#settleIdle()
-    } else if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
-      this.#pending.splice(0, this.#head)
-      this.#head = 0
-    }
+    this.#pending.shift()
+    if (this.#pending.count === 0 && this.#idleWaiters.length > 0) this.#settleIdle()
   }
 
   #rejectAll(error: PgError) {
-    this.#wire?.drop()
-    this.#wire = undefined
-    this.#held = []
-    const requests = this.#pending.splice(this.#head)
-    this.#pending.length = 0
-    this.#head = 0
+    this.#outbox.drop()
+    const requests = this.#pending.takeAll()
     for (const request of requests) {
       request.lease?.drop()
       request.fail(error)
@@ -477,51 +414,8 @@ export class ConnectionCore {
   }
 
   #rejectUnwritten(error: PgError) {
-    this.#writer.truncate(0)
+    this.#outbox.clear()
     this.#rejectAll(error)
-  }
-
-  #grant(lease: WireLease) {
-    this.#wire = lease
-    lease.grant(this.#wireOwner)
-    if (this.state === 'closing') lease.onEnd?.()
-  }
-
-  readonly #wireOwner: WireOwner = {
-    writeNow: (encode) => {
-      encode(this.#writer)
-      this.#flush()
-    },
-    released: (lease) => {
-      if (this.#wire === lease) this.#release()
-    },
-  }
-
-  /** The lease holder let go: write what waited behind it, up to the next lease holder (or Terminate). */
-  #release() {
-    this.#wire = undefined
-    this.#flush()
-    while (this.#held.length > 0 && this.state !== 'closed') {
-      const { request, bytes } = this.#held.shift()!
-      if (!request) {
-        this.#stream.write(bytes)
-        this.#isTerminated = true
-        this.#closeIfDrained()
-        return
-      }
-      this.#stream.write(bytes)
-      if (request.lease) {
-        this.#grant(request.lease)
-        return
-      }
-    }
-  }
-
-  #terminate() {
-    this.#writer.terminate()
-    this.#flush()
-    this.#isTerminated = true
-    this.#closeIfDrained()
   }
 
   /** After Terminate: close the stream once every response has arrived (the server closes too). */
@@ -535,20 +429,6 @@ export class ConnectionCore {
     if (this.#error) return closedError(`connection is closed: ${this.#error.message}`, this.#error)
     if (this.state === 'connecting') return closedError('connection is still starting up')
     return closedError('client is closed')
-  }
-
-  #scheduleFlush() {
-    if (this.#isFlushScheduled) return
-    this.#isFlushScheduled = true
-    queueMicrotask(() => {
-      this.#isFlushScheduled = false
-      this.#flush()
-    })
-  }
-
-  #flush() {
-    if (this.#writer.length === 0 || this.state === 'closed') return
-    this.#stream.write(this.#writer.finish())
   }
 
   #armNotDriven() {

@@ -13,7 +13,7 @@
  *   `end()` closes it too, and the consumer then gets a closed error once the rows already fetched are read.
  * - The deadline covers each batch the stream waits for, not the time the consumer takes.
  */
-import type { ConnectionCore, Request } from './core.ts'
+import type { ConnectionCore } from './core.ts'
 import {
   closedError,
   DatabaseError,
@@ -24,6 +24,7 @@ import {
   usageError,
 } from './errors.ts'
 import { Statement } from './prepare.ts'
+import type { Request } from './request.ts'
 import { type Row, RowDecoder } from './result.ts'
 import { type RequestOptions, type SentRequest, send } from './send.ts'
 import { encodeParam } from './types/index.ts'

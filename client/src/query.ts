@@ -5,10 +5,11 @@
  */
 
 import { refuseCopyIn } from './copy-guard.ts'
-import type { ConnectionCore, Request } from './core.ts'
+import type { ConnectionCore } from './core.ts'
 import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
 import type { Plan } from './plan.ts'
 import { Statement } from './prepare.ts'
+import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
 import { StaleStatementError, statementCacheOf } from './statement-cache.ts'

@@ -17,9 +17,10 @@
  *   If the server does not answer within {@link CANCEL_GRACE_MS}, the request is abandoned like a timeout.
  */
 import { CancelToken } from './cancel.ts'
-import type { ConnectionCore, Request } from './core.ts'
+import type { ConnectionCore } from './core.ts'
 import { abortedError, closedError, type PgError, timeoutError, usageError } from './errors.ts'
 import type { FrontendWriter } from './protocol/index.ts'
+import type { Request } from './request.ts'
 import { WireLease } from './wire-lease.ts'
 
 /** Options every request method accepts. */
