@@ -15,10 +15,11 @@ import { Client } from './client.ts'
 import type { ConnectionConfig } from './config.ts'
 import { type ConnectOptions, openCore } from './connect.ts'
 import type { ConnectionCore, TransactionStatus } from './core.ts'
-import { abortedError, closedError, isPgError, type PgError, timeoutError, usageError } from './errors.ts'
+import { abortedError, closedError, isPgError, timeoutError, usageError } from './errors.ts'
 import { OpenBackoff } from './pool-backoff.ts'
 import { PoolClient } from './pool-client.ts'
 import { type PoolLimits, type PoolOptions, type PoolStats, resolvePoolOptions } from './pool-options.ts'
+import { Waiters } from './pool-waiters.ts'
 import type { QueryResult, Row } from './result.ts'
 import { type RequestOptions, timeoutProblem } from './send.ts'
 import type { Transaction, TransactionOptions } from './transaction.ts'
@@ -38,12 +39,6 @@ interface Entry {
    * requests still in flight (it is handed out again only after they completed, if no transaction is open).
    */
   lease: PoolClient | 'reserved' | 'draining' | undefined
-}
-
-interface Waiter {
-  readonly isExclusive: boolean
-  resolve(entry: Entry): void
-  reject(error: PgError): void
 }
 
 /**
@@ -68,7 +63,7 @@ export class Pool {
   readonly #connectOptions: ConnectOptions
   readonly #limits: PoolLimits
   readonly #entries: Entry[] = []
-  readonly #waiters: Waiter[] = []
+  readonly #waiters = new Waiters<Entry>()
   /** Connections being opened or closed: `end()` waits for them. */
   readonly #settling = new Set<Promise<unknown>>()
   #opening = 0
@@ -183,7 +178,7 @@ export class Pool {
         const error = timeoutError(
           `pool.end() gave up after ${timeout} ms: connections still in use were destroyed`,
         )
-        for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
+        this.#waiters.rejectAll(error)
         for (const entry of this.#entries.splice(0)) entry.core.fail(error)
         resolve()
       }, timeout)
@@ -224,41 +219,16 @@ export class Pool {
         usageError(`pool queue is full: ${this.#waiters.length} callers already wait (maxWaiting)`),
       )
     }
-    const waiting = new Promise<Entry>((resolve, reject) => {
-      const timeout = this.#limits.acquireTimeout
-      const stop = () => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      const leave = (error: PgError) => {
-        const index = this.#waiters.indexOf(waiter)
-        if (index >= 0) this.#waiters.splice(index, 1)
-        stop()
-        reject(error)
-      }
-      const waiter: Waiter = {
-        isExclusive,
-        resolve: (picked) => {
-          stop()
-          this.#checked(picked, isExclusive, signal).then(resolve, reject)
-        },
-        reject: (error) => leave(error),
-      }
-      const timer = setTimeout(
-        () =>
-          leave(
-            timeoutError(
-              `no pooled connection became available within ${timeout} ms ` +
-                `(${this.#entries.length} open of max ${this.#limits.max}, ${this.#waiters.length} waiting)`,
-            ),
-          ),
-        timeout,
-      )
-      const onAbort = () => leave(abortedError('acquire aborted', signal?.reason))
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#waiters.push(waiter)
-      this.#grow()
-    })
+    const waiting = this.#waiters.wait(
+      isExclusive,
+      this.#limits.acquireTimeout,
+      signal,
+      () =>
+        `no pooled connection became available within ${this.#limits.acquireTimeout} ms ` +
+        `(${this.#entries.length} open of max ${this.#limits.max}, ${this.#waiters.length} waiting)`,
+      (picked) => this.#checked(picked, isExclusive, signal),
+    )
+    this.#grow()
     this.#track(waiting) // end() waits for the callers already queued
     return waiting
   }
@@ -325,12 +295,7 @@ export class Pool {
   /** Opens as many connections as the waiters need, within `max`. */
   #grow() {
     const { max, pipeline } = this.#limits
-    let exclusive = 0
-    let shared = 0
-    for (const waiter of this.#waiters) {
-      if (waiter.isExclusive) exclusive++
-      else shared++
-    }
+    const { exclusive, shared } = this.#waiters.counts()
     const busy = this.#entries.length > 0 && this.#entries.every((entry) => entry.lease || entry.inflight > 0)
     const needed = Math.max(exclusive + Math.ceil(shared / pipeline), busy ? 1 : 0) - this.#opening
     const room = max - this.#entries.length - this.#opening
@@ -388,7 +353,7 @@ export class Pool {
         // Nothing open: the server is unreachable for everyone waiting, not just one; later callers try
         // again once the backoff has passed.
         if (this.#entries.length === 0) {
-          for (const waiter of this.#waiters.splice(0)) waiter.reject(failure)
+          this.#waiters.rejectAll(failure)
         } else this.#serve()
       },
     )
@@ -396,16 +361,7 @@ export class Pool {
 
   /** Hands connections with room to waiters, first come first served, then opens more if needed. */
   #serve() {
-    for (let i = 0; i < this.#waiters.length; ) {
-      const waiter = this.#waiters[i]!
-      const entry = this.#pick(waiter.isExclusive)
-      if (!entry) {
-        i++
-        continue
-      }
-      this.#waiters.splice(i, 1)
-      waiter.resolve(entry)
-    }
+    this.#waiters.serve((isExclusive) => this.#pick(isExclusive))
     if (this.#waiters.length > 0) this.#grow()
   }
 
