@@ -8,7 +8,8 @@
  * before, a pipelined statement behind it may be the one cancelled. edgepg only cancels a request that is at
  * the head of the queue, which keeps that window as small as the protocol allows.
  */
-import { ioError, isPgError, timeoutError } from './errors.ts'
+import type { ConnectionCore } from './core.ts'
+import { ioError, isPgError, type PgError, timeoutError } from './errors.ts'
 import { FrontendWriter } from './protocol/index.ts'
 import type { Transport } from './transport/transport.ts'
 
@@ -62,5 +63,17 @@ export class CancelToken {
     } finally {
       clearTimeout(timer)
     }
+  }
+}
+
+/**
+ * Destroys the connection with `error` and, when requests were still waiting for the server, cancels the
+ * statement its backend may still run (nothing else can run on that backend any more).
+ */
+export function destroyAndCancel(core: ConnectionCore, error: PgError): void {
+  const waiting = core.pendingCount
+  core.fail(error)
+  if (waiting > 0 && core.processId !== 0) {
+    new CancelToken(core.processId, core.secretKey, core.transport, core.target).cancel().catch(() => {})
   }
 }

@@ -2,7 +2,7 @@
  * The half of a connection that sends requests. Each method is a line or three that calls its flow; the
  * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
  */
-import { CancelToken } from './cancel.ts'
+import { CancelToken, destroyAndCancel } from './cancel.ts'
 import { type CopySource, copyIn, copyOut } from './copy.ts'
 import type { ConnectionCore } from './core.ts'
 import { type PgError, rowCountError, timeoutError, usageError } from './errors.ts'
@@ -262,15 +262,14 @@ export class Client {
 function endWithin(core: ConnectionCore, ended: Promise<void>, timeout: number): Promise<void> {
   const timer = setTimeout(() => {
     const waiting = core.pendingCount
-    core.fail(
+    const plural = waiting === 1 ? '' : 's'
+    destroyAndCancel(
+      core,
       timeoutError(
-        `end() gave up after ${timeout} ms with ${waiting} request${waiting === 1 ? '' : 's'} still ` +
-          'waiting for the server; the connection was destroyed',
+        `end() gave up after ${timeout} ms with ${waiting} request${plural} still waiting for the server; ` +
+          'the connection was destroyed',
       ),
     )
-    if (waiting > 0 && core.processId !== 0) {
-      new CancelToken(core.processId, core.secretKey, core.transport, core.target).cancel().catch(() => {})
-    }
   }, timeout)
   return ended.finally(() => clearTimeout(timer))
 }

@@ -126,3 +126,15 @@ describe('channel_binding and require_auth', () => {
     )
   })
 })
+
+describe('the object form refuses keys it does not know', () => {
+  it('names a typo or a libpq spelling instead of ignoring it', () => {
+    const base = { host: 'h', port: 5432, user: 'u' }
+    for (const key of ['sslMode', 'application_name', 'dbname', 'foo']) {
+      expect(() => parseConfig({ ...base, [key]: 'x' } as never)).toThrow(
+        new RegExp(`unknown connection setting "${key}"`),
+      )
+    }
+    expect(parseConfig({ ...base, database: 'd', applicationName: 'a' }).database).toBe('d')
+  })
+})

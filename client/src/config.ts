@@ -93,6 +93,13 @@ export function parseConfig(input: string | ConnectionConfig): ResolvedConfig {
       `connection config must be a string or an object, found ${input === null ? 'null' : typeof input}`,
     )
   }
+  const unknown = Object.keys(input).filter((key) => !OBJECT_KEYS.includes(key))
+  if (unknown.length > 0) {
+    throw configError(
+      `unknown connection setting${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}: ` +
+        `expected ${OBJECT_KEYS.join(', ')}`,
+    )
+  }
   return resolve({
     host: input.host,
     port: input.port,
@@ -108,6 +115,22 @@ export function parseConfig(input: string | ConnectionConfig): ResolvedConfig {
     parameters: input.parameters,
   })
 }
+
+/** The keys of a {@link ConnectionConfig} object; any other (a typo, a libpq spelling) is refused. */
+const OBJECT_KEYS: readonly string[] = [
+  'host',
+  'port',
+  'user',
+  'password',
+  'database',
+  'applicationName',
+  'options',
+  'connectTimeout',
+  'sslmode',
+  'channelBinding',
+  'requireAuth',
+  'parameters',
+]
 
 interface Raw {
   host?: unknown

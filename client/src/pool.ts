@@ -11,6 +11,7 @@
  * correctness depends on a timer firing. In a Worker, create the pool in the request and hand
  * `pool.end()` to `ctx.waitUntil()`: nothing outlives it.
  */
+import { destroyAndCancel } from './cancel.ts'
 import { Client } from './client.ts'
 import type { ConnectionConfig } from './config.ts'
 import { type ConnectOptions, openCore } from './connect.ts'
@@ -176,10 +177,10 @@ export class Pool {
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         const error = timeoutError(
-          `pool.end() gave up after ${timeout} ms: connections still in use were destroyed`,
+          `pool.end() gave up after ${timeout} ms: connections still in use were destroyed and their statements cancelled`,
         )
         this.#waiters.rejectAll(error)
-        for (const entry of this.#entries.splice(0)) entry.core.fail(error)
+        for (const entry of this.#entries.splice(0)) destroyAndCancel(entry.core, error)
         resolve()
       }, timeout)
     })

@@ -552,3 +552,25 @@ describe('float text is exact whatever the server configuration', () => {
     )
   })
 })
+
+describe('a bounded pool shutdown stops what still runs', () => {
+  it('pool.end({ timeout }) cancels the statements still running on its connections', async () => {
+    const mark = `pool_end_${transportKind}_${process.pid}`
+    const p = createPool(url(), { transport: transport(), max: 2 })
+    const running = settled(p.query(`select pg_sleep(5) /*${mark}*/`))
+    const lease = await p.connect()
+    const leased = settled(lease.query(`select pg_sleep(5) /*${mark}*/`))
+    await new Promise((r) => setTimeout(r, 150))
+    await p.end({ timeout: 200 })
+    expect((await running).status).toBe('rejected')
+    expect((await leased).status).toBe('rejected')
+    lease.release()
+    await waitFor(async () => {
+      const [row] = await admin<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where state = 'active' and query like $1`,
+        [`%/*${mark}*/%`],
+      )
+      return row!.n === 0
+    }, 3000)
+  })
+})
