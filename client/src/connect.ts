@@ -9,6 +9,7 @@ import { type ConnectionConfig, parseConfig, resolveChannelBinding } from './con
 import { Connection } from './connection.ts'
 import { ConnectionCore } from './core.ts'
 import { configError, ioError, isPgError, timeoutError } from './errors.ts'
+import { MAX_TIMER_MS } from './send.ts'
 import { type StartupStage, startup } from './startup.ts'
 import { negotiateTls, type TlsOptions } from './tls.ts'
 import type { ByteStream, Transport } from './transport/transport.ts'
@@ -232,9 +233,6 @@ export async function openCore(
     deadline.catch(() => {})
   }
 }
-
-/** The longest delay a timer can hold (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1
 
 function positive(value: number, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {

@@ -170,11 +170,6 @@ export class ConnectionCore {
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
-  /** True while a lease holder owns the wire or requests wait behind one. */
-  get isWireHeld(): boolean {
-    return this.#outbox.isHeld
-  }
-
   /** True while a portal stream or a COPY owns the wire or waits for it: work only its user can finish. */
   get hasExclusiveWork(): boolean {
     return this.#outbox.hasExclusiveWork

@@ -1,6 +1,7 @@
 /** The pool's options: what each means, its default, and their validation before any I/O. */
 import type { ConnectOptions } from './connect.ts'
 import { configError } from './errors.ts'
+import { MAX_TIMER_MS } from './send.ts'
 
 export interface PoolOptions extends ConnectOptions {
   /** Most connections open at once. Default 10. */
@@ -85,12 +86,11 @@ export function resolvePoolOptions(options: PoolOptions): {
   return { limits, connectOptions }
 }
 
-/** Timers and counts alike stay within what a timer can hold (2^31 − 1 ms); a longer delay fires at once. */
-const MAX = 2 ** 31 - 1
-
 function count(value: number, field: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX) {
-    throw configError(`${field} must be an integer from ${min} to ${MAX}, found ${JSON.stringify(value)}`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_TIMER_MS) {
+    throw configError(
+      `${field} must be an integer from ${min} to ${MAX_TIMER_MS}, found ${JSON.stringify(value)}`,
+    )
   }
   return value
 }

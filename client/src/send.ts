@@ -56,7 +56,8 @@ export interface SentRequest {
   resumeDeadline(): void
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1
+/** The longest delay a timer can hold (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * What is wrong with a `timeout` option, if anything. A timer longer than 2^31 − 1 ms fires at once, so it is

@@ -38,16 +38,6 @@ export class WireLease {
     this.isExclusive = isExclusive
   }
 
-  /** True from the moment the request's bytes were written (the lease owns the wire) until it is released. */
-  get isHeld(): boolean {
-    return this.#owner !== undefined && !this.#isReleased
-  }
-
-  /** True once the lease let go of the wire (or was never granted because its request failed first). */
-  get isReleased(): boolean {
-    return this.#isReleased
-  }
-
   /** @internal The core granted the wire: the request's bytes are being written. */
   grant(owner: WireOwner): void {
     this.#owner = owner
