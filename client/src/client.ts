@@ -8,7 +8,7 @@ import type { ConnectionCore } from './core.ts'
 import { type PgError, rowCountError, timeoutError, usageError } from './errors.ts'
 import { queryRaw, type StreamOptions } from './portal-stream.ts'
 import { closeStatement, prepare, type Statement } from './prepare.ts'
-import { query } from './query.ts'
+import { type QueryOptions, query } from './query.ts'
 import type { QueryResult, Row } from './result.ts'
 import { type RequestOptions, timeoutProblem } from './send.ts'
 import { simpleQuery } from './simple-query.ts'
@@ -47,7 +47,7 @@ export class Client {
   query<R = Row>(
     statement: string | Statement,
     params?: readonly unknown[],
-    options?: RequestOptions,
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
     if (this.#revoked) return Promise.reject(this.#revoked)
     return query<R>(this.#core, statement, params, options)
@@ -57,7 +57,7 @@ export class Client {
   async queryOne<R = Row>(
     statement: string | Statement,
     params?: readonly unknown[],
-    options?: RequestOptions,
+    options?: QueryOptions,
   ): Promise<R> {
     const { rows } = await this.query<R>(statement, params, options)
     if (rows.length !== 1) throw rowCountError(`query returned ${rows.length} rows, expected exactly one`)
@@ -68,7 +68,7 @@ export class Client {
   async queryOpt<R = Row>(
     statement: string | Statement,
     params?: readonly unknown[],
-    options?: RequestOptions,
+    options?: QueryOptions,
   ): Promise<R | null> {
     const { rows } = await this.query<R>(statement, params, options)
     if (rows.length > 1) throw rowCountError(`query returned ${rows.length} rows, expected at most one`)
@@ -79,7 +79,7 @@ export class Client {
   async execute(
     statement: string | Statement,
     params?: readonly unknown[],
-    options?: RequestOptions,
+    options?: QueryOptions,
   ): Promise<number> {
     return (await this.query(statement, params, options)).rowCount ?? 0
   }

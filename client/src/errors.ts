@@ -30,6 +30,8 @@ export type PgErrorKind =
   | 'usage'
   /** `queryOne`/`queryOpt` found a number of rows it does not allow. */
   | 'row-count'
+  /** A result was larger than the request's `maxResultBytes`; the statement was cancelled. */
+  | 'limit'
 
 export class PgError extends Error {
   override readonly name: string = 'PgError'
@@ -118,6 +120,8 @@ export const abortedError = (message: string, cause?: unknown) => new PgError('a
 export const encodeError = (message: string, cause?: unknown) => new PgError('encode', message, { cause })
 /** @internal */
 export const rowCountError = (message: string) => new PgError('row-count', message)
+/** @internal */
+export const limitError = (message: string) => new PgError('limit', message)
 /** @internal */
 export const usageError = (message: string, cause?: unknown) => new PgError('usage', message, { cause })
 

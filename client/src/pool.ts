@@ -21,6 +21,7 @@ import { OpenBackoff } from './pool-backoff.ts'
 import { PoolClient } from './pool-client.ts'
 import { type PoolLimits, type PoolOptions, type PoolStats, resolvePoolOptions } from './pool-options.ts'
 import { Waiters } from './pool-waiters.ts'
+import type { QueryOptions } from './query.ts'
 import type { QueryResult, Row } from './result.ts'
 import { type RequestOptions, timeoutProblem } from './send.ts'
 import type { Transaction, TransactionOptions } from './transaction.ts'
@@ -86,13 +87,13 @@ export class Pool {
   query<R = Row>(
     statement: string,
     params?: readonly unknown[],
-    options?: RequestOptions,
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
     return this.#shared(options, (client) => client.query<R>(statement, params, options))
   }
 
   /** See `Client.queryOne`. */
-  queryOne<R = Row>(statement: string, params?: readonly unknown[], options?: RequestOptions): Promise<R> {
+  queryOne<R = Row>(statement: string, params?: readonly unknown[], options?: QueryOptions): Promise<R> {
     return this.#shared(options, (client) => client.queryOne<R>(statement, params, options))
   }
 
@@ -100,13 +101,13 @@ export class Pool {
   queryOpt<R = Row>(
     statement: string,
     params?: readonly unknown[],
-    options?: RequestOptions,
+    options?: QueryOptions,
   ): Promise<R | null> {
     return this.#shared(options, (client) => client.queryOpt<R>(statement, params, options))
   }
 
   /** See `Client.execute`. */
-  execute(statement: string, params?: readonly unknown[], options?: RequestOptions): Promise<number> {
+  execute(statement: string, params?: readonly unknown[], options?: QueryOptions): Promise<number> {
     return this.#shared(options, (client) => client.execute(statement, params, options))
   }
 

@@ -25,13 +25,15 @@ import {
 } from './errors.ts'
 import { Statement } from './prepare.ts'
 import type { Request } from './request.ts'
-import { type Row, RowDecoder } from './result.ts'
+import { type Row, RowDecoder, type RowMode } from './result.ts'
 import { type RequestOptions, type SentRequest, send } from './send.ts'
 import { encodeParam } from './types/index.ts'
 
 export interface StreamOptions extends RequestOptions {
   /** Rows fetched per round trip. Default 1000. */
   batchSize?: number
+  /** `'array'`: rows as arrays in column order (see `QueryOptions.rowMode`). Default `'object'`. */
+  rowMode?: RowMode
 }
 
 /**
@@ -55,6 +57,7 @@ export function queryRaw<R = Row>(
   options: StreamOptions = {},
 ): AsyncIterableIterator<R> {
   const batchSize = options.batchSize ?? 1000
+  const isArrayMode = options.rowMode === 'array'
   const rows: R[] = []
   const waiters: Waiter[] = []
   /** `return()` calls waiting for ReadyForQuery. */
@@ -124,7 +127,7 @@ export function queryRaw<R = Row>(
           if (!decoder) throw protocolError('DataRow before RowDescription')
           if (phase !== 'fetching' || isReturned) return false
           try {
-            rows.push(decoder.decode(message) as R)
+            rows.push((isArrayMode ? decoder.decodeArray(message) : decoder.decode(message)) as R)
           } catch (failure) {
             error ??= isPgError(failure) ? failure : encodeError('could not decode a row', failure)
             close(true)

@@ -10,21 +10,36 @@ import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
 import type { Plan } from './plan.ts'
 import { Statement } from './prepare.ts'
 import type { Request } from './request.ts'
-import { type QueryResult, ResultCollector, type Row } from './result.ts'
+import { type QueryResult, ResultCollector, type Row, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
 import { StaleStatementError, statementCacheOf } from './statement-cache.ts'
 import { encodeParam } from './types/index.ts'
+
+/** Options of `query` and its variants (`queryOne`, `queryOpt`, `execute`). */
+export interface QueryOptions extends RequestOptions {
+  /**
+   * `'object'` (default): each row is an object keyed by column name. `'array'`: each row is an array in
+   * column order (`query<unknown[]>(…)`), so columns with the same name keep every value.
+   */
+  rowMode?: RowMode
+  /**
+   * Largest result accepted, in bytes of row data. Past it the rows are dropped, a CancelRequest stops the
+   * statement, and the query rejects with a PgError of kind `limit`; the connection stays usable. Default: none.
+   */
+  maxResultBytes?: number
+}
 
 /** Runs `statement` (SQL text or a prepared statement) with `params`. */
 export function query<R = Row>(
   core: ConnectionCore,
   statement: string | Statement,
   params: readonly unknown[] = [],
-  options?: RequestOptions,
+  options?: QueryOptions,
 ): Promise<QueryResult<R>> {
   let values: (string | Uint8Array | null)[]
   try {
     values = encodeParams(statement, params)
+    refuseBadOptions(options)
   } catch (error) {
     return Promise.reject(error)
   }
@@ -55,10 +70,20 @@ function run<R>(
   core: ConnectionCore,
   plan: Plan,
   values: readonly (string | Uint8Array | null)[],
-  options: RequestOptions | undefined,
+  options: QueryOptions | undefined,
 ): Promise<QueryResult<R>> {
   return new Promise((resolve, reject) => {
-    const collector = new ResultCollector(core.types, plan.decoder)
+    // Past maxResultBytes the query aborts itself: the send path cancels the statement it is running.
+    // (A signal that is not an AbortSignal is left for send() to refuse.)
+    const signal = options?.signal as unknown
+    const hasBadSignal =
+      signal !== undefined && typeof (signal as AbortSignal)?.addEventListener !== 'function'
+    const overflow = options?.maxResultBytes === undefined || hasBadSignal ? undefined : withOverflow(options)
+    const collector = new ResultCollector(core.types, plan.decoder, {
+      rowMode: options?.rowMode,
+      maxResultBytes: options?.maxResultBytes,
+      onOverflow: overflow?.abort,
+    })
     const request: Request = {
       handle(message) {
         plan.observe?.(message)
@@ -74,6 +99,7 @@ function run<R>(
             refuseCopyIn(core, true)
             return false
           case 'ReadyForQuery':
+            overflow?.detach()
             if (collector.error)
               reject(plan.settle ? plan.settle(collector.error, message.status) : collector.error)
             else resolve(collector.result() as QueryResult<R>)
@@ -83,12 +109,39 @@ function run<R>(
         }
       },
       fail(error) {
+        overflow?.detach()
         plan.abandon?.()
         reject(error)
       },
     }
-    send(core, request, options, (w) => plan.encode(w, values))
+    send(core, request, overflow?.options ?? options, (w) => plan.encode(w, values))
   })
+}
+
+/**
+ * The options with a signal that also aborts when the result overflows: the caller's signal (if any) is
+ * followed by an inner one the collector can abort.
+ */
+function withOverflow(options: QueryOptions) {
+  const inner = new AbortController()
+  const outer = options.signal
+  const follow = () => inner.abort(outer?.reason)
+  if (outer?.aborted) follow()
+  else outer?.addEventListener('abort', follow, { once: true })
+  return {
+    options: { ...options, signal: inner.signal },
+    abort: () => inner.abort(),
+    detach: () => outer?.removeEventListener('abort', follow),
+  }
+}
+
+function refuseBadOptions(options: QueryOptions | undefined) {
+  const rowMode = options?.rowMode
+  if (rowMode !== undefined && rowMode !== 'object' && rowMode !== 'array')
+    throw usageError(`rowMode must be 'object' or 'array', found ${String(rowMode)}`)
+  const max = options?.maxResultBytes
+  if (max !== undefined && !(typeof max === 'number' && Number.isSafeInteger(max) && max > 0))
+    throw usageError(`maxResultBytes must be a positive whole number of bytes, found ${String(max)}`)
 }
 
 function encodeParams(

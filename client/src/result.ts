@@ -2,7 +2,7 @@
  * Results and rows. Rows are objects with no `Object.prototype` in their chain, so column names such as
  * `__proto__`, `constructor` or `toString` are plain own properties and can never reach a prototype.
  */
-import { DatabaseError, encodeError, isPgError, type PgError, protocolError } from './errors.ts'
+import { DatabaseError, encodeError, isPgError, limitError, type PgError, protocolError } from './errors.ts'
 import type { BackendMessage, DataRow, FieldDescription } from './protocol/index.ts'
 import { readInt32 } from './protocol/read.ts'
 import { copyBytes, type RangeDecoder } from './types/bytes.ts'
@@ -95,25 +95,75 @@ export class RowDecoder {
     }
     return row
   }
+
+  /** The row as an array in column order: duplicate column names keep every value. */
+  decodeArray(message: DataRow): unknown[] {
+    const { bytes, columnCount } = message
+    const decoders = this.#decoders
+    if (columnCount !== decoders.length) {
+      throw protocolError(
+        `DataRow has ${columnCount} columns, expected ${decoders.length} from RowDescription`,
+      )
+    }
+    const row = new Array<unknown>(columnCount)
+    let at = message.start
+    for (let i = 0; i < columnCount; i++) {
+      const length = readInt32(bytes, at)
+      at += 4
+      if (length < 0) {
+        row[i] = null
+      } else {
+        row[i] = decoders[i]!(bytes, at, at + length)
+        at += length
+      }
+    }
+    return row
+  }
 }
 
 const rawBytes: RangeDecoder = copyBytes
+
+/** How a query returns its rows: objects keyed by column name (default) or arrays in column order. */
+export type RowMode = 'object' | 'array'
+
+/** What a query asked of its result: its row mode and size limit. */
+export interface CollectorLimits {
+  rowMode?: RowMode | undefined
+  maxResultBytes?: number | undefined
+  /** Called once when the rows pass `maxResultBytes` (the query then cancels its statement). */
+  onOverflow?: ((error: PgError) => void) | undefined
+}
 
 /**
  * Collects the rows of one statement's response and settles at ReadyForQuery. Used by `query`, prepared
  * statements and each statement of a simple query.
  */
 export class ResultCollector {
+  /** Row objects, or arrays in array mode (typed as rows: the caller chose `R`). */
   rows: Row[] = []
   decoder: RowDecoder | undefined
   command = ''
   rowCount: number | null = null
   error: PgError | undefined
   readonly #types: TypeRegistry
+  readonly #isArrayMode: boolean
+  /** Bytes of row data still allowed (`maxResultBytes`), or Infinity. */
+  #budget: number
+  readonly #maxResultBytes: number | undefined
+  readonly #onOverflow: ((error: PgError) => void) | undefined
 
-  constructor(types: TypeRegistry, decoder?: RowDecoder) {
+  constructor(types: TypeRegistry, decoder?: RowDecoder, limits: CollectorLimits = {}) {
     this.#types = types
     this.decoder = decoder
+    this.#isArrayMode = limits.rowMode === 'array'
+    this.#maxResultBytes = limits.maxResultBytes
+    this.#budget = limits.maxResultBytes ?? Number.POSITIVE_INFINITY
+    this.#onOverflow = limits.onOverflow
+  }
+
+  /** Whether the result went past `maxResultBytes` (its rows were dropped). */
+  get isOverflowed(): boolean {
+    return this.#budget < 0
   }
 
   /** Handles a message shared by every row-returning flow; returns false for messages it does not know. */
@@ -128,8 +178,21 @@ export class ResultCollector {
       case 'DataRow':
         if (!this.decoder) throw protocolError('DataRow before RowDescription')
         if (this.error) return true
+        this.#budget -= message.end - message.start
+        if (this.#budget < 0) {
+          this.rows = []
+          this.error = limitError(
+            `the result is larger than maxResultBytes (${this.#maxResultBytes} bytes); its statement was cancelled`,
+          )
+          this.#onOverflow?.(this.error)
+          return true
+        }
         try {
-          this.rows.push(this.decoder.decode(message))
+          this.rows.push(
+            this.#isArrayMode
+              ? (this.decoder.decodeArray(message) as unknown as Row)
+              : this.decoder.decode(message),
+          )
         } catch (error) {
           if (isPgError(error, 'protocol')) throw error
           this.error = isPgError(error)
@@ -144,7 +207,8 @@ export class ResultCollector {
         return true
       }
       case 'ErrorResponse':
-        this.error = new DatabaseError(message.fields)
+        // After an overflow the server's answer is the cancel's 57014: the overflow is the error to report.
+        if (!this.isOverflowed) this.error = new DatabaseError(message.fields)
         return true
       default:
         return false

@@ -154,7 +154,7 @@ function decodeDataRow(bytes: Uint8Array, start: number, end: number): DataRow {
     }
   }
   expectEnd('DataRow', at, end)
-  return { type: 'DataRow', columnCount, bytes, start: start + 2 }
+  return { type: 'DataRow', columnCount, bytes, start: start + 2, end }
 }
 
 /** The columns of a DataRow, each a view into its bytes or null for SQL NULL. */

@@ -116,6 +116,8 @@ export interface DataRow {
    * the parser checked that all `columnCount` of them fill the message exactly.
    */
   start: number
+  /** Index in `bytes` just past the last column: `end - start` is the size of the row's columns. */
+  end: number
 }
 export interface ErrorResponse {
   type: 'ErrorResponse'

@@ -41,6 +41,11 @@ export interface TypeOptions {
    * {@link Interval}. `'string'`: date, timestamp, timestamptz and interval keep PostgreSQL's text.
    */
   dates?: 'date' | 'string'
+  /**
+   * `true`: every value is PostgreSQL's text, a string, never parsed (bytea as `\x…`, arrays as `{…}`);
+   * results are always asked in text format. Custom `parsers` still apply. Default false.
+   */
+  raw?: boolean
 }
 
 /** Decoders by type OID, for the two result formats. */
@@ -123,7 +128,10 @@ const SEMICOLON = 0x3b
  * types.text(Oid.numeric)(new TextEncoder().encode('1.5')) // 1.5
  */
 export function createTypeRegistry(options?: TypeOptions): TypeRegistry {
-  if (options === undefined || (options.parsers === undefined && options.dates === undefined)) {
+  if (
+    options === undefined ||
+    (options.parsers === undefined && options.dates === undefined && options.raw !== true)
+  ) {
     defaultRegistry ??= buildRegistry({})
     return defaultRegistry
   }
@@ -137,11 +145,13 @@ function buildRegistry(options: TypeOptions): TypeRegistry {
   const dates = options.dates === 'string' ? stringDateCodecs : dateCodecs
   const codecOf = (oid: number): Codec | undefined => dates[oid] ?? builtins[oid]
   const hasParser = (oid: number) => Object.hasOwn(parsers, oid)
+  const isRaw = options.raw === true
 
   function textRange(oid: number): RangeDecoder {
     const parser = parsers[oid]
     if (parser !== undefined && hasParser(oid))
       return (bytes, start, end) => parser(decodeUtf8(bytes, start, end))
+    if (isRaw) return textString
     const codec = codecOf(oid)
     if (codec !== undefined) return codec.text
     const elementOid = arrayElementOid[oid]
@@ -154,7 +164,7 @@ function buildRegistry(options: TypeOptions): TypeRegistry {
   }
 
   function binaryRange(oid: number): RangeDecoder | undefined {
-    if (hasParser(oid)) return undefined
+    if (isRaw || hasParser(oid)) return undefined
     const codec = codecOf(oid)
     if (codec !== undefined) return codec.binary
     const elementOid = arrayElementOid[oid]
