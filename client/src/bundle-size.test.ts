@@ -1,6 +1,14 @@
 // The browser/Worker bundle stays small: the same measurement as `npm run size` (scripts/bundle-size.ts).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ENTRIES, LIMIT, largestInputs, type Measured, measure } from '../../scripts/bundle-size.ts'
+import {
+  ENTRIES,
+  HTTP_ENTRY,
+  HTTP_LIMIT,
+  LIMIT,
+  largestInputs,
+  type Measured,
+  measure,
+} from '../../scripts/bundle-size.ts'
 
 describe('the WebSocket entry as a browser bundle', () => {
   let measured: Measured
@@ -19,5 +27,33 @@ describe('the WebSocket entry as a browser bundle', () => {
     const paths = largestInputs(measured, Number.POSITIVE_INFINITY).map((input) => input.path)
     expect(paths).toContain('client/src/transport/websocket.ts')
     expect(paths.filter((path) => path.startsWith('node:') || path.includes('node-net'))).toEqual([])
+  })
+})
+
+describe('the HTTP entry as a browser bundle', () => {
+  let measured: Measured
+  beforeAll(async () => {
+    measured = await measure(HTTP_ENTRY)
+  })
+
+  it(`stays within ${HTTP_LIMIT / 1024} KB minified and gzipped`, () => {
+    expect(measured.gzipped).toBeGreaterThan(0)
+    expect(measured.gzipped, `${measured.gzipped} bytes; run npm run size -- --analyze`).toBeLessThanOrEqual(
+      HTTP_LIMIT,
+    )
+  })
+
+  it('bundles no transport, no binary codec and no Node built-in', () => {
+    const paths = largestInputs(measured, Number.POSITIVE_INFINITY).map((input) => input.path)
+    expect(paths).toContain('client/src/http/index.ts')
+    const unwanted = [
+      'node:',
+      'transport/',
+      'types/binary.ts',
+      'types/numeric.ts',
+      'session-settings.ts',
+      'core.ts',
+    ]
+    expect(paths.filter((path) => unwanted.some((part) => path.includes(part)))).toEqual([])
   })
 })
