@@ -181,6 +181,14 @@ describe('a result', () => {
     expect((await http(CONNECTION, { url: URL, fetch }).query('set x = 1')).rowCount).toBeNull()
   })
 
+  it('reads a null tableID and columnID (a column that is not a table column) as 0, as the wire gives it', async () => {
+    const { fetch } = fakeFetch(
+      ok(result([field('n', 23, { tableID: null, columnID: null } as never)], [['1']])),
+    )
+    const got = await http(CONNECTION, { url: URL, fetch }).query('select 1 as n')
+    expect(got.fields).toEqual(wireFields([field('n', 23)]))
+  })
+
   it('that is not in the format asked for rejects with kind protocol, saying what was expected', async () => {
     const good = result([field('n', 23)], [['1']])
     const cases: [unknown, string][] = [

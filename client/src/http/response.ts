@@ -88,15 +88,16 @@ export function readResult(json: unknown, types: TypeRegistry, isArrayMode: bool
 /** A field in Neon's names → ours; every field is in text format. */
 function readField(field: unknown): FieldDescription {
   if (!isObject(field) || typeof field.name !== 'string') throw badAnswer('a field with a name', field)
-  const number = (key: string): number => {
-    const value = field[key]
+  const number = (key: string, isNullZero = false): number => {
+    const value = isNullZero && field[key] === null ? 0 : field[key]
     if (!Number.isSafeInteger(value)) throw badAnswer(`${key} as a whole number`, value)
     return value as number
   }
   return {
     name: field.name,
-    tableOid: number('tableID'),
-    columnId: number('columnID'),
+    // A proxy built on tokio-postgres may send null for a column that is not a table's (the wire's 0).
+    tableOid: number('tableID', true),
+    columnId: number('columnID', true),
     typeOid: number('dataTypeID'),
     typeSize: number('dataTypeSize'),
     typeModifier: number('dataTypeModifier'),
