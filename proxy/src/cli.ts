@@ -24,6 +24,14 @@ const NUMBERS = {
   'max-lifetime': 'maxLifetime',
   'headers-timeout': 'headersTimeout',
   'shutdown-grace': 'shutdownGrace',
+  'sql-timeout': 'sqlTimeout',
+  'sql-max-request-bytes': 'sqlMaxRequestBytes',
+  'sql-max-response-bytes': 'sqlMaxResponseBytes',
+  'sql-pool-max-per-key': 'sqlPoolMaxPerKey',
+  'sql-pool-max': 'sqlPoolMax',
+  'sql-pool-idle-timeout': 'sqlPoolIdleTimeout',
+  'sql-pool-acquire-timeout': 'sqlPoolAcquireTimeout',
+  'sql-pool-max-waiting': 'sqlPoolMaxWaiting',
 } as const satisfies Record<string, keyof RelayConfig>
 
 const HELP = `edgepg-relay: a WebSocket → PostgreSQL relay with an allowlist policy
@@ -53,6 +61,14 @@ Options (each also an environment variable: --max-payload → EDGEPG_MAX_PAYLOAD
   --shutdown-grace MS (10000)   --log-level LEVEL (info)
   --trust-proxy                behind one reverse proxy: client IP = the last X-Forwarded-For entry
   --metrics-token T            serve /metrics only with Authorization: Bearer T; prefer the env variable
+
+HTTP queries (POST /sql, Neon-compatible; pooled connections to PostgreSQL):
+  --no-sql                     do not serve /sql (EDGEPG_SQL=false)
+  --behind-tls                 a TLS proxy is in front: accept /sql credentials from non-loopback peers
+  --sql-timeout MS (15000)     deadline per request; the statement is cancelled on the server
+  --sql-max-request-bytes BYTES (1048576)   --sql-max-response-bytes BYTES (10485760)
+  --sql-pool-max-per-key N (10)  --sql-pool-max N (100)  --sql-pool-max-waiting N (1000)
+  --sql-pool-idle-timeout MS (60000)  --sql-pool-acquire-timeout MS (5000)
   --help
 `
 
@@ -71,6 +87,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     'trust-proxy': { type: 'boolean' },
     'log-level': { type: 'string' },
     'metrics-token': { type: 'string' },
+    'no-sql': { type: 'boolean' },
+    'behind-tls': { type: 'boolean' },
     ...Object.fromEntries(Object.keys(NUMBERS).map((k) => [k, { type: 'string' }])),
   } as const
   let values: Record<string, string | string[] | boolean | undefined>
@@ -105,6 +123,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     trustProxy: get('trust-proxy') as boolean | undefined,
     logLevel: get('log-level') as RelayConfig['logLevel'] | undefined,
     metricsToken: get('metrics-token') as string | undefined,
+    behindTls: get('behind-tls') as boolean | undefined,
+    sql: values['no-sql'] === true ? false : booleanEnv(env, 'EDGEPG_SQL'),
   }
   const targets = list('target')
   if (targets) {
@@ -126,6 +146,15 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   return config
 }
 
+/** A boolean environment variable: true/1, false/0, or unset; anything else stops start-up. */
+function booleanEnv(env: Record<string, string | undefined>, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase()
+  if (value === undefined || value === '') return undefined
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new ConfigError(name, `expected true or false, found "${env[name]}"`)
+}
+
 async function main(argv: string[]) {
   if (argv[0] === 'token') return printToken(argv.slice(1))
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -134,6 +163,7 @@ async function main(argv: string[]) {
   }
   const relay = await startRelay(parseCli(argv, process.env))
   process.stdout.write(`edgepg relay listening on ${relay.wsUrl}\n`)
+  if (relay.config.sql) process.stdout.write(`HTTP queries (POST) on ${relay.url}/sql\n`)
   const stop = async (signal: string) => {
     process.stdout.write(`${signal}: draining sessions\n`)
     await relay.shutdown()

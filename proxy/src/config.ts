@@ -73,6 +73,33 @@ export interface RelayConfig {
    * the 404 of an unknown path. Unset (default): `/metrics` is public on the relay's listener.
    */
   metricsToken: string | undefined
+  /** Serve `POST /sql` (Neon-compatible HTTP queries, pooled here). Default true. */
+  sql: boolean
+  /**
+   * Deadline of one `/sql` request, ms: past it the statement is cancelled on the server and the request
+   * answered 400 with SQLSTATE 57014. Default 15 000.
+   */
+  sqlTimeout: number
+  /** Largest `/sql` request body, bytes (413 beyond). Default 1 MiB. */
+  sqlMaxRequestBytes: number
+  /** Largest `/sql` result, bytes (507 beyond; the statement is cancelled). Default 10 MiB. */
+  sqlMaxResponseBytes: number
+  /** Pooled PostgreSQL connections per key (target, user, database, options, password). Default 10. */
+  sqlPoolMaxPerKey: number
+  /** Pooled PostgreSQL connections across all keys. Default 100. */
+  sqlPoolMax: number
+  /** A pooled connection idle for this long is closed, ms. Default 60 000. */
+  sqlPoolIdleTimeout: number
+  /** How long a request waits for a pooled connection before it is answered 503, ms. Default 5 000. */
+  sqlPoolAcquireTimeout: number
+  /** Requests waiting for a pooled connection at once; beyond, a request is answered 503 at once. Default 1 000. */
+  sqlPoolMaxWaiting: number
+  /**
+   * The relay sits behind a TLS-terminating proxy. Unset, `/sql` refuses requests from a non-loopback peer
+   * (by the socket's own address, never X-Forwarded-For): they would carry credentials over plain HTTP.
+   * Default false.
+   */
+  behindTls: boolean
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -102,6 +129,16 @@ export const DEFAULTS: RelayConfig = {
   trustProxy: false,
   logLevel: 'info',
   metricsToken: undefined,
+  sql: true,
+  sqlTimeout: 15_000,
+  sqlMaxRequestBytes: 1024 * 1024,
+  sqlMaxResponseBytes: 10 * 1024 * 1024,
+  sqlPoolMaxPerKey: 10,
+  sqlPoolMax: 100,
+  sqlPoolIdleTimeout: 60_000,
+  sqlPoolAcquireTimeout: 5_000,
+  sqlPoolMaxWaiting: 1_000,
+  behindTls: false,
 }
 
 /** Thrown for an invalid setting; `setting` names it. */
@@ -119,6 +156,11 @@ const COUNTS = [
   'maxConnectionsPerToken',
   'maxPayload',
   'highWaterMark',
+  'sqlMaxRequestBytes',
+  'sqlMaxResponseBytes',
+  'sqlPoolMaxPerKey',
+  'sqlPoolMax',
+  'sqlPoolMaxWaiting',
 ] as const
 const DURATIONS = [
   'startupTimeout',
@@ -126,7 +168,13 @@ const DURATIONS = [
   'idleTimeout',
   'pingInterval',
   'headersTimeout',
+  'sqlTimeout',
+  'sqlPoolIdleTimeout',
+  'sqlPoolAcquireTimeout',
 ] as const
+
+/** The longest timer Node and browsers run as asked (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** Fills defaults and validates every field. */
 export function resolveConfig(input: Partial<RelayConfig>): RelayConfig {
@@ -140,7 +188,21 @@ export function resolveConfig(input: Partial<RelayConfig>): RelayConfig {
   if (!Number.isInteger(prefix) || prefix < 1 || prefix > 128) {
     throw new ConfigError('ipv6PrefixLength', `expected an integer from 1 to 128, found ${prefix}`)
   }
-  for (const key of DURATIONS) positiveInteger(key, config[key])
+  for (const key of DURATIONS) {
+    positiveInteger(key, config[key])
+    if (config[key] > MAX_TIMER_MS)
+      throw new ConfigError(key, `expected at most ${MAX_TIMER_MS} ms, found ${config[key]}`)
+  }
+  if (config.sqlPoolMaxPerKey > config.sqlPoolMax) {
+    throw new ConfigError(
+      'sqlPoolMaxPerKey',
+      `expected at most sqlPoolMax (${config.sqlPoolMax}), found ${config.sqlPoolMaxPerKey}`,
+    )
+  }
+  for (const key of ['sql', 'behindTls', 'trustProxy', 'allowPrivate'] as const) {
+    if (typeof config[key] !== 'boolean')
+      throw new ConfigError(key, `expected true or false, found ${JSON.stringify(config[key])}`)
+  }
   for (const key of ['maxLifetime', 'shutdownGrace'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {
       throw new ConfigError(key, `expected a whole number of milliseconds ≥ 0, found ${config[key]}`)
