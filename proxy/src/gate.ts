@@ -61,6 +61,17 @@ export type GateDecision =
     }
   | { ok: false; status: RefusalStatus; body: string; reason: string }
 
+/** An HTTP request for `POST /sql`, judged by {@link Gate.admitHttp} before anything is dialed. */
+export interface HttpGateRequest {
+  /** The `Authorization` header; a token comes as `Bearer <token>`. */
+  authorization: string | undefined
+  origin: string | undefined
+  /** The client's IP as seen (any spelling), for the per-IP limit. */
+  ip: string
+  /** The `host:port` the request's connection string names. */
+  address: string
+}
+
 export interface GateDeps {
   config: RelayConfig
   policy: Policy
@@ -77,6 +88,8 @@ export const REFUSAL_BODY: Record<RefusalStatus, string> = {
   404: 'not found',
   503: 'unavailable',
 }
+
+type Deny = (status: RefusalStatus, category: DenialCategory, reason: string) => GateDecision
 
 /** Connection slots taken by one upgrade; freed once, on refusal or when the session ends. */
 interface Reservation {
@@ -101,24 +114,78 @@ export class Gate {
     return this.#open
   }
 
+  /** Judges a WebSocket upgrade request (see the checks in this file's header). */
   async admit(request: GateRequest): Promise<GateDecision> {
-    const { config, metrics } = this.#deps
-    const deny = (status: RefusalStatus, category: DenialCategory, reason: string): GateDecision => {
-      metrics.deny(category)
-      return { ok: false, status, body: REFUSAL_BODY[status], reason }
-    }
+    const deny = this.#denier()
     const url = parseRequestTarget(request.target)
     if (!url) return deny(400, 'bad-request', 'request target is not a valid URL')
     if (url.pathname !== RELAY_PATH) return deny(404, 'not-found', 'unknown path')
+    const fromProtocol = request.protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
+    const token =
+      fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? url.searchParams.get(RelayParam.token)
+    const address = url.searchParams.get(RelayParam.address) ?? undefined
+    const target = url.searchParams.get(RelayParam.target) ?? undefined
+    return this.#admitWithSlots(request.ip, deny, (reservation) =>
+      this.#decide(
+        { token: token || undefined, origin: request.origin, address, target, protocol: fromProtocol },
+        reservation,
+        deny,
+      ),
+    )
+  }
+
+  /**
+   * Judges an HTTP query request (`POST /sql`) exactly as an upgrade: draining, global and per-IP slots
+   * (reserved synchronously, held until the decision's `release()`), the token from `Authorization: Bearer`,
+   * the per-token limit, the Origin, the target policy for `address` — and the token's id is spent only once
+   * all of them passed. A refusal has the same status and body as the upgrade's.
+   */
+  admitHttp(request: HttpGateRequest): Promise<GateDecision> {
+    const deny = this.#denier()
+    const authorization = request.authorization?.trim()
+    let token: string | undefined
+    if (authorization !== undefined && authorization !== '') {
+      const match = /^Bearer[ \t]+(\S+)$/i.exec(authorization)
+      // Anything else in the header is a bad token, refused like one (after the limits, as for upgrades).
+      token = match?.[1] ?? ''
+    }
+    return this.#admitWithSlots(request.ip, deny, (reservation) => {
+      if (token === '') return Promise.resolve(deny(401, 'token', 'authorization is not Bearer <token>'))
+      return this.#decide(
+        { token, origin: request.origin, address: request.address, target: undefined, protocol: undefined },
+        reservation,
+        deny,
+      )
+    })
+  }
+
+  /** Counts and shapes a refusal (the reason is for logs only). */
+  #denier(): Deny {
+    return (status, category, reason) => {
+      this.#deps.metrics.deny(category)
+      return { ok: false, status, body: REFUSAL_BODY[status], reason }
+    }
+  }
+
+  /**
+   * Checks draining and the global and per-IP limits, reserves the slots synchronously, then runs `decide`;
+   * the slots are freed on every refusal and on a throw.
+   */
+  async #admitWithSlots(
+    ip: string,
+    deny: Deny,
+    decide: (reservation: Reservation) => Promise<GateDecision>,
+  ): Promise<GateDecision> {
+    const { config } = this.#deps
     if (this.isDraining) return deny(503, 'draining', 'shutting down')
     if (this.#open >= config.maxConnections) return deny(503, 'limit', 'global connection limit')
-    const ipKey = connectionLimitKey(request.ip, config.ipv6PrefixLength)
+    const ipKey = connectionLimitKey(ip, config.ipv6PrefixLength)
     if ((this.#perIp.get(ipKey) ?? 0) >= config.maxConnectionsPerIp)
       return deny(503, 'limit', 'per-ip connection limit')
     // From here on the slots are held: everything below may await.
     const reservation = this.#reserve(ipKey)
     try {
-      const decision = await this.#decide(url, request, reservation, deny)
+      const decision = await decide(reservation)
       if (!decision.ok) reservation.release()
       return decision
     } catch (error) {
@@ -128,15 +195,18 @@ export class Gate {
   }
 
   async #decide(
-    url: URL,
-    request: GateRequest,
+    request: {
+      token: string | undefined
+      origin: string | undefined
+      address: string | undefined
+      target: string | undefined
+      protocol: string | undefined
+    },
     reservation: Reservation,
-    deny: (status: RefusalStatus, category: DenialCategory, reason: string) => GateDecision,
+    deny: Deny,
   ): Promise<GateDecision> {
     const { config } = this.#deps
-    const fromProtocol = request.protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
-    const token =
-      fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? url.searchParams.get(RelayParam.token)
+    const { token, address, target } = request
     let claims: TokenClaims | undefined
     if (token) {
       // The token's id is only checked here, and spent below once every other check has passed.
@@ -156,8 +226,6 @@ export class Gate {
     const origin = this.#deps.origin.check(request.origin, claims !== undefined)
     if (!origin.ok) return deny(origin.status, 'origin', `origin: ${origin.reason}`)
 
-    const address = url.searchParams.get(RelayParam.address) ?? undefined
-    const target = url.searchParams.get(RelayParam.target) ?? undefined
     if ((address === undefined) === (target === undefined))
       return deny(403, 'bad-request', 'expected exactly one of address or target')
     const admission = await this.#deps.policy.admit({ address, target, tokenTarget: claims?.tgt })
@@ -171,7 +239,7 @@ export class Gate {
       target: admission.target,
       dial: admission.dial,
       expiresAt: claims ? claims.exp * 1000 : undefined,
-      protocol: fromProtocol,
+      protocol: request.protocol,
       release: reservation.release,
     }
   }
