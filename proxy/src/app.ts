@@ -3,8 +3,11 @@
  * runtime entry (Node: `ws` on the server's 'upgrade' event), which asks the {@link Gate} first.
  */
 import { RELAY_PATH } from '@edgepg/shared'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { RelayMetrics } from './metrics.ts'
+
+/** The path of HTTP queries (Neon's `/sql` API). */
+export const SQL_PATH = '/sql'
 
 export interface AppDeps {
   metrics: RelayMetrics
@@ -12,12 +15,18 @@ export interface AppDeps {
   metricsToken?: string | undefined
   /** True while the relay drains on shutdown. */
   isDraining(): boolean
+  /**
+   * Answers every method on {@link SQL_PATH} (the runtime's `/sql` handler, which reads the peer from the
+   * context). Unset (`sql: false`): `/sql` is an unknown path.
+   */
+  sql?: ((c: Context) => Response | Promise<Response>) | undefined
   /** Adds routes of its own (the playground) after the relay's, which therefore always win. */
   mount?: ((app: Hono) => void) | undefined
 }
 
 /**
- * Builds the relay's HTTP app: `/healthz`, `/metrics`, and a 426 on `/v1` for requests that are not upgrades.
+ * Builds the relay's HTTP app: `/healthz`, `/metrics`, a 426 on `/v1` for requests that are not upgrades, and
+ * `/sql` when the runtime serves it.
  *
  * @example
  * ```ts
@@ -40,6 +49,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get(RELAY_PATH, (c) =>
     c.text('upgrade required: connect with a WebSocket', 426, { upgrade: 'websocket' }),
   )
+  const sql = deps.sql
+  if (sql) app.all(SQL_PATH, (c) => sql(c))
   deps.mount?.(app)
   app.notFound((c) => c.text('not found', 404))
   return app

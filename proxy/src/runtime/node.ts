@@ -5,9 +5,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server } from 'node:http'
-import { type AddressInfo, isIP, type Socket } from 'node:net'
+import { type AddressInfo, BlockList, isIP, type Socket } from 'node:net'
+import type { Transport } from '@edgepg/client'
 import { CloseCode, CloseReason } from '@edgepg/shared'
-import { createAdaptorServer } from '@hono/node-server'
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server'
+import type { Context } from 'hono'
 import { WebSocketServer } from 'ws'
 import { type AppDeps, createApp } from '../app.ts'
 import { type RelayConfig, resolveConfig } from '../config.ts'
@@ -17,6 +19,8 @@ import { RelayMetrics } from '../metrics.ts'
 import { createOriginCheck, createPolicy, createTokenVerifier } from '../policy/index.ts'
 import { type Dialer, type RelaySession, startNodeSession, tcpDialer } from '../session.ts'
 import { livenessTick, messageOf, safely } from '../session-core.ts'
+import { createNodeBackends, type NodeSqlBackends } from '../sql/node-backends.ts'
+import { createSqlHandler } from '../sql/route.ts'
 
 export interface NodeRelayDeps {
   /** Opens TCP connections to PostgreSQL (tests inject one that records every call). */
@@ -26,6 +30,17 @@ export interface NodeRelayDeps {
   logger?: Logger
   /** Extra HTTP routes, e.g. the playground's (`npm start`); see {@link AppDeps.mount}. */
   mount?: AppDeps['mount']
+  /**
+   * Opens the `/sql` pool's TCP connections (and their CancelRequests), called with the address the policy
+   * admitted. Default `nodeSocket()` of `@edgepg/client/node`; tests inject one that records every dial.
+   */
+  sqlTransport?: Transport
+  /**
+   * The address of a request's peer as its socket reports it, for `/sql`'s plain-HTTP check (credentials
+   * from a non-loopback peer are refused unless `behindTls`). Default `request.socket.remoteAddress`; tests
+   * inject a remote one to exercise the check on a loopback-only machine.
+   */
+  peerAddress?: (request: IncomingMessage) => string | undefined
 }
 
 export interface RunningRelay {
@@ -38,7 +53,12 @@ export interface RunningRelay {
   readonly metrics: RelayMetrics
   readonly sessions: ReadonlySet<RelaySession>
   readonly server: Server
-  /** Stops accepting, closes every session with 1001, waits up to `shutdownGrace`, then terminates the rest. */
+  /** The `/sql` pool (undefined when `sql` is off). */
+  readonly sqlBackends: NodeSqlBackends | undefined
+  /**
+   * Stops accepting, closes every session with 1001, waits up to `shutdownGrace`, then terminates the rest;
+   * ends the `/sql` pool's connections.
+   */
   shutdown(): Promise<void>
 }
 
@@ -50,9 +70,14 @@ export async function startRelay(
   const config = resolveConfig(input)
   const logger = deps.logger ?? createLogger(config.logLevel)
   const metrics = new RelayMetrics()
+  const origin = createOriginCheck({
+    allowedOrigins: config.allowedOrigins,
+    allowMissingOrigin: config.allowMissingOrigin,
+  })
   const gate = new Gate({
     config,
     metrics,
+    origin,
     policy: createPolicy(
       { allow: config.allow, targets: config.targets, allowPrivate: config.allowPrivate },
       deps.resolve ? { resolve: deps.resolve } : {},
@@ -61,17 +86,26 @@ export async function startRelay(
       config.tokenSecrets.length > 0
         ? createTokenVerifier({ secrets: config.tokenSecrets, audience: config.tokenAudience })
         : undefined,
-    origin: createOriginCheck({
-      allowedOrigins: config.allowedOrigins,
-      allowMissingOrigin: config.allowMissingOrigin,
-    }),
   })
   const sessions = new Set<RelaySession>()
+  const sqlBackends = config.sql ? createNodeBackends(config, metrics, deps.sqlTransport) : undefined
+  const handleSql =
+    sqlBackends && createSqlHandler({ config, gate, origin, metrics, logger, backends: sqlBackends })
+  const peerAddress = deps.peerAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress)
   const app = createApp({
     metrics,
     metricsToken: config.metricsToken,
     isDraining: () => gate.isDraining,
     mount: deps.mount,
+    sql:
+      handleSql &&
+      ((c: Context) => {
+        const { incoming } = c.env as HttpBindings
+        return handleSql(c.req.raw, {
+          ip: clientIp(incoming, config.trustProxy),
+          isLoopback: isLoopbackAddress(peerAddress(incoming)),
+        })
+      }),
   })
   const server = createAdaptorServer({
     fetch: app.fetch,
@@ -179,6 +213,7 @@ export async function startRelay(
     metrics,
     sessions,
     server,
+    sqlBackends,
     shutdown() {
       shutdown ??= (async () => {
         gate.isDraining = true
@@ -188,6 +223,7 @@ export async function startRelay(
         const deadline = Date.now() + config.shutdownGrace
         while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
         server.closeAllConnections()
+        await sqlBackends?.close()
         logger.log('info', 'relay stopped', {})
       })()
       return shutdown
@@ -211,6 +247,16 @@ export function clientIp(request: IncomingMessage, trustProxy: boolean): string 
     if (added && isIP(added)) return added
   }
   return request.socket.remoteAddress ?? 'unknown'
+}
+
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** Whether `address` (a socket's peer) is a loopback address: 127.0.0.0/8, ::1, or 127.x mapped into IPv6. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  const family = address === undefined ? 0 : isIP(address)
+  return family !== 0 && LOOPBACK.check(address!, family === 6 ? 'ipv6' : 'ipv4')
 }
 
 /**
