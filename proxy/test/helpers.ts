@@ -1,6 +1,8 @@
 /** Helpers for relay tests: a relay on a random loopback port, a recording dialer, raw WebSocket clients. */
 import type { Socket } from 'node:net'
-import { type RelayConfig, type RunningRelay, startRelay, tcpDialer } from '@edgepg/proxy'
+import type { Transport } from '@edgepg/client'
+import { nodeSocket } from '@edgepg/client/node'
+import { type NodeRelayDeps, type RelayConfig, type RunningRelay, startRelay, tcpDialer } from '@edgepg/proxy'
 import pgClient from 'pg'
 import { inject } from 'vitest'
 import WebSocket from 'ws'
@@ -26,10 +28,29 @@ export function recordingDialer(dials: { host: string; port: number }[]) {
   }
 }
 
-/** Starts a relay allowing the test PostgreSQL, with `overrides`. Stop it with `relay.shutdown()`. */
+/**
+ * A transport for the relay's `/sql` pool that records every dial (connections and CancelRequests) and
+ * refuses anything outside loopback.
+ */
+export function recordingTransport(dials: { host: string; port: number }[]): Transport {
+  const tcp = nodeSocket()
+  return async (target) => {
+    dials.push({ host: target.host, port: target.port })
+    if (!/^127\./.test(target.host) && target.host !== '::1') {
+      throw new Error(`test transport refuses non-loopback ${target.host}`)
+    }
+    return tcp(target)
+  }
+}
+
+/**
+ * Starts a relay allowing the test PostgreSQL, with `overrides` (and `deps` over the recording ones). Stop it
+ * with `relay.shutdown()`. Dials of WebSocket sessions and of the `/sql` pool are both in `relay.dials`.
+ */
 export async function startTestRelay(
   overrides: Partial<RelayConfig> = {},
   resolve?: NodeResolve,
+  deps: Partial<NodeRelayDeps> = {},
 ): Promise<TestRelay> {
   const dials: { host: string; port: number }[] = []
   const logs: string[] = []
@@ -37,8 +58,10 @@ export async function startTestRelay(
     { port: 0, allow: [pgAddress], allowMissingOrigin: 'always', shutdownGrace: 2000, ...overrides },
     {
       dial: recordingDialer(dials),
+      sqlTransport: recordingTransport(dials),
       logger: { log: (level, msg, fields) => logs.push(JSON.stringify({ level, msg, ...fields })) },
       ...(resolve ? { resolve } : {}),
+      ...deps,
     },
   )
   return Object.assign(relay, { dials, logs })
@@ -148,4 +171,76 @@ export async function admin(sql: string, params?: unknown[]): Promise<Record<str
 /** How many backends run with this `application_name`. */
 export async function backends(app: string): Promise<number> {
   return (await admin('select 1 from pg_stat_activity where application_name = $1', [app])).length
+}
+
+/** A connection string for `role` on the test PostgreSQL, with URL parameters. */
+export function pgUrl(
+  role: { user: string; password: string } = pg.roles.scram,
+  parameters: Record<string, string> = {},
+): string {
+  const auth = role.password
+    ? `${encodeURIComponent(role.user)}:${encodeURIComponent(role.password)}`
+    : encodeURIComponent(role.user)
+  const query = new URLSearchParams(parameters).toString()
+  return `postgres://${auth}@${pgAddress}/${pg.database}${query ? `?${query}` : ''}`
+}
+
+/** What `/sql` answered: the status, the JSON (or text) body and the headers. */
+export interface SqlAnswer {
+  status: number
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the answer's JSON field by field
+  body: any
+  text: string
+  headers: Headers
+}
+
+/**
+ * POSTs `body` to the relay's `/sql` with the Neon headers for `connectionString` (`headers` add to or
+ * override them; a header set to undefined is left out).
+ */
+export async function postSql(
+  relay: { url: string },
+  body: unknown,
+  options: {
+    connectionString?: string
+    headers?: Record<string, string | undefined>
+    signal?: AbortSignal
+  } = {},
+): Promise<SqlAnswer> {
+  const headers: Record<string, string> = {}
+  const given = { 'neon-connection-string': options.connectionString ?? pgUrl(), ...options.headers }
+  for (const [name, value] of Object.entries(given)) if (value !== undefined) headers[name] = value
+  const response = await fetch(`${relay.url}/sql`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...(options.signal ? { signal: options.signal } : {}),
+  })
+  const text = await response.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {}
+  return { status: response.status, body: parsed, text, headers: response.headers }
+}
+
+/** The states of the backends with this `application_name` (`active`, `idle`, …). */
+export async function backendStates(app: string): Promise<string[]> {
+  const rows = await admin('select state from pg_stat_activity where application_name = $1', [app])
+  return rows.map((row) => String(row.state))
+}
+
+/**
+ * Waits until no backend with this `application_name` is running a statement (each is idle or gone);
+ * throws after `timeout` ms with the states it saw last.
+ */
+export async function waitUntilNoneActive(app: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  let states: string[] = []
+  while (Date.now() < deadline) {
+    states = await backendStates(app)
+    if (!states.includes('active')) return
+    await sleep(50)
+  }
+  throw new Error(`backends of ${app} still active after ${timeout} ms: ${states.join(', ')}`)
 }
