@@ -13,6 +13,7 @@ export const ISOLATION_LEVELS = {
   ReadUncommitted: 'READ UNCOMMITTED',
 } as const
 
+/** A `Neon-Batch-Isolation-Level` value. */
 export type IsolationLevel = keyof typeof ISOLATION_LEVELS
 
 /** How a batch's transaction begins (`Neon-Batch-*` headers); unset fields keep the server's defaults. */

@@ -36,7 +36,7 @@ export interface SqlLease {
   release(reusable: boolean): void
 }
 
-/** Where the connections come from: the Node relay's pool, or a connection per request. */
+/** Where the connections come from: the Node relay's pool, or a connection per request on a Worker. */
 export interface SqlBackends {
   /** A logged-in connection for `connection`, dialing exactly `dial`; rejects with the login's error. */
   acquire(
@@ -45,6 +45,7 @@ export interface SqlBackends {
   ): Promise<SqlLease>
 }
 
+/** What the `/sql` handler is built from: the relay's config, gate, Origin check, metrics, logs, connections. */
 export interface SqlRouteDeps {
   config: RelayConfig
   gate: Gate
