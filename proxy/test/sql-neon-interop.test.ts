@@ -1,6 +1,7 @@
 // Interop: `neon()` from @neondatabase/serverless, unchanged, with its fetch endpoint pointed at this relay's
 // POST /sql: a query with parameters, a tagged template, full results, a transaction with its options, and
 // PostgreSQL errors with their fields.
+import { mintToken } from '@edgepg/proxy'
 import { neon, neonConfig } from '@neondatabase/serverless'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { admin, pgAddress, pgUrl, startTestRelay, type TestRelay } from './helpers.ts'
@@ -92,5 +93,20 @@ describe('neon() against the relay', () => {
     const sql = neon(pgUrl().replace(pgAddress, '127.0.0.1:1'))
     const refused = await sql`select 1`.catch((error: unknown) => error)
     expect((refused as Error).message).toBe('Server error (HTTP status 403): forbidden')
+  })
+
+  it('sends the relay token as its authToken (Authorization: Bearer)', async () => {
+    const secret = 'neon-interop-secret-neon-interop-secret'
+    const guarded = await startTestRelay({ tokenSecrets: [secret] })
+    try {
+      neonConfig.fetchEndpoint = `${guarded.url}/sql`
+      const token = await mintToken(secret, { tgt: pgAddress, exp: Math.floor(Date.now() / 1000) + 60 })
+      expect(await neon(pgUrl(), { authToken: token })`select 1 as n`).toEqual([{ n: 1 }])
+      const refused = await neon(pgUrl())`select 1`.catch((error: unknown) => error)
+      expect((refused as Error).message).toBe('Server error (HTTP status 401): unauthorized')
+    } finally {
+      neonConfig.fetchEndpoint = `${relay.url}/sql`
+      await guarded.shutdown()
+    }
   })
 })
