@@ -28,7 +28,7 @@ export async function bundleWorker(entry: string): Promise<string> {
 /** Starts `script` in workerd; pass `port: 0` to also listen on a real loopback port. */
 export async function startWorker(
   script: string,
-  options: { bindings?: Record<string, string>; port?: number } = {},
+  options: { bindings?: Record<string, string>; port?: number; hyperdrives?: Record<string, string> } = {},
 ): Promise<{ mf: Miniflare; url: URL }> {
   const config: MiniflareOptions = {
     modules: true,
@@ -37,6 +37,7 @@ export async function startWorker(
     cf: false,
     bindings: options.bindings ?? {},
     host: '127.0.0.1',
+    ...(options.hyperdrives === undefined ? {} : { hyperdrives: options.hyperdrives }),
     ...(options.port === undefined ? {} : { port: options.port }),
   }
   const mf = new Miniflare(config)

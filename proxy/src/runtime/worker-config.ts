@@ -17,7 +17,42 @@ const NUMBERS = {
   EDGEPG_CONNECT_TIMEOUT: 'connectTimeout',
   EDGEPG_IDLE_TIMEOUT: 'idleTimeout',
   EDGEPG_MAX_LIFETIME: 'maxLifetime',
+  EDGEPG_SQL_TIMEOUT: 'sqlTimeout',
+  EDGEPG_SQL_MAX_REQUEST_BYTES: 'sqlMaxRequestBytes',
+  EDGEPG_SQL_MAX_RESPONSE_BYTES: 'sqlMaxResponseBytes',
 } as const satisfies Record<string, keyof RelayConfig>
+
+/** The parts of a Hyperdrive binding the relay uses (`env.HYPERDRIVE`). */
+export interface HyperdriveLike {
+  readonly connectionString: string
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly password: string
+  readonly database: string
+}
+
+/** A Hyperdrive binding and the `host:port` target whose requests it serves. */
+export interface HyperdriveRoute {
+  /** The target as the allowlist and the connection strings name it, e.g. `db.example.com:5432`. */
+  address: string
+  binding: HyperdriveLike
+}
+
+/**
+ * `EDGEPG_HYPERDRIVE = "BINDING=host:port"`: `/sql` requests for that target with the binding's own login go
+ * through the Hyperdrive binding of that name. Undefined when unset.
+ */
+export function hyperdriveFromEnv(env: RelayEnv): HyperdriveRoute | undefined {
+  const value = env.EDGEPG_HYPERDRIVE
+  if (value === undefined) return undefined
+  const match = /^([A-Za-z_][\w]*)=(.+:\d+)$/.exec(String(value).trim())
+  if (!match) throw new ConfigError('EDGEPG_HYPERDRIVE', `"${String(value)}" is not BINDING=HOST:PORT`)
+  const binding = env[match[1]!] as Partial<HyperdriveLike> | undefined
+  if (typeof binding?.connectionString !== 'string' || typeof binding.host !== 'string')
+    throw new ConfigError('EDGEPG_HYPERDRIVE', `no Hyperdrive binding named ${match[1]}`)
+  return { address: match[2]!, binding: binding as HyperdriveLike }
+}
 
 /** Reads the `EDGEPG_*` bindings; {@link resolveConfig} then validates every value. */
 export function configFromEnv(env: RelayEnv): Partial<RelayConfig> {
@@ -41,6 +76,7 @@ export function configFromEnv(env: RelayEnv): Partial<RelayConfig> {
     allowedOrigins: list('EDGEPG_ORIGIN'),
     allowMissingOrigin: text('EDGEPG_ALLOW_MISSING_ORIGIN') as RelayConfig['allowMissingOrigin'] | undefined,
     logLevel: text('EDGEPG_LOG_LEVEL') as RelayConfig['logLevel'] | undefined,
+    sql: flag('EDGEPG_SQL'),
   }
   const targets = list('EDGEPG_TARGET')
   if (targets) {

@@ -15,6 +15,7 @@
  * secrets (`wrangler secret put EDGEPG_TOKEN_SECRETS`), never in `wrangler.toml`.
  */
 import { connect } from 'cloudflare:sockets'
+import type { Context } from 'hono'
 import { createApp } from '../app.ts'
 import { ConfigError, type RelayConfig, resolveConfig } from '../config.ts'
 import { Gate, offeredProtocols } from '../gate.ts'
@@ -24,8 +25,10 @@ import { createAllowlistPolicy } from '../policy/allowlist.ts'
 import { createOriginCheck } from '../policy/origin.ts'
 import { createTokenVerifier } from '../policy/token.ts'
 import { messageOf, safely } from '../session-core.ts'
-import { configFromEnv, type RelayEnv } from './worker-config.ts'
+import { createSqlHandler } from '../sql/route.ts'
+import { configFromEnv, type HyperdriveRoute, hyperdriveFromEnv, type RelayEnv } from './worker-config.ts'
 import { startWorkerSession } from './worker-session.ts'
+import { createWorkerBackends } from './worker-sql.ts'
 
 export type { RelayEnv } from './worker-config.ts'
 
@@ -37,11 +40,16 @@ interface WorkerRelay {
   logger: Logger
 }
 
+/** What a Worker invocation offers besides the request (`ctx`). */
+interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
 /** One relay per isolate, built from the environment (fixed for the isolate's life) on the first request. */
 let relay: WorkerRelay | ConfigError | undefined
 
 export default {
-  async fetch(request: Request, env: RelayEnv): Promise<Response> {
+  async fetch(request: Request, env: RelayEnv, ctx?: ExecutionContextLike): Promise<Response> {
     relay ??= build(env)
     const built = relay
     if (built instanceof ConfigError) {
@@ -49,7 +57,8 @@ export default {
       return new Response('relay misconfigured', { status: 500 })
     }
     try {
-      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return await built.app.fetch(request)
+      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+        return await built.app.fetch(request, env, ctx as never)
       return await upgrade(built, request)
     } catch (error) {
       // A relay bug: logged, answered with 500, and no other request is affected.
@@ -115,6 +124,10 @@ function build(env: RelayEnv): WorkerRelay | ConfigError {
     } catch (error) {
       throw new ConfigError('EDGEPG_ALLOW', (error as Error).message)
     }
+    const origin = createOriginCheck({
+      allowedOrigins: config.allowedOrigins,
+      allowMissingOrigin: config.allowMissingOrigin,
+    })
     const gate = new Gate({
       config,
       metrics,
@@ -123,19 +136,47 @@ function build(env: RelayEnv): WorkerRelay | ConfigError {
         config.tokenSecrets.length > 0
           ? createTokenVerifier({ secrets: config.tokenSecrets, audience: config.tokenAudience })
           : undefined,
-      origin: createOriginCheck({
-        allowedOrigins: config.allowedOrigins,
-        allowMissingOrigin: config.allowMissingOrigin,
-      }),
+      origin,
     })
+    const hyperdrive = hyperdriveFromEnv(env)
+    const sql = config.sql ? sqlRoute({ config, gate, origin, metrics, logger }, hyperdrive) : undefined
     return {
       config,
       gate,
       metrics,
       logger,
-      app: createApp({ metrics, metricsToken: config.metricsToken, isDraining: () => false }),
+      app: createApp({ metrics, metricsToken: config.metricsToken, isDraining: () => false, sql }),
     }
   } catch (error) {
     return error instanceof ConfigError ? error : new ConfigError('environment', (error as Error).message)
   }
+}
+
+/**
+ * `/sql` on a Worker: a connection per request (./worker-sql.ts), kept alive past the response by the
+ * invocation's `waitUntil` until it has ended. The plain-HTTP check sees Cloudflare's TLS termination as the
+ * request URL's scheme: an `https:` request reached Cloudflare encrypted.
+ */
+function sqlRoute(
+  shared: Omit<Parameters<typeof createSqlHandler>[0], 'backends'>,
+  hyperdrive: HyperdriveRoute | undefined,
+) {
+  return (c: Context) => {
+    const request = c.req.raw
+    const waitUntil = (promise: Promise<unknown>) => {
+      try {
+        c.executionCtx.waitUntil(promise)
+      } catch {
+        // No execution context (a direct `app.fetch` call): the promise runs on by itself.
+      }
+    }
+    const backends = createWorkerBackends({ config: shared.config, waitUntil, hyperdrive })
+    const ip = request.headers.get('cf-connecting-ip') ?? 'unknown'
+    const isSecure = new URL(request.url).protocol === 'https:' || isLoopbackIp(ip)
+    return createSqlHandler({ ...shared, backends })(request, { ip, isLoopback: isSecure })
+  }
+}
+
+function isLoopbackIp(ip: string): boolean {
+  return /^127\./.test(ip) || ip === '::1'
 }
