@@ -49,6 +49,7 @@ console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-2
   playground:   ${pageUrl}/
   DATABASE_URL=${databaseUrl}
   relay:        ${relay.wsUrl}   (allows only ${address})
+  HTTP queries: ${relay.url}/sql   (POST, Neon's format, pooled connections)
 
 Connect through the relay, from another shell in this folder:
 
@@ -58,6 +59,16 @@ or in code:
 
   const [client, connection] = await connect('${databaseUrl}', { transport: webSocket({ url: '${relay.wsUrl}' }) })
   connection.run(); console.log((await client.query('select now()')).rows)
+
+One query over HTTP, one round trip:
+
+  curl -s ${relay.url}/sql -H 'content-type: application/json' -H 'Neon-Connection-String: ${databaseUrl}' \\
+    -d '{"query":"select now() as now, $1::int as n","params":[42]}'
+
+or in code:
+
+  const db = http('${databaseUrl}', { url: '${relay.url}/sql' })   // from '@edgepg/client/http'
+  console.log(await db.query('select now() as now, $1::int as n', [42]))
 
 Press Ctrl-C to stop.`)
 
