@@ -1,7 +1,8 @@
 /**
  * The upgrade gate: decides, before any WebSocket exists and before anything is dialed, whether a request may
  * open a relay session. Runtime-neutral (the Node and Worker entries both use it). Checks run cheapest first:
- * request target, path, draining, connection limits, token, per-token limit, origin, target policy.
+ * request target, path, draining, connection limits, token, per-token limit, origin, target policy. An HTTP
+ * query (`POST /sql`, {@link Gate.admitHttp}) passes the same checks and holds the same slots while it runs.
  *
  * Connection slots are reserved synchronously, before the first await (token verification, policy
  * admission), and freed on every refusal: a burst of concurrent upgrades cannot pass a limit together.
@@ -109,7 +110,7 @@ export class Gate {
     this.#deps = deps
   }
 
-  /** Slots held now: open sessions plus upgrades still being decided. */
+  /** Slots held now: open sessions, upgrades still being decided, and `/sql` requests in flight. */
   get open(): number {
     return this.#open
   }
