@@ -4,7 +4,7 @@
 // HTTP from a non-loopback peer is refused unless behindTls.
 import { mintToken } from '@edgepg/proxy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pgAddress, pgUrl, postSql, startTestRelay, type TestRelay, upgrade } from './helpers.ts'
+import { pgAddress, pgUrl, postSql, sleep, startTestRelay, type TestRelay, upgrade } from './helpers.ts'
 
 const SECRET = 'q5-secret-q5-secret-q5-secret-q5-secret'
 const ORIGIN = 'https://app.example.com'
@@ -141,6 +141,23 @@ describe('Q5: refusals are the WebSocket gate’s, and nothing is dialed', () =>
       status: 401,
       text: 'unauthorized',
     })
+  })
+})
+
+describe('in-flight limits', () => {
+  it('hold a per-IP slot per request while it runs, refuse past it as the upgrade does, and free it after', async () => {
+    const relay = await startTestRelay({ maxConnectionsPerIp: 2 })
+    try {
+      const slow = [0, 1].map(() => postSql(relay, { query: 'select pg_sleep(0.4)' }))
+      while (relay.sqlBackends!.stats().inUse < 2) await sleep(10)
+      expect(await postSql(relay, { query: 'select 1' })).toMatchObject({ status: 503, text: 'unavailable' })
+      const ws = await upgrade(`${relay.wsUrl}?address=${pgAddress}`)
+      expect(ws).toEqual({ status: 503, body: 'unavailable' })
+      for (const answer of await Promise.all(slow)) expect(answer.status).toBe(200)
+      expect((await postSql(relay, { query: 'select 1' })).status).toBe(200)
+    } finally {
+      await relay.shutdown()
+    }
   })
 })
 
