@@ -167,7 +167,22 @@ describe('Q7: 500 concurrent requests', () => {
     expect(maxSize).toBeGreaterThan(1)
     const stats = relay.sqlBackends!.stats()
     expect({ inUse: stats.inUse, waiting: stats.waiting }).toEqual({ inUse: 0, waiting: 0 })
-    expect(relay.metrics.sqlBackendsOpened).toBeLessThanOrEqual(12)
+  })
+
+  it('of one key open no more backends than maxPerKey, reusing them', async () => {
+    const opened = relay.metrics.sqlBackendsOpened
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        postSql(relay, pidQuery, {
+          connectionString: pgUrl(pg.roles.scram, { application_name: 'q7-one' }),
+          headers: RAW,
+        }),
+      ),
+    )
+    for (const answer of answers) expect(answer.status, answer.text).toBe(200)
+    const pids = new Set(answers.map((answer) => answer.body.rows[0][0]))
+    expect(pids.size).toBeLessThanOrEqual(4)
+    expect(relay.metrics.sqlBackendsOpened - opened).toBeLessThanOrEqual(4)
   })
 })
 
