@@ -23,6 +23,7 @@ describe('one statement', () => {
     expect(answer.headers.get('content-type')).toBe('application/json')
     expect(answer.body).toEqual({
       command: 'SELECT',
+      commandTag: 'SELECT',
       rowCount: 1,
       rows: [['42', 'x', null]],
       fields: [
@@ -104,6 +105,11 @@ describe('one statement', () => {
     await admin('create table if not exists sql_commands (n int)')
     const answer = await postSql(relay, { query: 'insert into sql_commands select generate_series(1, 3)' })
     expect(answer.body).toMatchObject({ command: 'INSERT', rowCount: 3, rows: [], fields: [] })
+  })
+
+  it("answers a tag's first word as command (as Neon and node-postgres do) and the whole verb as commandTag", async () => {
+    const answer = await postSql(relay, { query: 'create temporary table sql_tag (n int)' })
+    expect(answer.body).toMatchObject({ command: 'CREATE', commandTag: 'CREATE TABLE', rowCount: null })
   })
 })
 

@@ -315,9 +315,15 @@ describe('sql pool bounds', () => {
     const { pool } = poolFor([a, b], { maxPerKey: 2, maxTotal: 2 })
     const held = [await pool.acquire(keyOf(a)), await pool.acquire(keyOf(a))]
     const order: string[] = []
-    const gotB = pool.acquire(keyOf(b)).then((backend) => (order.push('b'), backend))
+    const gotB = pool.acquire(keyOf(b)).then((backend) => {
+      order.push('b')
+      return backend
+    })
     await waitingCount(pool, 1)
-    const gotA = pool.acquire(keyOf(a)).then((backend) => (order.push('a'), backend))
+    const gotA = pool.acquire(keyOf(a)).then((backend) => {
+      order.push('a')
+      return backend
+    })
     await waitingCount(pool, 2)
     pool.release(held[0]!, true)
     const leaseB = await gotB

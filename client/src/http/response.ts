@@ -38,7 +38,9 @@ const badAnswer = (expected: string, found: unknown) =>
 /** A result as Neon's format sends it: `{ command, rowCount, rows, fields, rowAsArray }`. */
 export function readResult(json: unknown, types: TypeRegistry, isArrayMode: boolean): QueryResult {
   if (!isObject(json)) throw badAnswer('a result object', json)
-  const { fields: rawFields, rows: rawRows, command } = json
+  // Our relay sends the whole verb as `commandTag` (`CREATE TABLE`); Neon only its first word as `command`.
+  const { fields: rawFields, rows: rawRows } = json
+  const command = json.commandTag ?? json.command
   if (!Array.isArray(rawFields)) throw badAnswer('fields as an array', rawFields)
   if (!Array.isArray(rawRows)) throw badAnswer('rows as an array', rawRows)
   if (typeof command !== 'string') throw badAnswer('command as a string', command)

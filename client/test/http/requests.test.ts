@@ -2,7 +2,7 @@
 // project's transport; options honoured; rolled back at the first error) and, once (TCP project), what the
 // relay does to a request: deadline and abort cancel the statement on the server, tokens, refusals, limits.
 import { DatabaseError, isDatabaseError, isPgError, type PgError } from '@edgepg/client'
-import { http } from '@edgepg/client/http'
+import { type BatchQuery, http } from '@edgepg/client/http'
 import { mintToken } from '@edgepg/proxy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { admin, type Opened, open, server, transportKind, url, waitFor } from '../helpers.ts'
@@ -52,6 +52,22 @@ describe(`a batch over http() (compared with client.transaction over ${transport
       ['SELECT', 2],
       ['DELETE', 2],
     ])
+  })
+
+  it('gives the whole command verb of a multi-word tag, as client.query does', async () => {
+    const statements: BatchQuery[] = [
+      ['create temporary table http_verbs (n int)'],
+      ['alter table http_verbs add column m int'],
+      ['drop table http_verbs'],
+    ]
+    const over = await relay.db().transaction(statements)
+    const expected = await wire.client.transaction(async (tx) => {
+      const results = []
+      for (const [sql] of statements) results.push(await tx.query(sql))
+      return results
+    })
+    expect(over).toEqual(expected)
+    expect(over.map((r) => r.command)).toEqual(['CREATE TABLE', 'ALTER TABLE', 'DROP TABLE'])
   })
 
   it('is rolled back at the first error, which rejects it as the wire path would', async () => {

@@ -245,7 +245,12 @@ describe('SqlPool with fake connections', () => {
     const { pool, backends } = fakePool({ maxPerKey: 1 })
     const lease = await pool.acquire('k')
     let endCalls = 0
-    Object.assign(backends[0]!.client, { end: () => (endCalls++, Promise.resolve()) })
+    Object.assign(backends[0]!.client, {
+      end: () => {
+        endCalls++
+        return Promise.resolve()
+      },
+    })
     const waiting = pool.acquire('k')
     pool.release(lease, false)
     await flush()

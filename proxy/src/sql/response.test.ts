@@ -33,6 +33,7 @@ describe('formatResult', () => {
   it('gives arrays of text with raw text output and array mode, and the fields under neon’s names', () => {
     expect(formatResult(result(fields, rows), { isRawText: true, isArrayMode: true })).toEqual({
       command: 'SELECT',
+      commandTag: 'SELECT',
       rowCount: 2,
       rows,
       fields: fields.map((f) => ({

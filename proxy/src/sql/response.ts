@@ -19,7 +19,10 @@ export interface NeonField {
 
 /** One statement's result as Neon returns it. */
 export interface NeonResult {
+  /** The command tag's first word (`CREATE` for `CREATE TABLE`), as Neon and node-postgres give it. */
   command: string
+  /** The whole verb (`CREATE TABLE`): an addition Neon's driver ignores, which `@edgepg/client/http` reads. */
+  commandTag: string
   rowCount: number | null
   rows: unknown[][] | Record<string, unknown>[]
   fields: NeonField[]
@@ -56,7 +59,8 @@ export function formatResult(result: QueryResult<unknown[]>, options: FormatOpti
     })
   }
   return {
-    command: result.command,
+    command: result.command.split(' ', 1)[0]!,
+    commandTag: result.command,
     rowCount: result.rowCount,
     rows,
     fields,
