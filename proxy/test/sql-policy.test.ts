@@ -188,6 +188,40 @@ describe('Q6: credentials over plain http from a non-loopback peer', () => {
     }
   })
 
+  it('behind a trusted proxy, are judged by the client the proxy names, not by the proxy', async () => {
+    // The proxy itself is on loopback; the client it forwards is not, and nothing says that hop was TLS.
+    const relay = await startTestRelay({ trustProxy: true })
+    try {
+      const forwarded = await postSql(
+        relay,
+        { query: 'select 1' },
+        { headers: { 'x-forwarded-for': '203.0.113.9' } },
+      )
+      expect(forwarded.status).toBe(403)
+      expect(forwarded.body.message).toContain('behindTls')
+      expect(relay.dials).toEqual([])
+      const local = await postSql(
+        relay,
+        { query: 'select 1' },
+        { headers: { 'x-forwarded-for': '127.0.0.1' } },
+      )
+      expect(local.status).toBe(200)
+    } finally {
+      await relay.shutdown()
+    }
+    const behind = await startTestRelay({ trustProxy: true, behindTls: true })
+    try {
+      const answer = await postSql(
+        behind,
+        { query: 'select 1' },
+        { headers: { 'x-forwarded-for': '203.0.113.9' } },
+      )
+      expect(answer.status).toBe(200)
+    } finally {
+      await behind.shutdown()
+    }
+  })
+
   it('count the mapped and plain loopback spellings as loopback, and nothing else', async () => {
     const { isLoopbackAddress } = await import('../src/runtime/node.ts')
     for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'])

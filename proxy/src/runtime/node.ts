@@ -101,10 +101,12 @@ export async function startRelay(
       handleSql &&
       ((c: Context) => {
         const { incoming } = c.env as HttpBindings
-        return handleSql(c.req.raw, {
-          ip: clientIp(incoming, config.trustProxy),
-          isLoopback: isLoopbackAddress(peerAddress(incoming)),
-        })
+        const ip = clientIp(incoming, config.trustProxy)
+        // Behind a trusted proxy the socket's peer is the proxy: the client it names must be local too, as
+        // nothing says its hop to the proxy was encrypted.
+        const isLoopback =
+          isLoopbackAddress(peerAddress(incoming)) && (!config.trustProxy || isLoopbackAddress(ip))
+        return handleSql(c.req.raw, { ip, isLoopback })
       }),
   })
   const server = createAdaptorServer({
