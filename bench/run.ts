@@ -6,6 +6,7 @@
  *   npm run bench                       full run, results in bench/results/
  *   npm run bench -- --quick            smoke run (small sizes, one round), results in .tmp/bench/
  *   npm run bench -- --only decode,throughput [--out DIR]
+ *   npm run bench -- --only http-latency,http-throughput
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
@@ -15,6 +16,8 @@ import type { Context } from './context.ts'
 import { bundleSize } from './measures/bundle.ts'
 import { concurrency } from './measures/concurrency.ts'
 import { decode } from './measures/decode.ts'
+import { httpLatency } from './measures/http-latency.ts'
+import { type HttpThroughput, httpThroughput, POOL_MAX_PER_KEY } from './measures/http-throughput.ts'
 import { idleSessions, slowReader } from './measures/relay-memory.ts'
 import { roundTrips } from './measures/round-trips.ts'
 import { scramCpu } from './measures/scram.ts'
@@ -24,7 +27,17 @@ import { cleanup, startPostgres, startRelayChild } from './setup.ts'
 import { fmt } from './stats.ts'
 import { barChart } from './svg.ts'
 
-const MEASURES = ['bundle', 'decode', 'throughput', 'concurrency', 'round-trips', 'scram', 'relay'] as const
+const MEASURES = [
+  'bundle',
+  'decode',
+  'throughput',
+  'concurrency',
+  'round-trips',
+  'scram',
+  'relay',
+  'http-latency',
+  'http-throughput',
+] as const
 type MeasureName = (typeof MEASURES)[number]
 
 const { values: args } = parseArgs({
@@ -56,10 +69,7 @@ try {
   const relay = await startRelayChild()
   const ctx: Context = { pg, relay, quick, log }
   const measures: Measure[] = []
-  const extra: {
-    idle?: Awaited<ReturnType<typeof idleSessions>>
-    slow?: Awaited<ReturnType<typeof slowReader>>
-  } = {}
+  const extra: Extra = {}
 
   if (wants('bundle')) measures.push(await bundleSize(ctx))
   if (wants('decode')) measures.push(...(await decode(ctx)))
@@ -72,6 +82,11 @@ try {
     measures.push(extra.idle.measure)
     extra.slow = await slowReader(ctx)
     measures.push(extra.slow.measure)
+  }
+  if (wants('http-latency')) measures.push(...(await httpLatency(ctx)))
+  if (wants('http-throughput')) {
+    extra.http = await httpThroughput(ctx)
+    measures.push(...extra.http.measures)
   }
 
   const targets = checkTargets(measures, extra)
@@ -117,13 +132,13 @@ try {
 }
 process.exit(exitCode)
 
-function checkTargets(
-  measures: Measure[],
-  extra: {
-    idle?: Awaited<ReturnType<typeof idleSessions>>
-    slow?: Awaited<ReturnType<typeof slowReader>>
-  },
-): Target[] {
+interface Extra {
+  idle?: Awaited<ReturnType<typeof idleSessions>>
+  slow?: Awaited<ReturnType<typeof slowReader>>
+  http?: HttpThroughput
+}
+
+function checkTargets(measures: Measure[], extra: Extra): Target[] {
   const find = (id: string) => measures.find((m) => m.id === id)
   const ratio = (id: string, a: string, b: string) => ratioOf(find(id), a, b)
   const targets: Target[] = []
@@ -198,6 +213,20 @@ function checkTargets(
       isMet: growth < 64,
     })
   }
+  at(
+    'one-shot query over http(), warm connection, through the relay (RTT 80 ms)',
+    '1 round trip',
+    medianOf(find('http-round-trips'), 'http-warm'),
+    (v) => v < 1.5,
+    (v) => fmt(v),
+  )
+  at(
+    'relay backends opened per 1,000 HTTP requests, 50 callers',
+    `≤ the pool's limit per key (${POOL_MAX_PER_KEY})`,
+    extra.http?.backendsPer1000,
+    (v) => v <= POOL_MAX_PER_KEY,
+    (v) => fmt(v),
+  )
   return targets
 }
 
