@@ -66,11 +66,6 @@ export async function httpLatency(ctx: Context): Promise<Measure[]> {
   onCleanup(() => warm.close())
   const neonWarm = keptAliveFetch()
   onCleanup(() => neonWarm.close())
-  const neonBefore = { fetchEndpoint: neonConfig.fetchEndpoint, fetchFunction: neonConfig.fetchFunction }
-  onCleanup(() => {
-    neonConfig.fetchEndpoint = neonBefore.fetchEndpoint
-    neonConfig.fetchFunction = neonBefore.fetchFunction
-  })
   let fresh = 0
 
   /** One `select 1` timed from the `http()` call; checks the TCP connections it opened. */
@@ -143,10 +138,18 @@ export async function httpLatency(ctx: Context): Promise<Measure[]> {
       return elapsed
     },
   }
-  const results = await interleave(
-    ROWS.map(({ id }) => ({ id, run: run[id] })),
-    rounds,
-  )
+  // neonConfig is global: the neon() row sets its endpoint and fetch; they are put back after the rounds.
+  const neonBefore = { fetchEndpoint: neonConfig.fetchEndpoint, fetchFunction: neonConfig.fetchFunction }
+  let results: Awaited<ReturnType<typeof interleave>>
+  try {
+    results = await interleave(
+      ROWS.map(({ id }) => ({ id, run: run[id] })),
+      rounds,
+    )
+  } finally {
+    neonConfig.fetchEndpoint = neonBefore.fetchEndpoint
+    neonConfig.fetchFunction = neonBefore.fetchFunction
+  }
   const rowsIn = (toUnit: (ms: number, isNewTcp: boolean) => number) =>
     ROWS.map(({ id, label, isOurs, isNewTcp }) => {
       const r = results.get(id)!
