@@ -11,275 +11,161 @@
  * `infinity` and `-infinity` (PostgreSQL 17+) become the numbers `Infinity` and `-Infinity`, as for
  * timestamps. Microseconds beyond ±2^53 are the nearest double, exactly as the binary decoder gives them.
  *
- * The cursor and the fields being summed are module variables (a decoder call never re-enters), which keeps
- * this parser small in a minified bundle.
+ * Every number has at most 15 digits (PostgreSQL prints at most 10: int32 days, int64 µs / 3.6e9 hours), so it
+ * is exact; minutes and seconds of a clock have exactly two. The fields summed so far are a module variable (a
+ * decoder call never re-enters), which keeps this parser small in a minified bundle.
  */
+import { decodeUtf8 } from '../utf8.ts'
 import { badText } from './bytes.ts'
 import type { Interval } from './interval.ts'
 
 const US_PER_SECOND = 1_000_000
 const US_PER_MINUTE = 60 * US_PER_SECOND
 const US_PER_HOUR = 60 * US_PER_MINUTE
-/** PostgreSQL prints at most 10 digits in any field (int32 days, int64 µs / 3.6e9 hours); a little slack. */
-const MAX_DIGITS = 15
 
-// The value being read: bytes[from, end), the cursor `at`.
-let bytes: Uint8Array = new Uint8Array(0)
-let from = 0
-let end = 0
-let at = 0
-// The fields summed so far; the time as whole hours plus the rest, so that it adds up exactly.
-let months = 0
-let days = 0
-let hours = 0
-let microseconds = 0
+/** The units, in the order every style prints them; `s` may follow each (`mons`, `secs`). */
+const UNITS = ['year', 'mon', 'day', 'hour', 'min', 'sec']
+/** What each unit adds to: months, days, hours or µs (the time as whole hours plus the rest adds up exactly). */
+const FIELD = [0, 0, 1, 2, 3, 3]
+/** And how much of it one unit is. */
+const FACTOR = [12, 1, 1, 1, US_PER_MINUTE, US_PER_SECOND]
+const SECONDS = 5
+
+/** months, days, hours, µs of the value being read. */
+let sum = [0, 0, 0, 0]
 
 /** interval in text format → {@link Interval}, or ±Infinity. */
-export function textInterval(value: Uint8Array, start: number, stop: number): Interval | number {
-  bytes = value
-  from = at = start
-  end = stop
-  months = days = hours = microseconds = 0
-  const first = peek()
-  if (first === 0x69 || (first === 0x2d && value[start + 1] === 0x69)) return infinity() // i, -i
-  if (first === 0x50)
-    readIso8601() // P
-  else if (first === 0x40 || hasLetter())
-    readWithUnits() // @
-  else readSqlStandard()
-  if (at !== end) throw fail()
+export function textInterval(bytes: Uint8Array, start: number, end: number): Interval | number {
+  const text = decodeUtf8(bytes, start, end)
+  sum = [0, 0, 0, 0]
+  if (/^-?infinity$/.test(text)) return text[0] === '-' ? -Infinity : Infinity
+  const isRead =
+    text[0] === 'P'
+      ? readIso8601(text)
+      : text[0] === '@' || /[a-z]/i.test(text)
+        ? readWithUnits(text)
+        : readSqlStandard(text)
+  if (!isRead) throw badText('interval', bytes, start, end)
+  const [months, days, hours, microseconds] = sum as [number, number, number, number]
+  // hours × 3.6e9 + µs, rounded once to the nearest double (as an int64 read from binary is)
+  let time = hours * US_PER_HOUR + microseconds
+  if (Math.abs(time) > Number.MAX_SAFE_INTEGER)
+    time = Number(BigInt(hours) * BigInt(US_PER_HOUR) + BigInt(microseconds))
   // `+ 0` turns a -0 (from '-0 days' or a negation) into 0
-  return { months: months + 0, days: days + 0, microseconds: time() + 0 }
+  return { months: months + 0, days: days + 0, microseconds: time + 0 }
 }
 
-function infinity(): number {
-  const sign = readSign()
-  for (const c of 'infinity') if (!take(c.charCodeAt(0))) throw fail()
-  if (at !== end) throw fail()
-  return sign * Number.POSITIVE_INFINITY
+/** Adds `n` of `UNITS[unit]` and `us` more µs, with `sign` (`'-'` or not). */
+function add(unit: number, sign: string | undefined, n: string | number, us = 0): void {
+  sum[FIELD[unit]!]! += (sign === '-' ? -1 : 1) * (+n * FACTOR[unit]! + us)
 }
 
-/** hours × 3.6e9 + µs, rounded once to the nearest double (as an int64 read from binary is). */
-function time(): number {
-  const total = hours * US_PER_HOUR + microseconds
-  if (Math.abs(total) <= Number.MAX_SAFE_INTEGER) return total
-  return Number(BigInt(hours) * BigInt(US_PER_HOUR) + BigInt(microseconds))
+/** `.ffffff` (or nothing) as microseconds: digits past the sixth are dropped (PostgreSQL prints six). */
+function fraction(digits: string | undefined): number {
+  return digits ? +digits.slice(1, 7).padEnd(6, '0') : 0
 }
 
-function hasLetter(): boolean {
-  for (let i = from; i < end; i++) {
-    const c = bytes[i]! | 0x20
-    if (c >= 0x61 && c <= 0x7a) return true
-  }
-  return false
-}
-
-function fail(): Error {
-  return badText('interval', bytes, from, end)
-}
-
-function peek(): number | undefined {
-  return at < end ? bytes[at] : undefined
-}
-
-/** Consumes `c` if it is next. */
-function take(c: number): boolean {
-  if (peek() !== c) return false
-  at++
+/** `H+:MM[:SS[.ffffff]]` from its parts (`ss` and `fraction` may be missing), added with `sign`. */
+function clock(sign: string | undefined, h: string, mm: string, ss?: string, digits?: string): true {
+  add(3, sign, h)
+  add(4, sign, mm, ss ? +ss * US_PER_SECOND + fraction(digits) : 0)
   return true
 }
 
-/** A sign: -1 for `-`, 1 for `+` or none. */
-function readSign(): number {
-  if (take(0x2d)) return -1
-  take(0x2b)
-  return 1
-}
-
-/** A sign that must be there. */
-function explicitSign(): number {
-  if (take(0x2b)) return 1
-  if (take(0x2d)) return -1
-  throw fail()
-}
-
-/** One or more decimal digits (at most {@link MAX_DIGITS}). */
-function digits(): number {
-  const start = at
-  let n = 0
-  for (let c = peek(); c !== undefined && c >= 0x30 && c <= 0x39; c = peek()) {
-    n = n * 10 + (c - 0x30)
-    at++
-  }
-  if (at === start || at - start > MAX_DIGITS) throw fail()
-  return n
-}
-
-function twoDigits(): number {
-  const start = at
-  const n = digits()
-  if (at - start !== 2) throw fail()
-  return n
-}
-
-/** `.ffffff` if present, as microseconds (digits past the sixth are dropped; PostgreSQL prints six). */
-function fraction(): number {
-  if (!take(0x2e)) return 0
-  const start = at
-  let us = 0
-  let scale = 100_000
-  for (let c = peek(); c !== undefined && c >= 0x30 && c <= 0x39; c = peek()) {
-    us += (c - 0x30) * scale
-    scale = scale > 1 ? scale / 10 : 0
-    at++
-  }
-  if (at === start) throw fail()
-  return us
-}
-
-/** `H+:MM[:SS[.ffffff]]`, added with `sign`. */
-function clock(sign: number): void {
-  const h = digits()
-  if (!take(0x3a)) throw fail()
-  let us = twoDigits() * US_PER_MINUTE
-  if (take(0x3a)) us += twoDigits() * US_PER_SECOND + fraction()
-  hours += sign * h
-  microseconds += sign * us
-}
-
-// Units that are not µs multiples, distinguished by value.
-const YEARS = -1
-const MONTHS = -2
-const DAYS = -3
-const UNITS: Record<string, number> = {
-  year: YEARS,
-  mon: MONTHS,
-  day: DAYS,
-  hour: US_PER_HOUR,
-  min: US_PER_MINUTE,
-  sec: US_PER_SECOND,
-}
+/** One part of the styles with units: `ago`, a signed clock, or a signed number and its unit. */
+const PART =
+  /(ago)|([+-]?)(\d{1,15})(?!\d)(?::(\d\d)(?!\d)(?::(\d\d)(?!\d)(\.\d+)?)?|(\.\d+)? ?([a-z]{0,6}))/y
 
 /**
  * `postgres` and `postgres_verbose`: numbers followed by units (`year(s)`, `mon(s)`, `day(s)`, and in verbose
  * `hour(s)`, `min(s)`, `sec(s)`), a signed clock `[+-]HH:MM:SS[.ffffff]`, an `@` in front and `ago` at the end
  * (which negates everything) in verbose, and verbose's unitless zero `@ 0`.
  */
-function readWithUnits(): void {
-  const isVerbose = take(0x40) // @
+function readWithUnits(text: string): boolean {
+  const isVerbose = text[0] === '@'
+  let at = isVerbose ? 1 : 0
   let isAgo = false
   for (;;) {
-    while (take(0x20)) {} // spaces between parts
-    const c = peek()
-    if (c === undefined || isAgo) break // nothing may follow 'ago'
-    if (isVerbose && c === 0x61) {
-      if (!(take(0x61) && take(0x67) && take(0x6f))) throw fail() // ago
+    while (text[at] === ' ') at++ // spaces between parts
+    if (at === text.length) break
+    PART.lastIndex = at
+    const part = PART.exec(text)
+    // nothing may follow 'ago'
+    if (!part || isAgo) return false
+    at = PART.lastIndex
+    const [, ago, sign, n, mm, ss, digits, us, word] = part as unknown as (string | undefined)[]
+    if (ago) {
+      if (!isVerbose) return false
       isAgo = true
-      continue
+    } else if (mm) {
+      clock(sign, n!, mm, ss, digits)
+    } else {
+      const unit = UNITS.indexOf(word!.replace(/s$/, '')) // plural
+      const micro = fraction(us)
+      if (unit < 0) {
+        if (isVerbose && +n! === 0 && micro === 0 && word === '') continue // '@ 0'
+        return false
+      }
+      if (micro !== 0 && unit !== SECONDS) return false
+      add(unit, sign, n!, micro)
     }
-    const sign = readSign()
-    const numberStart = at
-    const n = digits()
-    if (peek() === 0x3a) {
-      at = numberStart
-      clock(sign)
-      continue
-    }
-    const us = fraction()
-    take(0x20)
-    let word = ''
-    for (let d = peek(); d !== undefined && d >= 0x61 && d <= 0x7a && word.length < 6; d = peek()) {
-      word += String.fromCharCode(d) // a-z
-      at++
-    }
-    const key = !Object.hasOwn(UNITS, word) && word.endsWith('s') ? word.slice(0, -1) : word // plural
-    const unit = Object.hasOwn(UNITS, key) ? UNITS[key] : undefined
-    if (unit === undefined) {
-      if (isVerbose && n === 0 && us === 0 && word === '') continue // '@ 0'
-      throw fail()
-    }
-    if (us !== 0 && unit !== US_PER_SECOND) throw fail()
-    if (unit === MONTHS) months += sign * n
-    else if (unit === YEARS) months += sign * n * 12
-    else if (unit === DAYS) days += sign * n
-    else if (unit === US_PER_HOUR) hours += sign * n
-    else microseconds += sign * (n * unit + us)
   }
-  if (isAgo) {
-    months = -months
-    days = -days
-    hours = -hours
-    microseconds = -microseconds
-  }
+  if (isAgo) sum = sum.map((field) => -field)
+  return true
 }
 
 /**
  * `sql_standard`: `0`; one sign in front of `Y-M`, `D H:MM:SS` or `H:MM:SS` (it applies to every field); or,
  * when signs are mixed or both year-month and day-time parts are present, `±Y-M ±D ±H:MM:SS`.
  */
-function readSqlStandard(): void {
-  let spaces = 0
-  for (let i = from; i < end; i++) if (bytes[i] === 0x20) spaces++
-  if (spaces === 2) {
-    // ±Y-M ±D ±H:MM:SS, each part with its own sign
-    const sign = explicitSign()
-    const years = digits()
-    if (!take(0x2d)) throw fail()
-    months = sign * (years * 12 + digits())
-    if (!take(0x20)) throw fail()
-    days = explicitSign() * digits()
-    if (!take(0x20)) throw fail()
-    clock(explicitSign())
-    return
+function readSqlStandard(text: string): boolean {
+  if (/^[+-]?0{1,15}$/.test(text)) return true // only zero is printed as a bare number
+  let m = /^([+-]?)(\d{1,15})-(\d{1,15})$/.exec(text)
+  if (m) {
+    add(0, m[1], m[2]!, +m[3]!) // Y-M
+    return true
   }
-  const sign = readSign()
-  const numberStart = at
-  const n = digits()
-  if (spaces === 1) {
-    // D H:MM:SS
-    if (!take(0x20)) throw fail()
-    days = sign * n
-    clock(sign)
-  } else if (peek() === 0x3a) {
-    at = numberStart
-    clock(sign)
-  } else if (take(0x2d)) {
-    months = sign * (n * 12 + digits()) // Y-M
-  } else if (n !== 0 || spaces !== 0) {
-    throw fail() // only zero is printed as a bare number
+  m = /^([+-]?)(?:(\d{1,15}) )?(\d{1,15}):(\d\d)(?::(\d\d)(\.\d+)?)?$/.exec(text)
+  if (m) {
+    if (m[2]) add(2, m[1], m[2]) // D H:MM:SS
+    return clock(m[1], m[3]!, m[4]!, m[5], m[6])
   }
+  // ±Y-M ±D ±H:MM:SS, each part with its own sign
+  m = /^([+-])(\d{1,15})-(\d{1,15}) ([+-])(\d{1,15}) ([+-])(\d{1,15}):(\d\d)(?::(\d\d)(\.\d+)?)?$/.exec(text)
+  if (!m) return false
+  add(0, m[1], m[2]!, +m[3]!)
+  add(2, m[4], m[5]!)
+  return clock(m[6], m[7]!, m[8]!, m[9], m[10])
 }
+
+/** One part of `iso_8601`: the `T`, or a signed number (a fraction only for seconds) and its designator. */
+const ISO_PART = /(T)|([+-]?)(\d{1,15})(?!\d)(\.\d+)?([YMDHS])/y
 
 /**
  * `iso_8601`: `P[nY][nM][nD][T[nH][nM][[-]s[.ffffff]S]]`, each number with its own sign; `M` is months before
  * the `T` and minutes after it. The designators come in that order, each at most once.
  */
-function readIso8601(): void {
-  take(0x50) // P
-  const order = 'YMDTHMS'
-  let next = 0
-  let parts = 0
-  while (peek() !== undefined) {
-    if (next <= 3 && take(0x54)) {
-      next = 4 // T
+function readIso8601(text: string): boolean {
+  let at = 1 // after the P
+  let next = 0 // the first designator still allowed: 0-2 YMD, 4-6 HMS after the T (3)
+  let hasParts = false
+  while (at < text.length) {
+    ISO_PART.lastIndex = at
+    const part = ISO_PART.exec(text)
+    if (!part) return false
+    at = ISO_PART.lastIndex
+    const [, t, sign, n, us, designator] = part as unknown as string[]
+    if (t) {
+      if (next > 3) return false
+      next = 4
       continue
     }
-    const sign = readSign()
-    const n = digits()
-    const us = fraction()
-    const designator = peek()
-    at++
-    let index = next < 4 ? 0 : 4
-    while (index < (next < 4 ? 3 : 7) && order.charCodeAt(index) !== designator) index++
-    if (index === 3 || index === 7 || index < next || (us !== 0 && index !== 6)) throw fail()
+    const index = next < 4 ? 'YMD'.indexOf(designator!) : 4 + 'HMS'.indexOf(designator!)
+    const micro = fraction(us)
+    if (index < next || (micro !== 0 && index !== 6)) return false
     next = index + 1
-    parts++
-    if (index === 0) months += sign * n * 12
-    else if (index === 1) months += sign * n
-    else if (index === 2) days += sign * n
-    else if (index === 4) hours += sign * n
-    else if (index === 5) microseconds += sign * n * US_PER_MINUTE
-    else microseconds += sign * (n * US_PER_SECOND + us)
+    hasParts = true
+    add(index > 3 ? index - 1 : index, sign, n!, micro)
   }
-  if (parts === 0) throw fail()
+  return hasParts
 }
