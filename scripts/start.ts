@@ -65,6 +65,10 @@ One query over HTTP, one round trip:
   curl -s ${relay.url}/sql -H 'content-type: application/json' -H 'Neon-Connection-String: ${databaseUrl}' \\
     -d '{"query":"select now() as now, $1::int as n","params":[42]}'
 
+or with examples/http.ts:
+
+  SQL_URL='${relay.url}/sql' DATABASE_URL='${databaseUrl}' node --conditions=source examples/http.ts
+
 or in code:
 
   const db = http('${databaseUrl}', { url: '${relay.url}/sql' })   // from '@edgepg/client/http'
