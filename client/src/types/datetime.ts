@@ -16,12 +16,11 @@ import { badText, expectLength, readInt32, readUint32, twoDigits } from './bytes
 
 /** Milliseconds from 1970-01-01 (the JS epoch) to 2000-01-01 (PostgreSQL's). */
 const PG_EPOCH_MS = 946684800000
-/** Seconds from 1970-01-01 to 2000-01-01. */
+/** Seconds and days from 1970-01-01 to 2000-01-01. */
 const PG_EPOCH_SECONDS = 946684800
-/** Julian day number of 2000-01-01. */
-const PG_EPOCH_JDATE = 2451545
+const DAYS_1970_TO_2000 = 10957
 /** Days since 2000-01-01 of 4714-11-24 BC (julian day 0) and 5874897-12-31: PostgreSQL's date range. */
-const MIN_DATE_DAYS = -PG_EPOCH_JDATE
+const MIN_DATE_DAYS = -2451545
 const MAX_DATE_DAYS = 2145031948
 /** The largest distance from 1970 a `Date` holds, in ms (±100,000,000 days). */
 const MAX_DATE_MS = 8.64e15
@@ -36,19 +35,26 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + dayOfEra - 719468
 }
 
-/** `YYYY-MM-DD HH:MM:SS UTC` (with ` BC` before UTC for year ≤ 0) of whole seconds since 1970. */
-function formatUtcSeconds(seconds: number): string {
-  const days = Math.floor(seconds / 86400)
-  const rest = seconds - days * 86400
-  const date = formatJulianDate(days + PG_EPOCH_JDATE - 10957) // 10957 days from 1970 to 2000
-  const time = `${pad2(Math.floor(rest / 3600))}:${pad2(Math.floor(rest / 60) % 60)}:${pad2(rest % 60)}`
-  return date.endsWith(' BC') ? `${date.slice(0, -3)} ${time} BC UTC` : `${date} ${time} UTC`
+/** Seconds in 400 Gregorian years, after which the calendar repeats. */
+const CYCLE_SECONDS = 146097 * 86400
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` (`YYYY-MM-DD` with `isDate`) of whole seconds since 1970 (UTC) in any year, with ` BC`
+ * after it for a year ≤ 0 (1 BC is year 0), as PostgreSQL prints it: a `Date` formats the instant moved by whole
+ * 400-year cycles into 1970–2369, and the cycles are added back to the year.
+ */
+function formatUtc(seconds: number, isDate?: boolean): string {
+  const cycles = Math.floor(seconds / CYCLE_SECONDS)
+  const iso = new Date((seconds - cycles * CYCLE_SECONDS) * 1000).toISOString()
+  const year = +iso.slice(0, 4) + cycles * 400
+  const text = `${`${year > 0 ? year : 1 - year}`.padStart(4, '0')}${iso.slice(4, isDate ? 10 : 19).replace('T', ' ')}`
+  return year > 0 ? text : `${text} BC`
 }
 
 /** The error for an instant past what a `Date` holds; `seconds` since 1970 (UTC), whole. */
 function outOfDateRange(seconds: number): Error {
   return encodeError(
-    `expected a timestamp a JavaScript Date can hold (up to 275760-09-13 00:00:00 UTC), found ${formatUtcSeconds(seconds)}; read it as text with the option types: { dates: 'string' }`,
+    `expected a timestamp a JavaScript Date can hold (up to 275760-09-13 00:00:00 UTC), found ${formatUtc(seconds)} UTC; read it as text with the option types: { dates: 'string' }`,
   )
 }
 
@@ -166,32 +172,5 @@ export function binaryDate(bytes: Uint8Array, start: number, end: number): strin
       `expected a date from 4714-11-24 BC to 5874897-12-31 in binary format, found day ${days}`,
     )
   }
-  return formatJulianDate(days + PG_EPOCH_JDATE)
-}
-
-/** PostgreSQL's j2date (src/backend/utils/adt/datetime.c), valid for every julian day ≥ 0 (4714-11-24 BC). */
-function formatJulianDate(jd: number): string {
-  let julian = jd + 32044
-  let quad = Math.floor(julian / 146097)
-  const extra = (julian - quad * 146097) * 4 + 3
-  julian += 60 + quad * 3 + Math.floor(extra / 146097)
-  quad = Math.floor(julian / 1461)
-  julian -= quad * 1461
-  let y = Math.floor((julian * 4) / 1461)
-  julian = (y !== 0 ? (julian + 305) % 365 : (julian + 306) % 366) + 123
-  y += quad * 4
-  const year = y - 4800
-  quad = Math.floor((julian * 2141) / 65536)
-  const day = julian - Math.floor((7834 * quad) / 256)
-  const month = ((quad + 10) % 12) + 1
-  const date = `${pad2(month)}-${pad2(day)}`
-  return year > 0 ? `${pad4(year)}-${date}` : `${pad4(1 - year)}-${date} BC`
-}
-
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`
-}
-
-function pad4(n: number): string {
-  return n < 1000 ? `${n}`.padStart(4, '0') : `${n}`
+  return formatUtc((days + DAYS_1970_TO_2000) * 86400, true)
 }
