@@ -10,7 +10,6 @@
 import type { Client, Connection } from '@edgepg/client'
 import {
   checkOptions,
-  SQL_POOL_DEFAULTS,
   type SqlPoolCounts,
   SqlPoolError,
   type SqlPoolOptions,
