@@ -8,13 +8,7 @@
  * keys for the slots they compete for), each for at most `acquireTimeout`, at most `maxWaiting` in all.
  */
 import type { Client, Connection } from '@edgepg/client'
-import {
-  checkOptions,
-  type SqlPoolCounts,
-  SqlPoolError,
-  type SqlPoolOptions,
-  type SqlPoolStats,
-} from './pool-options.ts'
+import { checkOptions, SqlPoolError, type SqlPoolOptions, type SqlPoolStats } from './pool-options.ts'
 
 export {
   SQL_POOL_DEFAULTS,
