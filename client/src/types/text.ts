@@ -21,100 +21,43 @@ export function textBool(bytes: Uint8Array, start: number, end: number): boolean
   throw badText('bool', bytes, start, end)
 }
 
-/** int2, int4 and oid: at most 10 digits, so the result is exact. */
-export function textInt(bytes: Uint8Array, start: number, end: number): number {
+/**
+ * `[-]digits` with at most `maxDigits` digits as a number (exact up to 2^53), or the `badText` error of `type`.
+ * `start < end` in the sign test: the byte at `end` belongs to whatever follows the value (the next column).
+ */
+function readInteger(bytes: Uint8Array, start: number, end: number, type: string, maxDigits: number): number {
   let i = start
-  // `start < end`: the byte at `end` belongs to whatever follows the value (the next column of the row)
   const isNegative = bytes[i] === 0x2d && start < end // -
   if (isNegative) i++
-  if (i === end || end - i > 10) throw badText('integer', bytes, start, end)
+  if (i === end || end - i > maxDigits) throw badText(type, bytes, start, end)
   let n = 0
   for (; i < end; i++) {
     const digit = bytes[i]! - 48
-    if (digit < 0 || digit > 9) throw badText('integer', bytes, start, end)
+    if (digit < 0 || digit > 9) throw badText(type, bytes, start, end)
     n = n * 10 + digit
   }
   return isNegative ? -n : n
 }
 
-/** int8 → bigint. Up to 15 digits are summed as a double (exact) and converted once; longer ones in two parts. */
-export function textInt8(bytes: Uint8Array, start: number, end: number): bigint {
-  let i = start
-  const isNegative = bytes[i] === 0x2d && start < end // -
-  if (isNegative) i++
-  const digits = end - i
-  if (digits === 0 || digits > 19) throw badText('bigint', bytes, start, end)
-  let high = 0
-  const split = end - 15
-  for (; i < split; i++) {
-    const digit = bytes[i]! - 48
-    if (digit < 0 || digit > 9) throw badText('bigint', bytes, start, end)
-    high = high * 10 + digit
-  }
-  let low = 0
-  for (; i < end; i++) {
-    const digit = bytes[i]! - 48
-    if (digit < 0 || digit > 9) throw badText('bigint', bytes, start, end)
-    low = low * 10 + digit
-  }
-  if (high === 0) return BigInt(isNegative ? -low : low)
-  const value = BigInt(high) * TEN_TO_15 + BigInt(low)
-  return isNegative ? -value : value
+/** int2, int4 and oid: at most 10 digits, so the result is exact. */
+export function textInt(bytes: Uint8Array, start: number, end: number): number {
+  return readInteger(bytes, start, end, 'integer', 10)
 }
 
-const TEN_TO_15 = 10n ** 15n
-
-/** 10^0 … 10^22: the powers of ten a double holds exactly. */
-const POWERS_OF_10 = Array.from({ length: 23 }, (_, i) => 10 ** i)
-const MAX_EXACT_MANTISSA = 2 ** 53
+/**
+ * int8 → bigint. The digits are summed as a double, which is exact while it stays a safe integer (every
+ * partial sum is smaller); past 2^53 the checked text goes to `BigInt` as it is.
+ */
+export function textInt8(bytes: Uint8Array, start: number, end: number): bigint {
+  const n = readInteger(bytes, start, end, 'bigint', 19)
+  return BigInt(Number.isSafeInteger(n) ? n : decodeUtf8(bytes, start, end))
+}
 
 /**
  * float4 and float8. PostgreSQL prints the shortest text that reads back to the same float (`1.1` for the
- * float4 nearest 1.1), and `NaN`, `Infinity`, `-Infinity`. Values with at most 15–16 significant digits and a
- * small exponent are read from the bytes (Clinger's fast path: an exact integer times or divided by an exact
- * power of ten is correctly rounded); the others go through `Number`.
+ * float4 nearest 1.1), and `NaN`, `Infinity`, `-Infinity`: `Number` reads each of them (and rounds correctly).
  */
 export function textFloat(bytes: Uint8Array, start: number, end: number): number {
-  let i = start
-  const isNegative = bytes[i] === 0x2d && start < end // -
-  if (isNegative) i++
-  let mantissa = 0
-  let digits = 0
-  let exponent = 0
-  for (let digit = bytes[i]! - 48; digit >= 0 && digit <= 9 && i < end; digit = bytes[++i]! - 48) {
-    mantissa = mantissa * 10 + digit
-    digits++
-  }
-  if (bytes[i] === 0x2e && i < end) {
-    for (let digit = bytes[++i]! - 48; digit >= 0 && digit <= 9 && i < end; digit = bytes[++i]! - 48) {
-      mantissa = mantissa * 10 + digit
-      digits++
-      exponent--
-    }
-  }
-  if ((bytes[i]! | 0x20) === 0x65 && i < end) {
-    // e±NN
-    const sign = bytes[++i]
-    if (sign === 0x2d || sign === 0x2b) i++
-    let power = 0
-    const powerStart = i
-    for (let digit = bytes[i]! - 48; digit >= 0 && digit <= 9 && i < end; digit = bytes[++i]! - 48) {
-      power = power * 10 + digit
-    }
-    if (i === powerStart) digits = 0
-    exponent += sign === 0x2d ? -power : power
-  }
-  // `<`, not `<=`: digits worth more than 2^53 may have rounded down to exactly 2^53 while being summed
-  // (9007199254740993 does), and then the fast path would scale an inexact mantissa.
-  if (digits > 0 && i === end && mantissa < MAX_EXACT_MANTISSA && exponent >= -22 && exponent <= 22) {
-    const value = exponent < 0 ? mantissa / POWERS_OF_10[-exponent]! : mantissa * POWERS_OF_10[exponent]!
-    return isNegative ? -value : value
-  }
-  return slowFloat(bytes, start, end)
-}
-
-/** NaN, ±Infinity, and numbers with too many digits or a large exponent. */
-function slowFloat(bytes: Uint8Array, start: number, end: number): number {
   const text = decodeUtf8(bytes, start, end)
   const n = Number(text)
   if (text.length === 0 || (Number.isNaN(n) && text !== 'NaN')) throw badText('float', bytes, start, end)
