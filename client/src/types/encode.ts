@@ -20,30 +20,39 @@ import { type Interval, intervalToText } from './interval.ts'
  * Throws an `encode` PgError for functions, symbols, invalid Dates and objects JSON cannot represent.
  */
 export function encodeParam(value: unknown): string | Uint8Array | null {
+  if (value == null) return null
+  return (
+    bytesOf(value) ??
+    (Array.isArray(value) ? arrayLiteral(value, []) : valueText(value, 'as a query parameter'))
+  )
+}
+
+const EXPECTED = 'a string, number, bigint, boolean, Date, Uint8Array, array, object, null or undefined'
+
+/** Uint8Array (as it is), ArrayBuffer or any ArrayBuffer view as a `Uint8Array` over its bytes; else undefined. */
+function bytesOf(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value
+  if (value instanceof ArrayBuffer) return new Uint8Array(value)
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/** The text of a value that is neither NULL, bytes nor an array; `where` ends the error for other kinds. */
+function valueText(value: unknown, where: string): string {
   switch (typeof value) {
     case 'string':
       return value
     case 'number':
-      return numberText(value)
+      // `String(-0)` is `'0'`; PostgreSQL keeps the sign of a float zero, so keep it too.
+      return Object.is(value, -0) ? '-0' : String(value)
     case 'bigint':
       return String(value)
     case 'boolean':
       return value ? 't' : 'f'
-    case 'undefined':
-      return null
     case 'object':
-      if (value === null) return null
-      if (value instanceof Uint8Array) return value
-      if (value instanceof ArrayBuffer) return new Uint8Array(value)
-      if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-      if (Array.isArray(value)) return arrayLiteral(value, [])
-      return objectText(value)
-    default:
-      throw encodeError(`cannot encode a ${typeof value} as a query parameter; expected ${EXPECTED}`)
+      return objectText(value!)
   }
+  throw encodeError(`cannot encode a ${typeof value} ${where}; expected ${EXPECTED}`)
 }
-
-const EXPECTED = 'a string, number, bigint, boolean, Date, Uint8Array, array, object, null or undefined'
 
 /** Date, Interval or JSON text of an object that is not an array or bytes. */
 function objectText(value: object): string {
@@ -72,54 +81,33 @@ function isInterval(value: object): value is Interval {
 
 /** ISO 8601 in UTC; PostgreSQL reads neither `+010000-…` nor `-000044-…`, so those years are written its way. */
 function dateText(date: Date): string {
-  const time = date.getTime()
-  if (Number.isNaN(time))
+  if (Number.isNaN(date.getTime()))
     throw encodeError('cannot encode an invalid Date; expected a Date with a time value')
   const year = date.getUTCFullYear()
-  if (year >= 1 && year <= 9999) return date.toISOString()
-  // Keep `-MM-DDTHH:MM:SS.sssZ` (20 characters) after the year, whichever form toISOString used for it.
   const iso = date.toISOString()
-  const rest = iso.slice(iso.length - 20)
-  return year > 0 ? `${year}${rest}` : `${String(1 - year).padStart(4, '0')}${rest} BC`
+  if (year >= 1 && year <= 9999) return iso
+  // Keep `-MM-DDTHH:MM:SS.sssZ` (20 characters) after the year, whichever form toISOString used for it.
+  const rest = iso.slice(-20)
+  return year > 0 ? `${year}${rest}` : `${`${1 - year}`.padStart(4, '0')}${rest} BC`
 }
 
 /** The array literal of `values`; `seen` guards against an array that contains itself. */
 function arrayLiteral(values: readonly unknown[], seen: unknown[]): string {
   if (seen.includes(values)) throw encodeError('cannot encode an array that contains itself')
   seen.push(values)
-  let out = '{'
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ','
-    out += arrayElement(values[i], seen)
-  }
+  let out = ''
+  for (let i = 0; i < values.length; i++) out += `${i > 0 ? ',' : ''}${arrayElement(values[i], seen)}`
   seen.pop()
-  return out + '}'
+  return `{${out}}`
 }
 
 function arrayElement(value: unknown, seen: unknown[]): string {
-  switch (typeof value) {
-    case 'string':
-      return quote(value)
-    case 'number':
-      return numberText(value)
-    case 'bigint':
-      return String(value)
-    case 'boolean':
-      return value ? 't' : 'f'
-    case 'undefined':
-      return 'NULL'
-    case 'object': {
-      if (value === null) return 'NULL'
-      if (Array.isArray(value)) return arrayLiteral(value, seen)
-      if (value instanceof Uint8Array) return `"\\\\x${hex(value)}"`
-      if (value instanceof ArrayBuffer) return `"\\\\x${hex(new Uint8Array(value))}"`
-      if (ArrayBuffer.isView(value))
-        return `"\\\\x${hex(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))}"`
-      return quote(objectText(value))
-    }
-    default:
-      throw encodeError(`cannot encode a ${typeof value} in an array parameter; expected ${EXPECTED}`)
-  }
+  if (value == null) return 'NULL'
+  if (Array.isArray(value)) return arrayLiteral(value, seen)
+  const bytes = bytesOf(value)
+  if (bytes) return `"\\\\x${hex(bytes)}"`
+  const text = valueText(value, 'in an array parameter')
+  return typeof value === 'string' || typeof value === 'object' ? quote(text) : text
 }
 
 /**
@@ -128,23 +116,5 @@ function arrayElement(value: unknown, seen: unknown[]): string {
  * white space (array_in trims unquoted white space).
  */
 function quote(text: string): string {
-  if (text.length === 0) return '""'
-  let needsQuotes = text.length === 4 && text.toUpperCase() === 'NULL'
-  for (let i = 0; i < text.length && !needsQuotes; i++) {
-    const c = text.charCodeAt(i)
-    needsQuotes =
-      c === 0x7b ||
-      c === 0x7d ||
-      c === 0x2c ||
-      c === 0x22 ||
-      c === 0x5c ||
-      c === 0x20 ||
-      (c >= 0x09 && c <= 0x0d)
-  }
-  return needsQuotes ? `"${text.replace(/["\\]/g, '\\$&')}"` : text
-}
-
-/** `String(-0)` is `'0'`; PostgreSQL keeps the sign of a float zero, so keep it too. */
-function numberText(value: number): string {
-  return Object.is(value, -0) ? '-0' : String(value)
+  return /^(null)?$|[{},"\\\t-\r ]/i.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : text
 }
