@@ -31,7 +31,7 @@ export function parseTextArray(
     while (i < end && bytes[i] !== 0x3d) i++
     i++
   }
-  if (bytes[i] !== OPEN || i >= end) throw badText('array', bytes, start, end)
+  if (bytes[i] !== OPEN || i >= end) throw badText('an array', bytes, start, end)
   i++
   const outer: unknown[][] = []
   let current: unknown[] = []
@@ -51,7 +51,7 @@ export function parseTextArray(
         }
         j++
       }
-      if (j >= end) throw badText('array', bytes, start, end)
+      if (j >= end) throw badText('an array', bytes, start, end)
       current.push(hasEscape ? decodeEscaped(bytes, i + 1, j, element) : element(bytes, i + 1, j))
       i = j + 1
     } else if (c === OPEN) {
@@ -64,7 +64,7 @@ export function parseTextArray(
       i++
       const parent = outer.pop()
       if (parent === undefined) {
-        if (i !== end) throw badText('array', bytes, start, end)
+        if (i !== end) throw badText('an array', bytes, start, end)
         return current
       }
       current = parent
@@ -81,7 +81,7 @@ export function parseTextArray(
       i = j
     }
   }
-  throw badText('array', bytes, start, end)
+  throw badText('an array', bytes, start, end)
 }
 
 /** An unquoted NULL (array_in accepts any case; array_out prints upper case). */

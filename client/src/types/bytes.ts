@@ -24,8 +24,9 @@ export function readInt64AsNumber(bytes: Uint8Array, at: number): number {
 }
 
 // Floats and bigints go through one scratch buffer: copying 4 or 8 bytes is cheaper than a DataView per value.
-const scratch = new Uint8Array(8)
-const scratchView = new DataView(scratch.buffer)
+const scratchBuffer = /* @__PURE__ */ new ArrayBuffer(8)
+const scratch = /* @__PURE__ */ new Uint8Array(scratchBuffer)
+const scratchView = /* @__PURE__ */ new DataView(scratchBuffer)
 
 function fill(bytes: Uint8Array, at: number, length: number): void {
   for (let i = 0; i < length; i++) scratch[i] = bytes[at + i]!
@@ -69,11 +70,10 @@ export function expectLength(type: string, expected: number, start: number, end:
   }
 }
 
-/** The error for a text value that is not in the form PostgreSQL prints. */
+/** The error for a text value that is not in the form PostgreSQL prints; `type` with its article (`a bool`). */
 export function badText(type: string, bytes: Uint8Array, start: number, end: number): Error {
   const text = decodeUtf8(bytes, start, Math.min(end, start + 100))
-  const article = /^[aeiou]/.test(type) ? 'an' : 'a'
-  return encodeError(`expected ${article} ${type} in text format, found ${JSON.stringify(text)}`)
+  return encodeError(`expected ${type} in text format, found ${JSON.stringify(text)}`)
 }
 
 /** '00'…'ff', for hex output of bytea and uuid. */

@@ -85,7 +85,7 @@ export function parseTimestampMs(bytes: Uint8Array, start: number, end: number):
     bytes[i + 9] !== 0x3a ||
     bytes[i + 12] !== 0x3a
   ) {
-    throw badText('timestamp', bytes, start, end)
+    throw badText('a timestamp', bytes, start, end)
   }
   const month = twoDigits(bytes, i + 1)
   const day = twoDigits(bytes, i + 4)
@@ -130,7 +130,7 @@ export function parseTimestampMs(bytes: Uint8Array, start: number, end: number):
     !(month >= 1 && month <= 12 && day >= 1 && day <= 31) ||
     !(hour < 24 && minute < 60 && second < 60 && offset > -86400 && offset < 86400)
   ) {
-    throw badText('timestamp', bytes, start, end)
+    throw badText('a timestamp', bytes, start, end)
   }
   // The instant, not the local time, decides whether a Date holds it (whole seconds stay exact).
   const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset

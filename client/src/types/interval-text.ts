@@ -45,7 +45,7 @@ export function textInterval(bytes: Uint8Array, start: number, end: number): Int
       : text[0] === '@' || /[a-z]/i.test(text)
         ? readWithUnits(text)
         : readSqlStandard(text)
-  if (!isRead) throw badText('interval', bytes, start, end)
+  if (!isRead) throw badText('an interval', bytes, start, end)
   const [months, days, hours, microseconds] = sum as [number, number, number, number]
   // hours × 3.6e9 + µs, rounded once to the nearest double (as an int64 read from binary is)
   let time = hours * US_PER_HOUR + microseconds

@@ -18,7 +18,7 @@ export function textBool(bytes: Uint8Array, start: number, end: number): boolean
     if (c === 0x74) return true // t
     if (c === 0x66) return false // f
   }
-  throw badText('bool', bytes, start, end)
+  throw badText('a bool', bytes, start, end)
 }
 
 /**
@@ -41,7 +41,7 @@ function readInteger(bytes: Uint8Array, start: number, end: number, type: string
 
 /** int2, int4 and oid: at most 10 digits, so the result is exact. */
 export function textInt(bytes: Uint8Array, start: number, end: number): number {
-  return readInteger(bytes, start, end, 'integer', 10)
+  return readInteger(bytes, start, end, 'an integer', 10)
 }
 
 /**
@@ -49,7 +49,7 @@ export function textInt(bytes: Uint8Array, start: number, end: number): number {
  * partial sum is smaller); past 2^53 the checked text goes to `BigInt` as it is.
  */
 export function textInt8(bytes: Uint8Array, start: number, end: number): bigint {
-  const n = readInteger(bytes, start, end, 'bigint', 19)
+  const n = readInteger(bytes, start, end, 'a bigint', 19)
   return BigInt(Number.isSafeInteger(n) ? n : decodeUtf8(bytes, start, end))
 }
 
@@ -60,7 +60,7 @@ export function textInt8(bytes: Uint8Array, start: number, end: number): bigint 
 export function textFloat(bytes: Uint8Array, start: number, end: number): number {
   const text = decodeUtf8(bytes, start, end)
   const n = Number(text)
-  if (text.length === 0 || (Number.isNaN(n) && text !== 'NaN')) throw badText('float', bytes, start, end)
+  if (text.length === 0 || (Number.isNaN(n) && text !== 'NaN')) throw badText('a float', bytes, start, end)
   return n
 }
 
@@ -82,12 +82,12 @@ export function textBytea(bytes: Uint8Array, start: number, end: number): Uint8A
 }
 
 function hexBytea(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  if ((end - start) % 2 !== 0) throw badText('bytea', bytes, start - 2, end)
+  if ((end - start) % 2 !== 0) throw badText('a bytea', bytes, start - 2, end)
   const out = new Uint8Array((end - start) / 2)
   for (let i = start, o = 0; i < end; i += 2, o++) {
     const high = hexValue(bytes[i]!)
     const low = hexValue(bytes[i + 1]!)
-    if (high < 0 || low < 0) throw badText('bytea', bytes, start - 2, end)
+    if (high < 0 || low < 0) throw badText('a bytea', bytes, start - 2, end)
     out[o] = (high << 4) | low
   }
   return out
@@ -108,7 +108,7 @@ function escapeBytea(bytes: Uint8Array, start: number, end: number): Uint8Array 
       out[o++] = ((bytes[i + 1]! - 48) << 6) | ((bytes[i + 2]! - 48) << 3) | (bytes[i + 3]! - 48)
       i += 3
     } else {
-      throw badText('bytea', bytes, start, end)
+      throw badText('a bytea', bytes, start, end)
     }
   }
   return out.slice(0, o)
