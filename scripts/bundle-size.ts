@@ -23,11 +23,14 @@ export const LIMIT = 33 * KB
 export const TARGET = 20 * KB
 
 /**
- * The HTTP entry fails the build above this many gzipped bytes. It measured 9.0 KB when it landed (issue 11):
- * about 5.9 KB of it is code it shares with the wire path and must not diverge from (the text decoders of
- * every type, interval text in all four IntervalStyles, encodeParam, the row decoder), the rest its own.
+ * The HTTP entry fails the build above this many gzipped bytes. It measured 9.0 KB (9263 bytes) when it landed
+ * (issue 11) and 8.15 KB (8346 bytes) after its shrink: the shared decoders smaller (interval text by regex
+ * parts, dates formatted through a Date, one integer reader, float by `Number`, encodeParam on one path),
+ * same values and errors. What is left is mostly code it shares with the wire path and must not diverge from
+ * (the text decoders of every type, interval text in all four IntervalStyles, encodeParam, the row decoder,
+ * the array OID table) and its own checks, whose messages tests pin. The 5 KB target is not met.
  */
-export const HTTP_LIMIT = 10 * KB
+export const HTTP_LIMIT = 8.2 * KB
 /** What issue 11 asks for. */
 export const HTTP_TARGET = 5 * KB
 
