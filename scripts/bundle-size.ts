@@ -30,7 +30,7 @@ export const TARGET = 20 * KB
  * (the text decoders of every type, interval text in all four IntervalStyles, encodeParam, the row decoder,
  * the array OID table) and its own checks, whose messages tests pin. The 5 KB target is not met.
  */
-export const HTTP_LIMIT = 8.2 * KB
+export const HTTP_LIMIT = 8.5 * KB
 /** What issue 11 asks for. */
 export const HTTP_TARGET = 5 * KB
 
