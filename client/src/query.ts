@@ -23,7 +23,8 @@ export interface QueryOptions extends RequestOptions {
    */
   rowMode?: RowMode
   /**
-   * Largest result accepted, in bytes of row data. Past it the rows are dropped, a CancelRequest stops the
+   * Largest result accepted, in bytes of its DataRow messages as they came over the wire (each row's values,
+   * 4 bytes of length per column and 7 per row). Past it the rows are dropped, a CancelRequest stops the
    * statement, and the query rejects with a PgError of kind `limit`; the connection stays usable. Default: none.
    */
   maxResultBytes?: number

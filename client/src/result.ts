@@ -123,6 +123,9 @@ export class RowDecoder {
 
 const rawBytes: RangeDecoder = copyBytes
 
+/** Bytes of a DataRow message before its columns: type, length and column count. */
+const DATA_ROW_OVERHEAD = 7
+
 /** How a query returns its rows: objects keyed by column name (default) or arrays in column order. */
 export type RowMode = 'object' | 'array'
 
@@ -178,7 +181,9 @@ export class ResultCollector {
       case 'DataRow':
         if (!this.decoder) throw protocolError('DataRow before RowDescription')
         if (this.error) return true
-        this.#budget -= message.end - message.start
+        // The whole message as it came over the wire (type, length, column count: 7 bytes), so that rows
+        // of no or tiny columns are not nearly free: their decoded form costs more than their bytes.
+        this.#budget -= message.end - message.start + DATA_ROW_OVERHEAD
         if (this.#budget < 0) {
           this.rows = []
           this.error = limitError(

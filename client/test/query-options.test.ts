@@ -90,11 +90,21 @@ describe('maxResultBytes', () => {
   })
 
   it('counts row bytes, so a result of exactly the limit passes and one byte more does not', async () => {
-    // Each row of one int4 column: 4 bytes of length + 4 bytes of binary value (cached) or its text.
     const sql = "select repeat('y', 96) as s from generate_series(1, 10)"
-    // 10 rows × (4 length bytes + 96 bytes) = 1000 bytes of row data.
-    expect((await db.client.query(sql, [], { maxResultBytes: 1000 })).rows).toHaveLength(10)
-    const error = await db.client.query(sql, [], { maxResultBytes: 999 }).catch((e: unknown) => e)
+    // 10 rows × (7 bytes of message header + 4 length bytes + 96 bytes) = 1070 bytes.
+    expect((await db.client.query(sql, [], { maxResultBytes: 1070 })).rows).toHaveLength(10)
+    const error = await db.client.query(sql, [], { maxResultBytes: 1069 }).catch((e: unknown) => e)
+    expect(isPgError(error, 'limit')).toBe(true)
+  })
+
+  it('counts rows without columns too, so millions of them cannot pass as nothing', async () => {
+    // 7 bytes each: 1000 rows fit in 7000 bytes, 200 000 do not.
+    expect(
+      (await db.client.query('select from generate_series(1, 1000)', [], { maxResultBytes: 7000 })).rows,
+    ).toHaveLength(1000)
+    const error = await db.client
+      .query('select from generate_series(1, 200000)', [], { maxResultBytes: 100_000 })
+      .catch((e: unknown) => e)
     expect(isPgError(error, 'limit')).toBe(true)
   })
 

@@ -34,6 +34,9 @@ async function trap(): Promise<Trap> {
 
 let mf: Miniflare
 let sqlUrl: string
+/** The same Worker without EDGEPG_BEHIND_TLS. */
+let plainMf: Miniflare
+let plainSqlUrl: string
 /** Allowed, not PostgreSQL: the Hyperdrive binding's target (only the binding reaches the database). */
 let hyperdriveTarget: Trap
 /** Not in the allowlist. */
@@ -54,22 +57,35 @@ beforeAll(async () => {
       EDGEPG_ALLOW_MISSING_ORIGIN: 'always',
       EDGEPG_LOG_LEVEL: 'error',
       EDGEPG_SQL_TIMEOUT: '3000',
+      // workerd here serves plain http on loopback: say a TLS proxy is in front, as a self-hosted one would.
+      EDGEPG_BEHIND_TLS: 'true',
       EDGEPG_HYPERDRIVE: `HYPERDRIVE=127.0.0.1:${hyperdriveTarget.port}`,
     },
     hyperdrives: { HYPERDRIVE: dbUrl() },
   })
   mf = started.mf
   sqlUrl = new URL('/sql', started.url).href
+  const plain = await startWorker(script, {
+    port: 0,
+    bindings: {
+      EDGEPG_ALLOW: `${pg.host}:${pg.port}`,
+      EDGEPG_ALLOW_MISSING_ORIGIN: 'always',
+      EDGEPG_LOG_LEVEL: 'error',
+    },
+  })
+  plainMf = plain.mf
+  plainSqlUrl = new URL('/sql', plain.url).href
 })
 
 afterAll(async () => {
   await mf?.dispose()
+  await plainMf?.dispose()
   hyperdriveTarget?.server.close()
   unlisted?.server.close()
 })
 
-function post(connectionString: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(sqlUrl, {
+function post(connectionString: string, body: unknown, headers: Record<string, string> = {}, url = sqlUrl) {
+  return fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -123,6 +139,19 @@ describe('POST /sql on the relay Worker', () => {
     })
   })
 
+  it('refuses credentials over plain http without EDGEPG_BEHIND_TLS, whatever cf-connecting-ip claims', async () => {
+    for (const ip of [undefined, '127.0.0.1', '::1']) {
+      const response = await post(
+        dbUrl(),
+        { query: 'select 1', params: [] },
+        ip ? { 'cf-connecting-ip': ip } : {},
+        plainSqlUrl,
+      )
+      expect(response.status).toBe(403)
+      expect(((await response.json()) as { message: string }).message).toContain('behindTls')
+    }
+  })
+
   it('refuses a target outside the allowlist as an upgrade is refused, without dialing it', async () => {
     const response = await post(dbUrl(`127.0.0.1:${unlisted.port}`), { query: 'select 1', params: [] })
     expect(response.status).toBe(403)
@@ -147,5 +176,15 @@ describe('POST /sql on the relay Worker', () => {
     })
     expect(other.status).toBeGreaterThanOrEqual(400)
     expect(hyperdriveTarget.connections).toBe(before + 1)
+
+    // Settings the binding's login would drop (a role, a search_path) do not ride it either.
+    for (const query of ['options=-c%20role%3Dnobody', 'application_name=x']) {
+      const withSettings = await post(`${dbUrl(`127.0.0.1:${hyperdriveTarget.port}`)}?${query}`, {
+        query: 'select current_user as u',
+        params: [],
+      })
+      expect(withSettings.status).toBeGreaterThanOrEqual(400)
+    }
+    expect(hyperdriveTarget.connections).toBe(before + 3)
   })
 })

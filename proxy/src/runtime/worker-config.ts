@@ -77,6 +77,7 @@ export function configFromEnv(env: RelayEnv): Partial<RelayConfig> {
     allowMissingOrigin: text('EDGEPG_ALLOW_MISSING_ORIGIN') as RelayConfig['allowMissingOrigin'] | undefined,
     logLevel: text('EDGEPG_LOG_LEVEL') as RelayConfig['logLevel'] | undefined,
     sql: flag('EDGEPG_SQL'),
+    behindTls: flag('EDGEPG_BEHIND_TLS'),
   }
   const targets = list('EDGEPG_TARGET')
   if (targets) {

@@ -4,7 +4,8 @@
  * address the policy admitted, and ends it once answered. What pools on Cloudflare is Hyperdrive: with a
  * Hyperdrive binding configured for a target, a request whose connection string names that target and
  * presents exactly the binding's user, password and database goes through the binding (Hyperdrive keeps the
- * logged-in origin connections warm); any other request connects directly and PostgreSQL authenticates it.
+ * logged-in origin connections warm); any other request — another login, or any connection-string parameter
+ * — connects directly and PostgreSQL authenticates it.
  */
 import { type ConnectOptions, connect } from '@edgepg/client'
 import { type CloudflareConnect, cloudflareSocket } from '@edgepg/client/cloudflare'
@@ -61,6 +62,9 @@ export function createWorkerBackends(options: WorkerBackendOptions): SqlBackends
 /** Whether the request names the binding's target with the binding's own login (compared in constant time). */
 function rides(route: HyperdriveRoute, connection: ConnectionTarget): boolean {
   if (connection.address.toLowerCase() !== route.address.toLowerCase()) return false
+  // The binding logs in with its own settings: a request that asks for others (`options=-c role=…`,
+  // `application_name`, `require_auth`, …) would silently lose them there, so it connects directly.
+  if (Object.keys(connection.parameters).length > 0) return false
   const { binding } = route
   // Every comparison runs, so the time taken says nothing about which part differed.
   const same =

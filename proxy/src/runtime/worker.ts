@@ -155,7 +155,8 @@ function build(env: RelayEnv): WorkerRelay | ConfigError {
 /**
  * `/sql` on a Worker: a connection per request (./worker-sql.ts), kept alive past the response by the
  * invocation's `waitUntil` until it has ended. The plain-HTTP check sees Cloudflare's TLS termination as the
- * request URL's scheme: an `https:` request reached Cloudflare encrypted.
+ * request URL's scheme: an `https:` request reached Cloudflare encrypted; anything else needs
+ * `EDGEPG_BEHIND_TLS` (e.g. workerd behind a TLS proxy of your own).
  */
 function sqlRoute(
   shared: Omit<Parameters<typeof createSqlHandler>[0], 'backends'>,
@@ -172,11 +173,8 @@ function sqlRoute(
     }
     const backends = createWorkerBackends({ config: shared.config, waitUntil, hyperdrive })
     const ip = request.headers.get('cf-connecting-ip') ?? 'unknown'
-    const isSecure = new URL(request.url).protocol === 'https:' || isLoopbackIp(ip)
+    // Never judged from `cf-connecting-ip`: outside Cloudflare's edge a client can send it.
+    const isSecure = new URL(request.url).protocol === 'https:'
     return createSqlHandler({ ...shared, backends })(request, { ip, isLoopback: isSecure })
   }
-}
-
-function isLoopbackIp(ip: string): boolean {
-  return /^127\./.test(ip) || ip === '::1'
 }
