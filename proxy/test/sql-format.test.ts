@@ -107,6 +107,19 @@ describe('one statement', () => {
     expect(answer.body).toMatchObject({ command: 'INSERT', rowCount: 3, rows: [], fields: [] })
   })
 
+  it('takes JSON numbers with the digits the client wrote, and gives jsonb numbers back the same way', async () => {
+    // As curl or any non-JavaScript client sends them: JSON.parse alone would round both.
+    const body =
+      '{"query":"select $1::int8 as a, $2::numeric as b, $3::text as c, $4::jsonb as d","params":' +
+      '[9007199254740993, 12345678901234567890.50, 1.0, {"id": 9007199254740993, "f": 1.0}]}'
+    const raw = await postSql(relay, body, { headers: RAW })
+    expect(raw.body).toMatchObject({
+      rows: [['9007199254740993', '12345678901234567890.50', '1.0', '{"f": 1.0, "id": 9007199254740993}']],
+    })
+    const typed = await postSql(relay, body, { headers: { 'neon-array-mode': 'true' } })
+    expect(typed.text).toContain('{"f":1.0,"id":9007199254740993}')
+  })
+
   it("answers a tag's first word as command (as Neon and node-postgres do) and the whole verb as commandTag", async () => {
     const answer = await postSql(relay, { query: 'create temporary table sql_tag (n int)' })
     expect(answer.body).toMatchObject({ command: 'CREATE', commandTag: 'CREATE TABLE', rowCount: null })

@@ -1,7 +1,9 @@
 /**
  * Query parameters from a JSON body, as the text PostgreSQL parses: Neon's driver sends strings already
- * (bytea as `\x…` hex); other JSON values are taken as node-postgres would send them.
+ * (bytea as `\x…` hex); other JSON values are taken as node-postgres would send them, numbers with the digits
+ * the client wrote.
  */
+import { keptNumber } from './json-numbers.ts'
 
 /** PostgreSQL's limit on array dimensions (MAXDIM). */
 const MAX_ARRAY_DEPTH = 6
@@ -29,12 +31,15 @@ function scalarText(value: unknown): string | { ok: false; message: string } {
     case 'number':
     case 'boolean':
       return String(value)
-    case 'object':
+    case 'object': {
+      const digits = keptNumber(value)
+      if (digits !== undefined) return digits
       try {
         return JSON.stringify(value)
       } catch {
         return { ok: false, message: 'is an object too deeply nested to write as json' }
       }
+    }
     default:
       return { ok: false, message: `must be a json value, found a ${typeof value}` }
   }

@@ -3,6 +3,7 @@
  * string and the JSON body. Runtime-neutral. Every refusal is a lower-case message saying what was expected
  * and what was found — never the connection string or its password.
  */
+import { keptNumber, parseKeepingNumbers } from './json-numbers.ts'
 import { toParamText } from './params.ts'
 
 /** The batch isolation levels Neon's header takes, with their SQL. */
@@ -208,11 +209,11 @@ export function parseBody(text: string): Parsed<SqlBody> {
     return fail('expected a json body { "query": …, "params": […] }, found an empty body')
   let json: unknown
   try {
-    json = JSON.parse(text)
+    json = parseKeepingNumbers(text)
   } catch (error) {
     return fail(`the body is not valid json (${(error as Error).message.toLowerCase()})`)
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json))
+  if (!isJsonObject(json))
     return fail(`expected a json object { "query": … } or { "queries": […] }, found ${kindOf(json)}`)
   const body = json as Record<string, unknown>
   const hasQuery = Object.hasOwn(body, 'query')
@@ -231,7 +232,7 @@ export function parseBody(text: string): Parsed<SqlBody> {
   if (!Array.isArray(body.queries)) return fail(`"queries" must be an array, found ${kindOf(body.queries)}`)
   const queries: SqlQuery[] = []
   for (const [i, item] of body.queries.entries()) {
-    if (item === null || typeof item !== 'object' || Array.isArray(item))
+    if (!isJsonObject(item))
       return fail(`queries[${i}] must be an object { "query": …, "params": […] }, found ${kindOf(item)}`)
     const query = parseQuery(item as Record<string, unknown>, `queries[${i}]`)
     if (!query.ok) return query
@@ -254,9 +255,17 @@ function parseQuery(item: Record<string, unknown>, where: string): Parsed<SqlQue
   return { ok: true, value: { query: item.query, params } }
 }
 
+/** A JSON object (not an array, not a number kept as digits). */
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && keptNumber(value) === undefined
+  )
+}
+
 /** The JSON kind of a value, for messages (never the value: it may be long or secret). */
 export function kindOf(value: unknown): string {
   if (value === null) return 'null'
+  if (keptNumber(value) !== undefined) return 'a number'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'object') return 'an object'
   if (value === undefined) return 'nothing'

@@ -3,7 +3,7 @@ import { Oid } from '@edgepg/client'
 import { describe, expect, it } from 'vitest'
 import { checkContentLength, readBody } from './body.ts'
 import { SqlCors } from './cors.ts'
-import { databaseErrorBody, formatResult } from './response.ts'
+import { databaseErrorBody, formatResult, TRUNCATED } from './response.ts'
 import { converterFor, parseArrayLiteral } from './values.ts'
 
 const field = (name: string, typeOid: number): FieldDescription => ({
@@ -70,7 +70,10 @@ describe('converterFor (no raw text output)', () => {
     expect(converterFor(Oid.float4)('NaN')).toBe('NaN')
     expect(converterFor(Oid.float8)('-Infinity')).toBe('-Infinity')
     expect(converterFor(Oid.numeric)('1.10')).toBe('1.10')
-    expect(converterFor(Oid.jsonb)('{"a": [1, null]}')).toEqual({ a: [1, null] })
+    // Numbers inside json keep their digits (written back unchanged by JSON.stringify).
+    expect(JSON.stringify(converterFor(Oid.jsonb)('{"a": [1, null, 1.0, 9007199254740993]}'))).toBe(
+      '{"a":[1,null,1.0,9007199254740993]}',
+    )
     expect(converterFor(Oid.timestamptz)('2024-01-02 03:04:05+00')).toBe('2024-01-02 03:04:05+00')
   })
 
@@ -87,7 +90,7 @@ describe('converterFor (no raw text output)', () => {
       'q"\\',
       ' x ',
     ])
-    expect(converterFor(Oid._jsonb)('{"{\\"a\\": 1}"}')).toEqual([{ a: 1 }])
+    expect(JSON.stringify(converterFor(Oid._jsonb)('{"{\\"a\\": 1}"}'))).toBe('[{"a":1}]')
     expect(converterFor(Oid._int4)('[0:1]={7,8}')).toEqual([7, 8])
     expect(converterFor(Oid._box)('{(1,1),(0,0);(2,2),(1,1)}')).toEqual(['(1,1),(0,0)', '(2,2),(1,1)'])
     expect(converterFor(Oid._int4)('{}')).toEqual([])
@@ -122,6 +125,31 @@ describe('databaseErrorBody', () => {
       line: '1244',
       routine: 'scanner_yyerror',
     })
+  })
+
+  it('cuts long fields of an error larger than the response limit until it fits, keeping the rest', () => {
+    const error = {
+      message: 'boom',
+      severity: 'ERROR',
+      severityNonLocalized: 'ERROR',
+      code: 'P0001',
+      detail: 'd'.repeat(20_000_000),
+      hint: '\u0000'.repeat(3_000_000),
+    } as unknown as DatabaseError
+    const body = databaseErrorBody(error, 1024 * 1024)
+    expect(new TextEncoder().encode(JSON.stringify(body)).length).toBeLessThanOrEqual(1024 * 1024)
+    expect(body).toMatchObject({
+      message: 'boom',
+      code: 'P0001',
+      severity: 'ERROR',
+      severityNonLocalized: 'ERROR',
+    })
+    expect(body.detail!.endsWith(TRUNCATED)).toBe(true)
+    expect(body.hint!.endsWith(TRUNCATED)).toBe(true)
+    // Under the limit nothing is cut.
+    expect(
+      databaseErrorBody({ ...error, detail: 'short', hint: undefined } as DatabaseError, 1024).detail,
+    ).toBe('short')
   })
 })
 

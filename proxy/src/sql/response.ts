@@ -83,6 +83,7 @@ function neonField(field: FieldDescription): NeonField {
 /** The ErrorResponse fields of a 400, in Neon's order; absent ones are left out. */
 const ERROR_FIELDS = [
   'severity',
+  'severityNonLocalized',
   'code',
   'detail',
   'hint',
@@ -100,15 +101,36 @@ const ERROR_FIELDS = [
   'routine',
 ] as const
 
-/** The body of a 400 for a PostgreSQL error: `message` and every field the server sent, as strings. */
-export function databaseErrorBody(error: DatabaseError): Record<string, string> {
+/** The fields a statement can fill with text of any length (`raise … using detail = …`). */
+const LONG_FIELDS = ['message', 'detail', 'hint', 'where', 'internalQuery'] as const
+
+/** What a field cut to fit the response limit ends with. */
+export const TRUNCATED = '… [truncated by the relay]'
+
+/**
+ * The body of a 400 for a PostgreSQL error: `message` and every field the server sent, as strings. An error
+ * whose JSON would exceed `maxBytes` has its long fields cut (ending in {@link TRUNCATED}) until it fits, so an
+ * error cannot carry more than a result may.
+ */
+export function databaseErrorBody(error: DatabaseError, maxBytes = 10 * 1024 * 1024): Record<string, string> {
   const body: Record<string, string> = { message: error.message }
   for (const name of ERROR_FIELDS) {
     const value = error[name]
     if (value !== undefined && value !== null) body[name] = String(value)
   }
+  let cap = Math.floor(maxBytes / (2 * LONG_FIELDS.length))
+  while (byteLength(JSON.stringify(body)) > maxBytes && cap > 0) {
+    for (const name of LONG_FIELDS) {
+      const value = body[name]
+      if (value !== undefined && value.length > cap) body[name] = value.slice(0, cap) + TRUNCATED
+    }
+    cap = Math.floor(cap / 2)
+  }
   return body
 }
+
+const encoder = new TextEncoder()
+const byteLength = (text: string) => encoder.encode(text).length
 
 /** The body of the 400 for a statement cancelled at the relay's deadline (SQLSTATE 57014, query_canceled). */
 export function deadlineBody(timeout: number): Record<string, string> {

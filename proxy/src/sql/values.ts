@@ -3,7 +3,9 @@
  * bool → boolean, int2/int4 → number, float4/float8 → number when finite, json/jsonb → parsed, arrays of
  * built-in types → JSON arrays of their elements so converted; everything else the text PostgreSQL wrote.
  */
+
 import { Oid } from '@edgepg/client'
+import { parseKeepingNumbers } from './json-numbers.ts'
 
 /** Converts one column's text values to JSON values. */
 export type ValueConverter = (text: string) => unknown
@@ -45,7 +47,8 @@ function finite(text: string): number | string {
 
 function json(text: string): unknown {
   try {
-    return JSON.parse(text)
+    // Kept digit for digit: jsonb's 9007199254740993 or 1.0 reach the client as PostgreSQL wrote them.
+    return parseKeepingNumbers(text)
   } catch {
     return text
   }
