@@ -195,6 +195,9 @@ function arrayMode(options: HttpQueryOptions): boolean {
 function statement(text: unknown, params: readonly unknown[]): { query: string; params: (string | null)[] } {
   if (typeof text !== 'string') throw usageError(`query text must be a string, found ${typeof text}`)
   if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)
+  // As the wire path refuses it (the protocol's strings end at a NUL), before anything is sent.
+  const nul = text.indexOf('\0')
+  if (nul >= 0) throw encodeError(`query text contains a NUL character at index ${nul}`)
   return {
     query: text,
     params: params.map((param, i) => {

@@ -54,6 +54,17 @@ describe(`a batch over http() (compared with client.transaction over ${transport
     ])
   })
 
+  it('refuses query text with a NUL as the wire path does: the same kind and message, nothing sent', async () => {
+    const sql = "select 'a\u0000b'"
+    const over = (await relay
+      .db()
+      .query(sql)
+      .catch((e: unknown) => e)) as PgError
+    const onWire = (await wire.client.query(sql).catch((e: unknown) => e)) as PgError
+    expect([over.kind, over.message]).toEqual([onWire.kind, onWire.message])
+    expect(over.kind).toBe('encode')
+  })
+
   it('gives the whole command verb of a multi-word tag, as client.query does', async () => {
     const statements: BatchQuery[] = [
       ['create temporary table http_verbs (n int)'],
