@@ -15,9 +15,9 @@ import type { TransactionOptions } from '../transaction.ts'
 import { hex } from '../types/bytes.ts'
 import { encodeParam } from '../types/encode.ts'
 import type { TypeOptions, TypeRegistry } from '../types/registry.ts'
+import { textTypeRegistry } from '../types/text-registry.ts'
 import { type Endpoint, type Fetch, post, type Token } from './post.ts'
 import { readResult } from './response.ts'
-import { textTypeRegistry } from './text-types.ts'
 
 export type { Fetch, Token }
 

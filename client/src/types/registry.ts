@@ -1,10 +1,9 @@
 /**
- * Which decoder reads which type: one table of built-in codecs, arrays derived from their element type, and
- * the user's own text parsers on top. Decoders are built once per OID and memoized.
+ * Which decoder reads which type: text decoders as ./text-registry.ts chooses them, a table of built-in binary
+ * codecs, arrays derived from their element type, and the user's own text parsers on top. Decoders are built once per OID and memoized.
  */
 import type { PgError } from '../errors.ts'
-import { decodeUtf8 } from '../utf8.ts'
-import { decodeBinaryArray, parseTextArray } from './array.ts'
+import { decodeBinaryArray } from './array.ts'
 import {
   binaryBool,
   binaryBytea,
@@ -21,13 +20,12 @@ import {
   binaryUuid,
 } from './binary.ts'
 import type { RangeDecoder } from './bytes.ts'
-import { binaryDate, binaryTimestamp, textTimestamp } from './datetime.ts'
+import { binaryDate, binaryTimestamp } from './datetime.ts'
 import { binaryInterval } from './interval.ts'
-import { textInterval } from './interval-text.ts'
 import { binaryNumeric } from './numeric.ts'
 import { arrayElementOid } from './oids.generated.ts'
 import { followSetting } from './session-settings.ts'
-import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from './text.ts'
+import { textDecoderChooser } from './text-registry.ts'
 
 /** Decodes one column value (never called for NULL). Call it with the value's bytes only. */
 export type Decoder = (bytes: Uint8Array) => unknown
@@ -66,59 +64,44 @@ export interface TypeRegistry {
   follow(name: string, value: string): PgError | undefined
 }
 
-interface Codec {
-  text: RangeDecoder
-  binary?: RangeDecoder
+/**
+ * Built-in binary decoders. Keys are type OIDs written as literals (the name from oids.generated.ts beside
+ * each), so a bundle carries the whole `Oid` table only when the user imports it. Text decoders are chosen by
+ * ./text-registry.ts, which the HTTP entry uses alone.
+ */
+const binaryCodecs: Record<number, RangeDecoder> = {
+  16: binaryBool, // bool
+  17: binaryBytea, // bytea
+  18: binaryChar, // char
+  19: binaryString, // name
+  20: binaryInt8, // int8
+  21: binaryInt2, // int2
+  23: binaryInt4, // int4
+  26: binaryOid, // oid
+  25: binaryString, // text
+  114: binaryJson, // json
+  142: binaryString, // xml
+  700: binaryFloat4, // float4
+  701: binaryFloat8, // float8
+  705: binaryString, // unknown
+  1042: binaryString, // bpchar
+  1043: binaryString, // varchar
+  1082: binaryDate, // date
+  1700: binaryNumeric, // numeric
+  2950: binaryUuid, // uuid
+  3802: binaryJsonb, // jsonb
 }
-
-const stringCodec: Codec = { text: textString, binary: binaryString }
-const intCodec = (binary: RangeDecoder): Codec => ({ text: textInt, binary })
 
 /**
- * Built-in codecs; timestamp(tz) and interval depend on the `dates` option. Keys are type OIDs written as
- * literals (the name from oids.generated.ts beside each), so a bundle carries the whole `Oid` table only when
- * the user imports it.
+ * timestamp, timestamptz and interval: in `dates: 'string'` mode they have no binary decoder, as their text
+ * depends on session settings (TimeZone, IntervalStyle) that a binary value does not carry, so the caller
+ * asks for text instead.
  */
-const builtins: Record<number, Codec> = {
-  16: { text: textBool, binary: binaryBool }, // bool
-  17: { text: textBytea, binary: binaryBytea }, // bytea
-  18: { text: textString, binary: binaryChar }, // char
-  19: stringCodec, // name
-  20: { text: textInt8, binary: binaryInt8 }, // int8
-  21: intCodec(binaryInt2), // int2
-  23: intCodec(binaryInt4), // int4
-  26: intCodec(binaryOid), // oid
-  25: stringCodec, // text
-  114: { text: textJson, binary: binaryJson }, // json
-  142: stringCodec, // xml
-  700: { text: textFloat, binary: binaryFloat4 }, // float4
-  701: { text: textFloat, binary: binaryFloat8 }, // float8
-  705: stringCodec, // unknown
-  1042: stringCodec, // bpchar
-  1043: stringCodec, // varchar
-  1082: { text: textString, binary: binaryDate }, // date
-  1700: { text: textString, binary: binaryNumeric }, // numeric
-  2950: { text: textString, binary: binaryUuid }, // uuid
-  3802: { text: textJson, binary: binaryJsonb }, // jsonb
+const binaryDates: Record<number, RangeDecoder> = {
+  1114: binaryTimestamp, // timestamp
+  1184: binaryTimestamp, // timestamptz
+  1186: binaryInterval, // interval
 }
-
-const dateCodecs: Record<number, Codec> = {
-  1114: { text: textTimestamp, binary: binaryTimestamp }, // timestamp
-  1184: { text: textTimestamp, binary: binaryTimestamp }, // timestamptz
-  1186: { text: textInterval, binary: binaryInterval }, // interval
-}
-
-// In 'string' mode these have no binary decoder: their text depends on session settings (TimeZone,
-// IntervalStyle) that a binary value does not carry, so the caller asks for text instead.
-const stringDateCodecs: Record<number, Codec> = {
-  1114: { text: textString }, // timestamp
-  1184: { text: textString }, // timestamptz
-  1186: { text: textString }, // interval
-}
-
-const BOX_ARRAY = 1020 // _box
-const COMMA = 0x2c
-const SEMICOLON = 0x3b
 
 /**
  * Creates a registry. Without options it returns one shared default registry.
@@ -142,31 +125,15 @@ let defaultRegistry: TypeRegistry | undefined
 
 function buildRegistry(options: TypeOptions): TypeRegistry {
   const parsers = options.parsers ?? {}
-  const dates = options.dates === 'string' ? stringDateCodecs : dateCodecs
-  const codecOf = (oid: number): Codec | undefined => dates[oid] ?? builtins[oid]
-  const hasParser = (oid: number) => Object.hasOwn(parsers, oid)
   const isRaw = options.raw === true
-
-  function textRange(oid: number): RangeDecoder {
-    const parser = parsers[oid]
-    if (parser !== undefined && hasParser(oid))
-      return (bytes, start, end) => parser(decodeUtf8(bytes, start, end))
-    if (isRaw) return textString
-    const codec = codecOf(oid)
-    if (codec !== undefined) return codec.text
-    const elementOid = arrayElementOid[oid]
-    if (elementOid !== undefined) {
-      const element = textRange(elementOid)
-      const delimiter = oid === BOX_ARRAY ? SEMICOLON : COMMA
-      return (bytes, start, end) => parseTextArray(bytes, start, end, element, delimiter)
-    }
-    return textString
-  }
+  const keepsDates = options.dates === 'string'
+  const textRange = textDecoderChooser(options)
 
   function binaryRange(oid: number): RangeDecoder | undefined {
-    if (isRaw || hasParser(oid)) return undefined
-    const codec = codecOf(oid)
-    if (codec !== undefined) return codec.binary
+    if (isRaw || Object.hasOwn(parsers, oid)) return undefined
+    if (Object.hasOwn(binaryDates, oid)) return keepsDates ? undefined : binaryDates[oid]
+    const codec = binaryCodecs[oid]
+    if (codec !== undefined) return codec
     const elementOid = arrayElementOid[oid]
     if (elementOid === undefined) return undefined
     const element = binaryRange(elementOid)

@@ -1,20 +1,19 @@
 /**
- * The text half of the type registry: which decoder reads which type's text, chosen exactly as
- * `createTypeRegistry(options).textRange(oid)` chooses (registry.ts; text-types.test.ts checks every OID).
- * Over HTTP every value arrives as text, so the binary codecs, the numeric and binary date readers and the
- * session-setting checks are never needed; leaving them out keeps the `http` bundle small.
+ * The text half of the type registry: which decoder reads which type's text. `createTypeRegistry` (registry.ts)
+ * uses it for text columns; the HTTP entry, whose values all arrive as text, uses it alone, so the binary
+ * codecs, the numeric and binary date readers and the session-setting checks stay out of its bundle.
  */
 
-import { parseTextArray } from '../types/array.ts'
-import type { RangeDecoder } from '../types/bytes.ts'
-import { textTimestamp } from '../types/datetime.ts'
-import { textInterval } from '../types/interval-text.ts'
-import { arrayElementOid } from '../types/oids.generated.ts'
-import type { TypeOptions, TypeRegistry } from '../types/registry.ts'
-import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from '../types/text.ts'
 import { decodeUtf8 } from '../utf8.ts'
+import { parseTextArray } from './array.ts'
+import type { RangeDecoder } from './bytes.ts'
+import { textTimestamp } from './datetime.ts'
+import { textInterval } from './interval-text.ts'
+import { arrayElementOid } from './oids.generated.ts'
+import type { TypeOptions, TypeRegistry } from './registry.ts'
+import { textBool, textBytea, textFloat, textInt, textInt8, textJson, textString } from './text.ts'
 
-/** Text decoders by OID, as registry.ts's `builtins` and `dateCodecs` give them. */
+/** Text decoders by OID; any other type without an element type is read as a string. */
 const textCodecs: Record<number, RangeDecoder> = {
   16: textBool, // bool
   17: textBytea, // bytea
@@ -39,10 +38,10 @@ const COMMA = 0x2c
 const SEMICOLON = 0x3b
 
 /**
- * A registry that decodes text results only (every binary lookup answers "none"), for a row decoder whose
- * columns are all in text format.
+ * The text decoder of each OID under `options`, made on demand: the user's parser, a string (`raw`, and the
+ * date types with `dates: 'string'`), a built-in decoder, an array of its element type's decoder, or a string.
  */
-export function textTypeRegistry(options: TypeOptions = {}): TypeRegistry {
+export function textDecoderChooser(options: TypeOptions = {}): (oid: number) => RangeDecoder {
   const parsers = options.parsers ?? {}
   const isRaw = options.raw === true
   const keepsDates = options.dates === 'string'
@@ -62,7 +61,15 @@ export function textTypeRegistry(options: TypeOptions = {}): TypeRegistry {
     }
     return textString
   }
+  return textRange
+}
 
+/**
+ * A registry that decodes text results only (every binary lookup answers "none"), for a row decoder whose
+ * columns are all in text format.
+ */
+export function textTypeRegistry(options: TypeOptions = {}): TypeRegistry {
+  const textRange = textDecoderChooser(options)
   return {
     textRange,
     text(oid) {
