@@ -1,4 +1,6 @@
 /** Helpers for the workers project: bundle a Worker the way wrangler does, and run it in real workerd. */
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:net'
 import { build } from 'esbuild'
 import { Miniflare, type MiniflareOptions } from 'miniflare'
 
@@ -43,4 +45,23 @@ export async function startWorker(
   const mf = new Miniflare(config)
   const url = await mf.ready
   return { mf, url }
+}
+
+/** A TCP server that only counts connections: proof of whether the relay dialed it. */
+export interface Trap {
+  server: Server
+  port: number
+  connections: number
+}
+
+export async function trap(): Promise<Trap> {
+  const t: Trap = { server: createServer(), port: 0, connections: 0 }
+  t.server.on('connection', (socket) => {
+    t.connections++
+    socket.destroy()
+  })
+  t.server.listen(0, '127.0.0.1')
+  await once(t.server, 'listening')
+  t.port = (t.server.address() as { port: number }).port
+  return t
 }

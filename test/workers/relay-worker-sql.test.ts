@@ -3,34 +3,13 @@
  * over `cloudflare:sockets` to the test PostgreSQL, the same policy as upgrades (no dial for a refused
  * target), and a Hyperdrive binding that serves its target's requests made with its own login.
  */
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { bundleWorker, startWorker } from './helpers.ts'
+import { bundleWorker, startWorker, type Trap, trap } from './helpers.ts'
 
 const pg = inject('pg')
 const { user, password } = pg.roles.scram
-
-/** A TCP server that only counts connections: proof of whether the relay dialed it. */
-interface Trap {
-  server: Server
-  port: number
-  connections: number
-}
-
-async function trap(): Promise<Trap> {
-  const t: Trap = { server: createServer(), port: 0, connections: 0 }
-  t.server.on('connection', (socket) => {
-    t.connections++
-    socket.destroy()
-  })
-  t.server.listen(0, '127.0.0.1')
-  await once(t.server, 'listening')
-  t.port = (t.server.address() as { port: number }).port
-  return t
-}
 
 let mf: Miniflare
 let sqlUrl: string

@@ -2,8 +2,6 @@
  * The relay as a Worker (proxy/src/runtime/worker.ts) in real workerd, listening on a loopback port: the
  * edgepg client on Node reaches the test PostgreSQL through it, and its policy refuses before dialing.
  */
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { connect } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
@@ -12,30 +10,11 @@ import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import WebSocket from 'ws'
 import { type FaultProxy, startFaultProxy } from '../fault-proxy.ts'
-import { bundleWorker, startWorker } from './helpers.ts'
+import { bundleWorker, startWorker, type Trap, trap } from './helpers.ts'
 
 const pg = inject('pg')
 const { user, password } = pg.roles.scram
 const MAX_PAYLOAD = 64 * 1024
-
-/** A TCP server that only counts connections: proof of whether the relay dialed it. */
-interface Trap {
-  server: Server
-  port: number
-  connections: number
-}
-
-async function trap(): Promise<Trap> {
-  const t: Trap = { server: createServer(), port: 0, connections: 0 }
-  t.server.on('connection', (socket) => {
-    t.connections++
-    socket.destroy()
-  })
-  t.server.listen(0, '127.0.0.1')
-  await once(t.server, 'listening')
-  t.port = (t.server.address() as { port: number }).port
-  return t
-}
 
 let mf: Miniflare
 let relayUrl: string
