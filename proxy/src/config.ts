@@ -77,7 +77,8 @@ export interface RelayConfig {
   sql: boolean
   /**
    * Deadline of one `/sql` request, ms: past it the statement is cancelled on the server and the request
-   * answered 400 with SQLSTATE 57014. Default 15 000.
+   * answered 400 with SQLSTATE 57014. It also bounds the answer's delivery: an answer that makes no write
+   * progress for this long (its client stopped reading) has its connection closed. Default 15 000.
    */
   sqlTimeout: number
   /** Largest `/sql` request body, bytes (413 beyond). Default 1 MiB. */

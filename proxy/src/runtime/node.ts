@@ -4,7 +4,7 @@
  * {@link Gate} before a WebSocket exists; the TCP dial happens only after a valid first packet.
  */
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { type AddressInfo, BlockList, isIP, type Socket } from 'node:net'
 import type { Transport } from '@edgepg/client'
 import { CloseCode, CloseReason } from '@edgepg/shared'
@@ -99,14 +99,16 @@ export async function startRelay(
     mount: deps.mount,
     sql:
       handleSql &&
-      ((c: Context) => {
-        const { incoming } = c.env as HttpBindings
+      (async (c: Context) => {
+        const { incoming, outgoing } = c.env as HttpBindings
         const ip = clientIp(incoming, config.trustProxy)
         // Behind a trusted proxy the socket's peer is the proxy: the client it names must be local too, as
         // nothing says its hop to the proxy was encrypted.
         const isLoopback =
           isLoopbackAddress(peerAddress(incoming)) && (!config.trustProxy || isLoopbackAddress(ip))
-        return handleSql(c.req.raw, { ip, isLoopback })
+        const response = await handleSql(c.req.raw, { ip, isLoopback })
+        boundStalledAnswer(incoming.socket, outgoing, config.sqlTimeout)
+        return response
       }),
   })
   const server = createAdaptorServer({
@@ -133,6 +135,8 @@ export async function startRelay(
   // logged and refused with 500.
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy())
+    // A WebSocket may be quiet for as long as its client answers pings: no bound of an earlier answer.
+    clearStallBound(socket)
     handleUpgrade(request, socket, head).catch((error: unknown) => {
       safely(() => logger.log('error', 'upgrade failed', { error: messageOf(error) }))
       if (!socket.destroyed) safely(() => refuse(socket, 500, 'internal error'))
@@ -259,6 +263,41 @@ LOOPBACK.addAddress('::1', 'ipv6')
 export function isLoopbackAddress(address: string | undefined): boolean {
   const family = address === undefined ? 0 : isIP(address)
   return family !== 0 && LOOPBACK.check(address!, family === 6 ? 'ipv6' : 'ipv4')
+}
+
+/** The stall bound of the `/sql` answer a socket is writing, until it is written or the socket upgraded. */
+const stallBounds = new WeakMap<Socket, () => void>()
+
+/**
+ * Destroys `socket` when the `/sql` answer written to it makes no write progress for `ms`: a client that
+ * stops reading would otherwise keep the whole answer (up to `sqlMaxResponseBytes`) in the relay's memory
+ * for as long as it keeps the connection open. The socket's own timeout measures exactly that (it restarts
+ * whenever bytes reach the kernel, or arrive). Cleared when the answer has been flushed (before Node arms its
+ * keep-alive timeout on the same socket), when it closes, and on an upgrade.
+ */
+function boundStalledAnswer(socket: Socket, response: ServerResponse, ms: number): void {
+  if (socket.destroyed || response.writableFinished) return
+  clearStallBound(socket)
+  const onStall = () => socket.destroy()
+  const clear = () => {
+    if (stallBounds.get(socket) !== clear) return
+    stallBounds.delete(socket)
+    socket.off('timeout', onStall)
+    socket.setTimeout(0)
+    response.off('finish', clear)
+    response.off('close', clear)
+  }
+  stallBounds.set(socket, clear)
+  socket.on('timeout', onStall)
+  socket.setTimeout(ms)
+  // First among the 'finish' listeners: Node's own sets the keep-alive timeout after it.
+  response.prependOnceListener('finish', clear)
+  response.once('close', clear)
+}
+
+function clearStallBound(socket: Socket): void {
+  stallBounds.get(socket)?.()
+  if (!socket.destroyed) socket.setTimeout(0)
 }
 
 /**
