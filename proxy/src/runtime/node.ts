@@ -88,7 +88,7 @@ export async function startRelay(
         : undefined,
   })
   const sessions = new Set<RelaySession>()
-  const sqlBackends = config.sql ? createNodeBackends(config, metrics, deps.sqlTransport) : undefined
+  const sqlBackends = config.sql ? createNodeBackends(config, metrics, deps.sqlTransport, logger) : undefined
   const handleSql =
     sqlBackends && createSqlHandler({ config, gate, origin, metrics, logger, backends: sqlBackends })
   const peerAddress = deps.peerAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress)

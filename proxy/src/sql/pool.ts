@@ -2,8 +2,9 @@
  * The relay's pool of authenticated PostgreSQL connections for `POST /sql`, keyed by {@link backendKey}: a
  * connection is only ever handed to a request whose key is equal to the one that opened it.
  *
- * A connection holds its slot from `open(key)` until its `run()` settled (the backend is gone), so the pool
- * never has more backends than its limits, even while some open or close. Released, it is reset with
+ * A connection holds its slot from `open(key)` until its `run()` settled (the backend is gone; for one
+ * destroyed while busy, until `ensureGone` made sure of it), so the pool never has more backends than its
+ * limits, even while some open or close. Released, it is reset with
  * `DISCARD ALL` before anyone else gets it, or ended. Waiters: first come first served per key (and across
  * keys for the slots they compete for), each for at most `acquireTimeout`, at most `maxWaiting` in all.
  */
@@ -31,6 +32,13 @@ export interface PooledBackend {
 export interface OpenedBackend {
   client: Client
   connection: Connection
+  /**
+   * Makes sure the backend process is gone, for a connection destroyed while it was busy (its `run()`
+   * rejected while leased, resetting or closing): a statement that ignored its cancel may still run there.
+   * The pool keeps the connection's slot until the promise settles, so it must settle in bounded time.
+   * Not called for a connection that ended cleanly, or that died while idle.
+   */
+  ensureGone?(): Promise<void>
 }
 
 /** `fresh`: just opened, not handed out yet. */
@@ -336,7 +344,14 @@ export class SqlPool {
       } catch (error) {
         running = Promise.reject(error)
       }
-      running.catch(noop).then(() => this.#gone(entry))
+      running
+        .then(
+          () => undefined,
+          // Destroyed while busy: the backend may outlive the socket, and must not outlive the slot.
+          () => (entry.state === 'idle' ? undefined : opened.ensureGone?.()),
+        )
+        .catch(noop)
+        .then(() => this.#gone(entry))
       if (this.#isClosed) this.#close(entry)
       else this.#handOut(entry)
     }, failed)
