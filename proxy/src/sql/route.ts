@@ -6,7 +6,8 @@
  * announced body size, then the {@link Gate} exactly as for an upgrade (limits, token, Origin, the
  * connection string's host:port against the policy; the same refusals), then the body, then a pooled
  * connection and the statements under the deadline. A client that goes away aborts the same signal as the
- * deadline: the statement is cancelled on the server and the connection is not reused.
+ * deadline: the statement is cancelled on the server and the connection is not reused. The answer comes at
+ * the deadline; a statement that ignores its cancel keeps its connection until the pool has dealt with it.
  */
 import type { Client } from '@edgepg/client'
 import type { RelayConfig } from '../config.ts'
@@ -171,24 +172,27 @@ export function createSqlHandler(deps: SqlRouteDeps): SqlHandler {
         controller.signal,
       )
       phase = 'run'
-      let outcome: unknown
-      try {
-        const text = await runSql(lease.client, parsed.value, {
-          signal: controller.signal,
-          maxResponseBytes: config.sqlMaxResponseBytes,
-          format: { isRawText: headers.isRawText, isArrayMode: headers.isArrayMode },
-          batch: headers.batch,
-        })
-        return new Response(text, {
-          status: 200,
-          headers: { ...corsHeaders, 'content-type': 'application/json' },
-        })
-      } catch (error) {
-        outcome = error
-        throw error
-      } finally {
-        lease.release(isReusableAfter(outcome, controller.signal))
+      const ran = runSql(lease.client, parsed.value, {
+        signal: controller.signal,
+        maxResponseBytes: config.sqlMaxResponseBytes,
+        format: { isRawText: headers.isRawText, isArrayMode: headers.isArrayMode },
+        batch: headers.batch,
+      })
+      // The lease goes back when the statements are done, however long a statement that ignores its
+      // cancel takes to be given up on; the answer does not wait for that past the deadline.
+      const release = (outcome: unknown) => {
+        try {
+          lease.release(isReusableAfter(outcome, controller.signal))
+        } catch (error) {
+          logger.log('error', 'sql release failed', { error: (error as Error)?.name ?? 'unknown' })
+        }
       }
+      ran.then(() => release(undefined), release)
+      const text = await untilAborted(ran, controller.signal)
+      return new Response(text, {
+        status: 200,
+        headers: { ...corsHeaders, 'content-type': 'application/json' },
+      })
     } catch (error) {
       const reason = controller.signal.reason
       if (controller.signal.aborted && reason === DEADLINE) {
@@ -244,6 +248,17 @@ export function createSqlHandler(deps: SqlRouteDeps): SqlHandler {
     logger.log('info', 'sql refused', { ip: peer.ip, status: decision.status, reason: decision.reason })
     return refusal(decision.status, corsHeaders)
   }
+}
+
+/** Settles as `work` does, or rejects with `signal.reason` as soon as the signal aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  let onAbort!: () => void
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort))
 }
 
 /** The gate's uniform refusal: the same status and plain-text body as a refused upgrade. */
