@@ -82,6 +82,19 @@ describe('Q3: the response limit', () => {
     await poolSettled()
   })
 
+  it('answers 507 for one value or one error larger than it, refused from its header, never buffered', async () => {
+    for (const query of [
+      "select repeat('x', 200000) as big",
+      "do $$ begin raise exception 'big' using detail = repeat('d', 200000); end $$",
+    ]) {
+      const answer = await postSql(relay, { query }, { connectionString: as('q3-one') })
+      expect(answer.status, query).toBe(507)
+      expect(answer.text.length).toBeLessThan(1000)
+    }
+    await waitUntilNoneActive('q3-one')
+    await poolSettled()
+  })
+
   it('answers 507 when the JSON outgrows it although the row data does not', async () => {
     const name = 'c'.repeat(60)
     const answer = await postSql(

@@ -19,7 +19,7 @@ export type Phase = 'connect' | 'run'
 /** The answer for `error`; `maxResponseBytes` names the limit in a 507. */
 export function failureOf(error: unknown, phase: Phase, maxResponseBytes: number): Failure {
   if (error instanceof SqlPoolError) return { status: 503, body: { message: error.message } }
-  if (isDatabaseError(error)) return { status: 400, body: databaseErrorBody(error) }
+  if (isDatabaseError(error)) return { status: 400, body: databaseErrorBody(error, maxResponseBytes) }
   if (isPgError(error)) {
     switch (error.kind) {
       case 'limit':
@@ -32,6 +32,7 @@ export function failureOf(error: unknown, phase: Phase, maxResponseBytes: number
       case 'timeout':
       case 'closed':
       case 'protocol':
+        if (isOversizedMessage(error)) return responseTooLarge(maxResponseBytes)
         return {
           status: 502,
           body: {
@@ -61,4 +62,15 @@ export function responseTooLarge(maxResponseBytes: number): Failure {
 /** The 400 of a malformed request. */
 export function badRequest(message: string): Failure {
   return { status: 400, body: { message } }
+}
+
+/**
+ * Whether the connection ended because the server sent one message (a row, an error) larger than the
+ * connection's `maxMessageSize`, which the relay sets just above `sqlMaxResponseBytes`: refused from its
+ * header, before its body is buffered. The error, or one of its causes, says so.
+ */
+function isOversizedMessage(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++)
+    if (e.message.includes('exceeds maxMessageSize')) return true
+  return false
 }

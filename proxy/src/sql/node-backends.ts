@@ -91,6 +91,9 @@ export function createNodeBackends(
     },
   )
 
+  /** Room above `sqlMaxResponseBytes` for a message's own framing. */
+  const MESSAGE_MARGIN = 64 * 1024
+
   /** A connection with `login`, to exactly its address. */
   function openConnection(login: Login, connectTimeout: number) {
     const { dial } = login
@@ -99,6 +102,9 @@ export function createNodeBackends(
       connectTimeout,
       statementCacheSize: 0,
       types: { raw: true },
+      // One message (a row, an error) that could not fit in an answer is refused from its header, before
+      // its body is buffered: the request gets the 507 and the relay never holds it.
+      maxMessageSize: config.sqlMaxResponseBytes + MESSAGE_MARGIN,
     }
     return connect(login.connectionString, options).then(([client, connection]) => {
       // Neon's API returns no notices or notifications, and they may carry the request's data: drop them
