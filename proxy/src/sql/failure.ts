@@ -32,7 +32,8 @@ export function failureOf(error: unknown, phase: Phase, maxResponseBytes: number
       case 'timeout':
       case 'closed':
       case 'protocol':
-        if (isOversizedMessage(error)) return responseTooLarge(maxResponseBytes)
+        // While connecting, a huge "message" is another protocol's bytes (an HTTP server): not a result.
+        if (phase === 'run' && isOversizedMessage(error)) return responseTooLarge(maxResponseBytes)
         return {
           status: 502,
           body: {
