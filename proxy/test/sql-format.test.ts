@@ -315,3 +315,17 @@ describe('sql: false', () => {
     }
   })
 })
+
+describe('shutdown', () => {
+  it('answers the /sql requests in flight within shutdownGrace before closing', async () => {
+    const draining = await startTestRelay({ shutdownGrace: 5000 })
+    const pending = postSql(draining, { query: 'select pg_sleep(0.5), 42 as n' }, { headers: RAW })
+    // The request is running (its backend is busy) when shutdown begins.
+    while (draining.sqlBackends!.stats().inUse === 0) await new Promise((r) => setTimeout(r, 10))
+    const stopped = draining.shutdown()
+    const answer = await pending
+    expect(answer.status).toBe(200)
+    expect(answer.body).toMatchObject({ rows: [['', '42']] })
+    await stopped
+  })
+})

@@ -94,4 +94,26 @@ describe('a statement that ignores its cancel', () => {
     // The pooled connection and its CancelRequest: no connection to terminate anything.
     expect(relay.dials.length - dials).toBe(2)
   })
+
+  it("is terminated even when the request's search_path puts look-alikes of pg_terminate_backend first", async () => {
+    const app = 'stubborn-shadow'
+    const { user } = pg.roles.scram
+    await admin(`drop schema if exists sql_shadow cascade; create schema sql_shadow;
+      create function sql_shadow.pg_terminate_backend(int) returns bool language sql as 'select true';
+      create view sql_shadow.pg_stat_activity as select 0 as pid where false;
+      grant usage on schema sql_shadow to ${user}; grant select on sql_shadow.pg_stat_activity to ${user}`)
+    try {
+      const shadowed = pgUrl(pg.roles.scram, {
+        application_name: app,
+        options: '-c search_path=sql_shadow,pg_catalog',
+      })
+      const answer = await postSql(relay, { query: STUBBORN }, { connectionString: shadowed })
+      expect(answer.body.code).toBe('57014')
+      const deadline = Date.now() + 20_000
+      while (Date.now() < deadline && (await liveBackends(app)) > 0) await sleep(100)
+      expect(await liveBackends(app)).toBe(0)
+    } finally {
+      await admin('drop schema if exists sql_shadow cascade')
+    }
+  })
 })

@@ -92,6 +92,8 @@ export async function startRelay(
   const handleSql =
     sqlBackends && createSqlHandler({ config, gate, origin, metrics, logger, backends: sqlBackends })
   const peerAddress = deps.peerAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress)
+  /** `/sql` requests whose answer is not written yet. */
+  let sqlInFlight = 0
   const app = createApp({
     metrics,
     metricsToken: config.metricsToken,
@@ -101,6 +103,9 @@ export async function startRelay(
       handleSql &&
       (async (c: Context) => {
         const { incoming, outgoing } = c.env as HttpBindings
+        // Counted until its answer is written (or its socket gone): shutdown waits for it.
+        sqlInFlight++
+        outgoing.once('close', () => sqlInFlight--)
         const ip = clientIp(incoming, config.trustProxy)
         // Behind a trusted proxy the socket's peer is the proxy: the client it names must be local too, as
         // nothing says its hop to the proxy was encrypted.
@@ -227,7 +232,8 @@ export async function startRelay(
         server.close()
         for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown)
         const deadline = Date.now() + config.shutdownGrace
-        while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        while ((sessions.size > 0 || sqlInFlight > 0) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20))
         server.closeAllConnections()
         await sqlBackends?.close()
         logger.log('info', 'relay stopped', {})

@@ -135,18 +135,24 @@ export function createNodeBackends(
       const [client, connection] = opened
       const running = connection.run().catch(ignore)
       try {
-        await client.query('select pg_terminate_backend($1)', [pid], { timeout: left() })
+        // Every name schema-qualified: the request's own search_path cannot put a look-alike in front.
+        await client.query('select pg_catalog.pg_terminate_backend($1::pg_catalog.int4)', [pid], {
+          timeout: left(),
+        })
         while (performance.now() < until) {
-          const { rows } = await client.query('select 1 from pg_stat_activity where pid = $1', [pid], {
-            timeout: left(),
-          })
+          const { rows } = await client.query(
+            'select 1 from pg_catalog.pg_stat_activity where pid operator(pg_catalog.=) $1::pg_catalog.int4',
+            [pid],
+            { timeout: left() },
+          )
           if (rows.length === 0) return true
           await sleep(Math.min(TERMINATE_RETRY_MS, left()))
         }
         return false
       } catch (error) {
-        // The server's answer (e.g. 42501, another role's backend by now) will not change: stop asking.
-        if (isDatabaseError(error)) return false
+        // 42501 (another role's backend by now) will not change: stop asking. Any other error: try again
+        // within the window, the slot stays held.
+        if (isDatabaseError(error) && error.code === '42501') return false
       } finally {
         await client.end({ timeout: 1000 }).catch(ignore)
         await running
@@ -195,10 +201,14 @@ export function createNodeBackends(
   }
 }
 
-/** `connectionString` with the terminating connection's `application_name` (unchanged if it is no URL). */
+/**
+ * `connectionString` for the terminating connection: its own `application_name`, and without the request's
+ * `options` (`-c search_path=…` and any other setting the request chose); unchanged if it is no URL.
+ */
 function renamed(connectionString: string): string {
   try {
     const url = new URL(connectionString)
+    url.searchParams.delete('options')
     url.searchParams.set('application_name', TERMINATOR_APPLICATION_NAME)
     return url.href
   } catch {

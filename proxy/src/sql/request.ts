@@ -3,7 +3,7 @@
  * string and the JSON body. Runtime-neutral. Every refusal is a lower-case message saying what was expected
  * and what was found — never the connection string or its password.
  */
-import { keptNumber, parseKeepingNumbers } from './json-numbers.ts'
+import { keptNumber, parseKeepingNumbers, TooManyKeptNumbersError } from './json-numbers.ts'
 import { toParamText } from './params.ts'
 
 /** The batch isolation levels Neon's header takes, with their SQL. */
@@ -211,6 +211,7 @@ export function parseBody(text: string): Parsed<SqlBody> {
   try {
     json = parseKeepingNumbers(text)
   } catch (error) {
+    if (error instanceof TooManyKeptNumbersError) return fail(`the body has ${error.message}`)
     return fail(`the body is not valid json (${(error as Error).message.toLowerCase()})`)
   }
   if (!isJsonObject(json))

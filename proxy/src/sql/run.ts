@@ -57,6 +57,12 @@ async function statement(client: Client, query: SqlQuery, options: RunOptions, b
     query.params,
     queryOptions,
   )
+  // Object rows repeat every column name: refuse an answer those alone put over the limit before it is built.
+  if (!options.format.isArrayMode && result.rows.length > 0) {
+    const names = result.fields.reduce((sum, field) => sum + JSON.stringify(field.name).length + 2, 0)
+    if (names * result.rows.length > budget.remaining)
+      throw new ResponseTooLargeError('the answer is larger than sqlMaxResponseBytes')
+  }
   return JSON.stringify(formatResult(result, options.format))
 }
 
