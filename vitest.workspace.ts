@@ -52,6 +52,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'integrations',
+          include: ['integrations/*/test/**/*.test.ts'],
+          environment: 'node',
+          provide: { transport: 'tcp' },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'relay',
           include: ['proxy/test/**/*.test.ts'],
           environment: 'node',

@@ -1,0 +1,9 @@
+/**
+ * `@edgepg/kysely`: a Kysely dialect over an edgepg pool.
+ *
+ * @packageDocumentation
+ */
+
+export { EdgePgConnection } from './connection.ts'
+export { EdgePgDialect, type EdgePgDialectConfig } from './dialect.ts'
+export { EdgePgDriver } from './driver.ts'

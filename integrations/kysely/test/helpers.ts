@@ -1,0 +1,75 @@
+/** Helpers for the Kysely integration tests: a Kysely over an edgepg pool, over TCP or through the test relay. */
+import { createPool, type Pool, type PoolOptions, type Transport } from '@edgepg/client'
+import { nodeSocket } from '@edgepg/client/node'
+import { webSocket } from '@edgepg/client/websocket'
+import { type Generated, Kysely, WithSchemaPlugin } from 'kysely'
+import pg from 'pg'
+import { inject } from 'vitest'
+import { EdgePgDialect } from '../src/index.ts'
+
+export const server = inject('pg')
+
+/** Both transports run in the one `integrations` project. */
+export const TRANSPORTS = ['tcp', 'websocket'] as const
+export type TransportKind = (typeof TRANSPORTS)[number]
+
+export function transport(kind: TransportKind): Transport {
+  return kind === 'websocket' ? webSocket({ url: inject('relayUrl') }) : nodeSocket()
+}
+
+export function url(): string {
+  const { user, password } = server.roles.scram
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${server.database}`
+}
+
+export function pool(kind: TransportKind, options: Partial<PoolOptions> = {}): Pool {
+  return createPool(url(), { transport: transport(kind), ...options })
+}
+
+export interface DB {
+  person: { id: Generated<number>; name: string; email: string }
+  pet: { id: Generated<number>; owner_id: number; species: string }
+  ledger: { id: Generated<number>; tag: string }
+}
+
+/** A Kysely on a fresh pool whose queries go to `schema`. */
+export function kysely(kind: TransportKind, schema: string, options: Partial<PoolOptions> = {}): Kysely<DB> {
+  return new Kysely<DB>({
+    dialect: new EdgePgDialect({ pool: pool(kind, options) }),
+    plugins: [new WithSchemaPlugin(schema)],
+  })
+}
+
+/** Runs SQL as the superuser through node-postgres (the reference client). */
+export async function admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.superuser.user,
+    password: server.superuser.password,
+    database: server.database,
+  })
+  await client.connect()
+  try {
+    return (await client.query(sql, params)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh schema owned by the test role, with the tables of {@link DB}. */
+export async function createSchema(name: string): Promise<void> {
+  const owner = server.roles.scram.user
+  await admin(`drop schema if exists ${name} cascade`)
+  await admin(`create schema ${name} authorization "${owner}"`)
+  await admin(`
+    create table ${name}.person (id serial primary key, name text not null, email text not null unique);
+    create table ${name}.pet (id serial primary key, owner_id int not null references ${name}.person(id), species text not null);
+    create table ${name}.ledger (id serial primary key, tag text not null);
+    create sequence ${name}.fetched;
+    alter table ${name}.person owner to "${owner}";
+    alter table ${name}.pet owner to "${owner}";
+    alter table ${name}.ledger owner to "${owner}";
+    alter sequence ${name}.fetched owner to "${owner}";
+  `)
+}
