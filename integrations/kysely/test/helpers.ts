@@ -73,3 +73,12 @@ export async function createSchema(name: string): Promise<void> {
     alter sequence ${name}.fetched owner to "${owner}";
   `)
 }
+
+/** Resolves when `check` returns true, polling every 20 ms; rejects after `timeout` ms. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

@@ -2,7 +2,7 @@ import { DatabaseError } from '@edgepg/client'
 import { AbortedTransactionError, type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { EdgePgDialect } from '../src/index.ts'
-import { admin, createSchema, type DB, kysely, pool, TRANSPORTS } from './helpers.ts'
+import { admin, createSchema, type DB, kysely, pool, TRANSPORTS, waitFor } from './helpers.ts'
 
 describe.each(TRANSPORTS)('kysely on edgepg over %s', (kind) => {
   const schema = `kysely_${kind}`
@@ -187,6 +187,31 @@ describe.each(TRANSPORTS)('kysely on edgepg over %s', (kind) => {
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(DatabaseError)
     expect(error).toMatchObject({ code: '23505', constraint: 'person_email_key' })
+  })
+
+  it("cancels the server's work when Kysely's abort signal fires during a query", async () => {
+    const single = kysely(kind, schema, { max: 1, acquireTimeout: 5000 })
+    onTestFinished(() => single.destroy())
+    const marker = `kysely-abort-${kind}`
+    const sleeping = async () =>
+      (
+        await admin<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where state = 'active' and query like $1",
+          [`%${marker}%`],
+        )
+      )[0]!.n > 0
+    const controller = new AbortController()
+    const query = sql`select pg_sleep(60) /* ${sql.raw(marker)} */`.execute(single, {
+      signal: controller.signal,
+    })
+    const settled = query.catch((e: unknown) => e)
+    await waitFor(sleeping)
+    controller.abort(new Error('caller gave up'))
+    expect(await settled).toMatchObject({ message: 'caller gave up' })
+    // edgepg got the signal and sent CancelRequest: the sleep stops long before its 60 s.
+    await waitFor(async () => !(await sleeping()))
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(single)
+    expect(rows).toEqual([{ one: 1 }])
   })
 
   it('streams 100,000 rows in chunks of chunkSize fetched from the portal one batch at a time', async () => {
