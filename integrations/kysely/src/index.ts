@@ -1,5 +1,6 @@
 /**
- * `@edgepg/kysely`: a Kysely dialect over an edgepg pool.
+ * `@edgepg/kysely`: a Kysely dialect over an edgepg pool. The dialect over the HTTP client is in
+ * `@edgepg/kysely/http` (`EdgePgHttpDialect`).
  *
  * @packageDocumentation
  */
