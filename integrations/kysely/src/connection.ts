@@ -1,8 +1,8 @@
 import type { PoolClient } from '@edgepg/client'
 import type { AbortableOperationOptions, CompiledQuery, DatabaseConnection, QueryResult } from 'kysely'
+import { checkChunkSize, kyselyResult } from './postgres.ts'
 
 /** Commands whose row count Kysely reports as `numAffectedRows`. */
-const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 
 /**
  * Kysely's `DatabaseConnection` over one leased edgepg `PoolClient`. Queries run through `client.query`
@@ -34,10 +34,7 @@ export class EdgePgConnection implements DatabaseConnection {
       compiled.parameters,
       options?.signal ? { signal: options.signal } : undefined,
     )
-    const counted = COUNTED.has(result.command) && result.rowCount !== null
-    return counted
-      ? { rows: result.rows, numAffectedRows: BigInt(result.rowCount as number) }
-      : { rows: result.rows }
+    return kyselyResult(result)
   }
 
   /** Streams the rows of one compiled query in chunks of at most `chunkSize` rows. */
@@ -47,9 +44,7 @@ export class EdgePgConnection implements DatabaseConnection {
     options?: AbortableOperationOptions,
   ): AsyncIterableIterator<QueryResult<R>> {
     this.#assertUsable()
-    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(`stream chunkSize must be a positive integer; found ${String(chunkSize)}`)
-    }
+    checkChunkSize(chunkSize)
     const rows = this.#client.queryRaw<R>(compiled.sql, compiled.parameters, {
       batchSize: chunkSize,
       ...(options?.signal ? { signal: options.signal } : {}),

@@ -1,16 +1,7 @@
 import type { Pool } from '@edgepg/client'
-import {
-  type DatabaseIntrospector,
-  type Dialect,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  PostgresAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  type QueryCompiler,
-} from 'kysely'
+import type { Dialect, Driver } from 'kysely'
 import { EdgePgDriver } from './driver.ts'
+import { PostgresDialectParts } from './postgres.ts'
 
 /** Configuration of {@link EdgePgDialect}. */
 export interface EdgePgDialectConfig {
@@ -29,10 +20,11 @@ export interface EdgePgDialectConfig {
  * const db = new Kysely<DB>({ dialect: new EdgePgDialect({ pool: createPool(url, { transport: nodeSocket() }) }) })
  * ```
  */
-export class EdgePgDialect implements Dialect {
+export class EdgePgDialect extends PostgresDialectParts implements Dialect {
   readonly #config: EdgePgDialectConfig
 
   constructor(config: EdgePgDialectConfig) {
+    super()
     const pool = (config as Partial<EdgePgDialectConfig> | undefined)?.pool
     if (pool === undefined || pool === null || (typeof pool !== 'function' && typeof pool !== 'object')) {
       throw new TypeError(
@@ -45,20 +37,5 @@ export class EdgePgDialect implements Dialect {
   /** @internal Called by Kysely. */
   createDriver(): Driver {
     return new EdgePgDriver(this.#config.pool)
-  }
-
-  /** @internal Called by Kysely. */
-  createQueryCompiler(): QueryCompiler {
-    return new PostgresQueryCompiler()
-  }
-
-  /** @internal Called by Kysely. */
-  createAdapter(): DialectAdapter {
-    return new PostgresAdapter()
-  }
-
-  /** @internal Called by Kysely. */
-  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
-    return new PostgresIntrospector(db)
   }
 }

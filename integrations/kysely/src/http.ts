@@ -7,24 +7,17 @@
  * @packageDocumentation
  */
 import type { HttpClient } from '@edgepg/client/http'
-import {
-  type AbortableOperationOptions,
-  type CompiledQuery,
-  type DatabaseConnection,
-  type DatabaseIntrospector,
-  type Dialect,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  PostgresAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  type QueryCompiler,
-  type QueryResult,
+import type {
+  AbortableOperationOptions,
+  CompiledQuery,
+  DatabaseConnection,
+  Dialect,
+  Driver,
+  QueryResult,
 } from 'kysely'
+import { checkChunkSize, kyselyResult, PostgresDialectParts } from './postgres.ts'
 
 /** Commands whose row count Kysely reports as `numAffectedRows`. */
-const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 
 /** Why a transaction or savepoint cannot run over HTTP, and what to use instead. */
 export const HTTP_TRANSACTION_MESSAGE =
@@ -49,10 +42,11 @@ export interface EdgePgHttpDialectConfig {
  * (and savepoints) reject with {@link HTTP_TRANSACTION_MESSAGE}. `.stream(chunkSize)` works, but the whole
  * result arrives in one response first and is then yielded in chunks: memory is not bounded.
  */
-export class EdgePgHttpDialect implements Dialect {
+export class EdgePgHttpDialect extends PostgresDialectParts implements Dialect {
   readonly #http: HttpClient
 
   constructor(config: EdgePgHttpDialectConfig) {
+    super()
     const http = (config as Partial<EdgePgHttpDialectConfig> | undefined)?.http
     if (!http || typeof (http as Partial<HttpClient>).query !== 'function') {
       throw new TypeError(
@@ -65,21 +59,6 @@ export class EdgePgHttpDialect implements Dialect {
   /** @internal Called by Kysely. */
   createDriver(): Driver {
     return new EdgePgHttpDriver(this.#http)
-  }
-
-  /** @internal Called by Kysely. */
-  createQueryCompiler(): QueryCompiler {
-    return new PostgresQueryCompiler()
-  }
-
-  /** @internal Called by Kysely. */
-  createAdapter(): DialectAdapter {
-    return new PostgresAdapter()
-  }
-
-  /** @internal Called by Kysely. */
-  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
-    return new PostgresIntrospector(db)
   }
 }
 
@@ -154,10 +133,7 @@ export class EdgePgHttpConnection implements DatabaseConnection {
       compiled.parameters,
       options?.signal ? { signal: options.signal } : {},
     )
-    const counted = COUNTED.has(result.command) && result.rowCount !== null
-    return counted
-      ? { rows: result.rows, numAffectedRows: BigInt(result.rowCount as number) }
-      : { rows: result.rows }
+    return kyselyResult(result)
   }
 
   /**
@@ -169,9 +145,7 @@ export class EdgePgHttpConnection implements DatabaseConnection {
     chunkSize = 1000,
     options?: AbortableOperationOptions,
   ): AsyncIterableIterator<QueryResult<R>> {
-    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(`stream chunkSize must be a positive integer; found ${String(chunkSize)}`)
-    }
+    checkChunkSize(chunkSize)
     const { rows } = await this.executeQuery<R>(compiled, options)
     for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) }
   }

@@ -4,7 +4,7 @@ import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
 import { type Generated, Kysely, WithSchemaPlugin } from 'kysely'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { expect, inject } from 'vitest'
 import { EdgePgDialect } from '../src/index.ts'
 
 export const server = inject('pg')
@@ -81,4 +81,32 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeout =
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+/** Insert, select, update and delete with `returning` on an empty `person` table: what every dialect must do. */
+export async function expectCrudWithReturning(db: Kysely<DB>): Promise<void> {
+  const inserted = await db
+    .insertInto('person')
+    .values([
+      { name: 'ada', email: 'ada@example.com' },
+      { name: 'bob', email: 'bob@example.com' },
+    ])
+    .returning(['id', 'name'])
+    .execute()
+  expect(inserted).toEqual([
+    { id: 1, name: 'ada' },
+    { id: 2, name: 'bob' },
+  ])
+  const found = await db.selectFrom('person').selectAll().where('name', '=', 'bob').executeTakeFirstOrThrow()
+  expect(found).toEqual({ id: 2, name: 'bob', email: 'bob@example.com' })
+  const updated = await db
+    .updateTable('person')
+    .set({ name: 'robert' })
+    .where('id', '=', 2)
+    .returning('name')
+    .executeTakeFirst()
+  expect(updated).toEqual({ name: 'robert' })
+  const deleted = await db.deleteFrom('person').where('id', '=', 1).returningAll().execute()
+  expect(deleted).toEqual([{ id: 1, name: 'ada', email: 'ada@example.com' }])
+  expect(await db.selectFrom('person').select('name').execute()).toEqual([{ name: 'robert' }])
 }

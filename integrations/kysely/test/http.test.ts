@@ -5,7 +5,7 @@ import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import { Kysely, sql, WithSchemaPlugin } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { EdgePgHttpDialect, HTTP_TRANSACTION_MESSAGE } from '../src/http.ts'
-import { admin, createSchema, type DB, server, url } from './helpers.ts'
+import { admin, createSchema, type DB, expectCrudWithReturning, server, url } from './helpers.ts'
 
 const schema = 'kysely_http'
 let relay: RunningRelay
@@ -32,34 +32,7 @@ beforeEach(async () => {
 
 describe('kysely on edgepg over http', () => {
   it('inserts, selects, updates and deletes with returning', async () => {
-    const inserted = await db
-      .insertInto('person')
-      .values([
-        { name: 'ada', email: 'ada@example.com' },
-        { name: 'bob', email: 'bob@example.com' },
-      ])
-      .returning(['id', 'name'])
-      .execute()
-    expect(inserted).toEqual([
-      { id: 1, name: 'ada' },
-      { id: 2, name: 'bob' },
-    ])
-    const found = await db
-      .selectFrom('person')
-      .selectAll()
-      .where('name', '=', 'bob')
-      .executeTakeFirstOrThrow()
-    expect(found).toEqual({ id: 2, name: 'bob', email: 'bob@example.com' })
-    const updated = await db
-      .updateTable('person')
-      .set({ name: 'robert' })
-      .where('id', '=', 2)
-      .returning('name')
-      .executeTakeFirst()
-    expect(updated).toEqual({ name: 'robert' })
-    const deleted = await db.deleteFrom('person').where('id', '=', 1).returningAll().execute()
-    expect(deleted).toEqual([{ id: 1, name: 'ada', email: 'ada@example.com' }])
-    expect(await db.selectFrom('person').select('name').execute()).toEqual([{ name: 'robert' }])
+    await expectCrudWithReturning(db)
   })
 
   it('reports numAffectedRows for insert, update and delete, and none for a select', async () => {

@@ -2,7 +2,16 @@ import { DatabaseError } from '@edgepg/client'
 import { AbortedTransactionError, type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { EdgePgDialect } from '../src/index.ts'
-import { admin, createSchema, type DB, kysely, pool, TRANSPORTS, waitFor } from './helpers.ts'
+import {
+  admin,
+  createSchema,
+  type DB,
+  expectCrudWithReturning,
+  kysely,
+  pool,
+  TRANSPORTS,
+  waitFor,
+} from './helpers.ts'
 
 describe.each(TRANSPORTS)('kysely on edgepg over %s', (kind) => {
   const schema = `kysely_${kind}`
@@ -20,34 +29,7 @@ describe.each(TRANSPORTS)('kysely on edgepg over %s', (kind) => {
   })
 
   it('inserts, selects, updates and deletes with returning', async () => {
-    const inserted = await db
-      .insertInto('person')
-      .values([
-        { name: 'ada', email: 'ada@example.com' },
-        { name: 'bob', email: 'bob@example.com' },
-      ])
-      .returning(['id', 'name'])
-      .execute()
-    expect(inserted).toEqual([
-      { id: 1, name: 'ada' },
-      { id: 2, name: 'bob' },
-    ])
-    const found = await db
-      .selectFrom('person')
-      .selectAll()
-      .where('name', '=', 'bob')
-      .executeTakeFirstOrThrow()
-    expect(found).toEqual({ id: 2, name: 'bob', email: 'bob@example.com' })
-    const updated = await db
-      .updateTable('person')
-      .set({ name: 'robert' })
-      .where('id', '=', 2)
-      .returning('name')
-      .executeTakeFirst()
-    expect(updated).toEqual({ name: 'robert' })
-    const deleted = await db.deleteFrom('person').where('id', '=', 1).returningAll().execute()
-    expect(deleted).toEqual([{ id: 1, name: 'ada', email: 'ada@example.com' }])
-    expect(await db.selectFrom('person').select('name').execute()).toEqual([{ name: 'robert' }])
+    await expectCrudWithReturning(db)
   })
 
   it('reports numAffectedRows for insert, update and delete', async () => {
