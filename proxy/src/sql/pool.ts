@@ -8,8 +8,16 @@
  * `DISCARD ALL` before anyone else gets it, or ended. Waiters: first come first served per key (and across
  * keys for the slots they compete for), each for at most `acquireTimeout`, at most `maxWaiting` in all.
  */
-import type { Client, Connection } from '@edgepg/client'
 import { checkOptions, SqlPoolError, type SqlPoolOptions, type SqlPoolStats } from './pool-options.ts'
+import {
+  type Entry,
+  type KeyState,
+  type OpenedBackend,
+  type PooledBackend,
+  remove,
+  sizeOf,
+  type Waiter,
+} from './pool-records.ts'
 
 export {
   SQL_POOL_DEFAULTS,
@@ -19,58 +27,7 @@ export {
   type SqlPoolOptions,
   type SqlPoolStats,
 } from './pool-options.ts'
-
-/** A leased connection. Give it back exactly once with {@link SqlPool.release}. */
-export interface PooledBackend {
-  readonly client: Client
-  readonly connection: Connection
-  /** The key it was opened for. */
-  readonly key: string
-}
-
-/** What `open(key)` resolves with: a connection fresh from `connect()`. The pool calls `run()` itself. */
-export interface OpenedBackend {
-  client: Client
-  connection: Connection
-  /**
-   * Makes sure the backend process is gone, for a connection destroyed while it was busy (its `run()`
-   * rejected while leased, resetting or closing): a statement that ignored its cancel may still run there.
-   * The pool keeps the connection's slot until the promise settles, so it must settle in bounded time.
-   * Not called for a connection that ended cleanly, or that died while idle.
-   */
-  ensureGone?(): Promise<void>
-}
-
-/** `fresh`: just opened, not handed out yet. */
-type EntryState = 'fresh' | 'leased' | 'resetting' | 'idle' | 'closing' | 'closed'
-
-interface Entry {
-  readonly key: string
-  readonly client: Client
-  readonly connection: Connection
-  state: EntryState
-  idleTimer: ReturnType<typeof setTimeout> | undefined
-  /** When it last became idle (the least recently used idle connection is evicted first). */
-  idleSince: number
-}
-
-interface Waiter {
-  readonly key: string
-  /** Arrival order across keys. */
-  readonly seq: number
-  resolve(entry: Entry): void
-  reject(error: unknown): void
-}
-
-interface KeyState {
-  /** Every connection of the key until its `run()` settled. */
-  readonly entries: Set<Entry>
-  /** Idle connections, the most recently used last. */
-  readonly idle: Entry[]
-  /** This key's waiters, in arrival order. */
-  readonly waiters: Waiter[]
-  opening: number
-}
+export type { OpenedBackend, PooledBackend } from './pool-records.ts'
 
 const noop = () => {}
 
@@ -439,14 +396,4 @@ export class SqlPool {
         `the pool ${this.#total} of maxTotal ${maxTotal})`,
     )
   }
-}
-
-/** Connections of a key: open, opening and closing. */
-function sizeOf(state: KeyState): number {
-  return state.entries.size + state.opening
-}
-
-function remove<T>(list: T[], item: T): void {
-  const index = list.indexOf(item)
-  if (index >= 0) list.splice(index, 1)
 }
