@@ -34,6 +34,7 @@ import {
   relayMetric,
   settle,
   sqlUrl,
+  withNeonConfigRestored,
 } from './http.ts'
 
 const ONE_WAY = 40
@@ -138,18 +139,12 @@ export async function httpLatency(ctx: Context): Promise<Measure[]> {
       return elapsed
     },
   }
-  // neonConfig is global: the neon() row sets its endpoint and fetch; they are put back after the rounds.
-  const neonBefore = { fetchEndpoint: neonConfig.fetchEndpoint, fetchFunction: neonConfig.fetchFunction }
-  let results: Awaited<ReturnType<typeof interleave>>
-  try {
-    results = await interleave(
+  const results = await withNeonConfigRestored(() =>
+    interleave(
       ROWS.map(({ id }) => ({ id, run: run[id] })),
       rounds,
-    )
-  } finally {
-    neonConfig.fetchEndpoint = neonBefore.fetchEndpoint
-    neonConfig.fetchFunction = neonBefore.fetchFunction
-  }
+    ),
+  )
   const rowsIn = (toUnit: (ms: number, isNewTcp: boolean) => number) =>
     ROWS.map(({ id, label, isOurs, isNewTcp }) => {
       const r = results.get(id)!

@@ -26,6 +26,7 @@ import {
   relayCpu,
   relayMetric,
   sqlUrl,
+  withNeonConfigRestored,
 } from './http.ts'
 
 const CALLERS = 50
@@ -137,16 +138,15 @@ export async function httpThroughput(ctx: Context): Promise<HttpThroughput> {
       }
     },
   }
-  const neonBefore = { fetchEndpoint: neonConfig.fetchEndpoint, fetchFunction: neonConfig.fetchFunction }
   let results: Awaited<ReturnType<typeof interleave>>
   try {
-    results = await interleave(
-      ROWS.map(({ id }) => ({ id, run: run[id] })),
-      rounds,
+    results = await withNeonConfigRestored(() =>
+      interleave(
+        ROWS.map(({ id }) => ({ id, run: run[id] })),
+        rounds,
+      ),
     )
   } finally {
-    neonConfig.fetchEndpoint = neonBefore.fetchEndpoint
-    neonConfig.fetchFunction = neonBefore.fetchFunction
     await relay.child.stop()
   }
   const tcpNote = (id: RowId) => {

@@ -11,6 +11,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel'
 import type { Fetch } from '@edgepg/client/http'
+import { neonConfig } from '@neondatabase/serverless'
 import type { Endpoint } from '../drivers.ts'
 import type { RelayChild } from '../setup.ts'
 import { sleep } from '../stats.ts'
@@ -137,5 +138,19 @@ export function expectN(rows: readonly unknown[], n: number): void {
   const value = (rows[0] as { n?: unknown } | undefined)?.n
   if (rows.length !== 1 || value !== n) {
     throw new Error(`expected one row with n = ${n}, found ${rows.length} rows, n = ${String(value)}`)
+  }
+}
+
+/**
+ * Runs `body` and then puts back `neonConfig`'s `fetchEndpoint` and `fetchFunction`, which are global: the
+ * neon() rows set them for their rounds only.
+ */
+export async function withNeonConfigRestored<T>(body: () => Promise<T>): Promise<T> {
+  const before = { fetchEndpoint: neonConfig.fetchEndpoint, fetchFunction: neonConfig.fetchFunction }
+  try {
+    return await body()
+  } finally {
+    neonConfig.fetchEndpoint = before.fetchEndpoint
+    neonConfig.fetchFunction = before.fetchFunction
   }
 }
