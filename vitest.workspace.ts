@@ -53,7 +53,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integrations',
-          include: ['integrations/*/test/**/*.test.ts'],
+          include: ['integrations/*/test/**/*.test.ts', 'test/pack/**/*.test.ts'],
           environment: 'node',
           provide: { transport: 'tcp' },
           testTimeout: 30_000,
