@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { isPgError } from './errors.ts'
 import { backend, int16, int32, stream } from './protocol/bytes.fixture.ts'
@@ -35,6 +36,20 @@ describe('RowDecoder', () => {
       { n: null, name: '', big: null, raw: new Uint8Array(0) },
       { n: 7, name: 'é', big: -1n, raw: null },
     ])
+  })
+
+  it('prints a row in Node like a plain object while its chain stays free of Object.prototype', () => {
+    const fields = [field('n', 23, 0), field('name', 25, 0), field('nested', 114, 0)]
+    const collector = collect(
+      stream(backend.rowDescription(fields), backend.dataRow(['42', 'ab', '{"a":{"b":{"c":[1]}}}'])),
+    )
+    const [row] = collector.rows
+    expect(inspect(row)).toBe(inspect({ n: 42, name: 'ab', nested: { a: { b: { c: [1] } } } }))
+    expect(inspect(row, { depth: 0 })).toBe("{ n: 42, name: 'ab', nested: [Object] }")
+    expect(inspect([row])).toBe("[ { n: 42, name: 'ab', nested: { a: [Object] } } ]")
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(row))).toBeNull()
+    expect(Object.keys(row!)).toEqual(['n', 'name', 'nested'])
+    expect(JSON.stringify(row)).toBe('{"n":42,"name":"ab","nested":{"a":{"b":{"c":[1]}}}}')
   })
 
   it('gives each decoder its own column only, not the bytes that follow it', () => {

@@ -42,7 +42,18 @@ export function parseCommandTag(tag: string): { command: string; rowCount: numbe
  * V8 keeps such objects in dictionary mode (several times larger and slower to build and read); rows made
  * from one constructor, with columns added in the same order, share a hidden class.
  */
-const ROW_PROTOTYPE: object = Object.freeze(Object.create(null))
+const ROW_PROTOTYPE: object = Object.freeze(
+  Object.create(null, {
+    // Node, Deno and Bun print an object through this symbol's method when it has one: a row prints as the
+    // plain object of its columns (`{ n: 42 }`), not as `Row <[Object: null prototype] {}> { n: 42 }`. A symbol
+    // cannot collide with a column name, and it is not enumerable, so keys, spreads and JSON are unchanged.
+    [Symbol.for('nodejs.util.inspect.custom')]: {
+      value(this: Row) {
+        return { ...this }
+      },
+    },
+  }),
+)
 
 /**
  * A constructor of rows for one result. Rows made with `new` keep more of their columns inside the object than
