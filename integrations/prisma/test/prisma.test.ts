@@ -194,7 +194,8 @@ for (const kind of TRANSPORTS) {
               await tx.ledger.create({ data: { tag: `c${i}` } })
               if (++started === n) release()
               await allStarted
-              // Each sees its own uncommitted row and none of the others'.
+              // Each sees its own row and none of the others' (repeatable read: its snapshot is from its
+              // insert, before any of them committed).
               const seen = await tx.ledger.findMany({
                 where: { tag: { startsWith: 'c' } },
                 select: { tag: true },
@@ -202,7 +203,11 @@ for (const kind of TRANSPORTS) {
               const rows = await tx.$queryRaw<{ pid: number }[]>`select pg_backend_pid() as pid`
               return { seen: seen.map((s) => s.tag), pid: rows[0]!.pid }
             },
-            { timeout: 20_000, maxWait: 20_000 },
+            {
+              timeout: 20_000,
+              maxWait: 20_000,
+              isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead,
+            },
           ),
         ),
       )
