@@ -2,7 +2,7 @@
 import { createPool, type Pool, type PoolOptions, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
-import { type Generated, Kysely, WithSchemaPlugin } from 'kysely'
+import { type Generated, Kysely, PostgresDialect, WithSchemaPlugin } from 'kysely'
 import pg from 'pg'
 import { expect, inject } from 'vitest'
 import { EdgePgDialect } from '../src/index.ts'
@@ -109,4 +109,12 @@ export async function expectCrudWithReturning(db: Kysely<DB>): Promise<void> {
   const deleted = await db.deleteFrom('person').where('id', '=', 1).returningAll().execute()
   expect(deleted).toEqual([{ id: 1, name: 'ada', email: 'ada@example.com' }])
   expect(await db.selectFrom('person').select('name').execute()).toEqual([{ name: 'robert' }])
+}
+
+/** Kysely on node-postgres (Kysely's own `PostgresDialect` over a `pg.Pool`), as the test role: the oracle. */
+export function kyselyOnPg<T = DB>(schema?: string): Kysely<T> {
+  return new Kysely<T>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url(), max: 1 }) }),
+    plugins: schema === undefined ? [] : [new WithSchemaPlugin(schema)],
+  })
 }
