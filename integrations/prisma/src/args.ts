@@ -1,6 +1,6 @@
 /**
  * Query parameters from Prisma's `args` and `argTypes`, as `@prisma/adapter-pg` prepares them: datetimes as
- * UTC text without a zone (`DATE` columns as the date, `TIME`/`TIMETZ` as the time), bytes given as base64
+ * UTC text (`DATE` columns as the date, `TIME`/`TIMETZ` as the time), bytes given as base64
  * text or any byte view as a `Uint8Array` (sent in binary format), lists element by element. Everything else
  * goes to edgepg as it is (strings, numbers, bigints, booleans; edgepg writes each as PostgreSQL text).
  */
@@ -47,8 +47,13 @@ function formatTime(date: Date): string {
   )
 }
 
+/**
+ * A datetime as UTC text with `+00:00`. adapter-pg writes no offset, so PostgreSQL reads a timestamptz in
+ * the session's TimeZone (right only under UTC); with the offset the instant is kept under any TimeZone, and
+ * a timestamp (without time zone) ignores it.
+ */
 function formatDateTime(date: Date): string {
-  return `${formatDate(date)} ${formatTime(date)}`
+  return `${formatDate(date)} ${formatTime(date)}+00:00`
 }
 
 /** Base64 text as bytes (`atob` exists in every runtime edgepg runs in). */
