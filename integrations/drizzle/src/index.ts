@@ -1,0 +1,17 @@
+/**
+ * `@edgepg/drizzle`: Drizzle ORM over edgepg. `drizzle(pool, { schema, casing, logger })` returns a Drizzle
+ * `PgDatabase` built on drizzle-orm's pg-core session classes, as Drizzle's own node-postgres driver is.
+ * Migrations: `@edgepg/drizzle/migrator`. Over edgepg's HTTP client: `@edgepg/drizzle/http`.
+ *
+ * @packageDocumentation
+ */
+export { drizzle, EdgePgDatabase } from './driver.ts'
+export {
+  type EdgePgClient,
+  EdgePgPreparedQuery,
+  type EdgePgQueryResultHKT,
+  EdgePgSession,
+  type EdgePgSessionOptions,
+  EdgePgTransaction,
+} from './session.ts'
+export { checkTextDates, drizzleTypes, TEXT_DATE_OIDS, WRONG_TYPES_MESSAGE } from './types.ts'

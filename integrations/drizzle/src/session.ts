@@ -1,0 +1,248 @@
+/**
+ * Drizzle's pg-core session over edgepg: a {@link EdgePgSession} runs Drizzle's queries on a `Pool`, a
+ * `PoolClient` or a `Client`; transactions lease one connection from a pool (or use the client given) and
+ * nest as savepoints, as Drizzle's node-postgres driver does.
+ */
+import type { Client, Pool, PoolClient, QueryResult, Row } from '@edgepg/client'
+import { type Cache, NoopCache } from 'drizzle-orm/cache/core'
+import type { WithCacheConfig } from 'drizzle-orm/cache/core/types'
+import { entityKind } from 'drizzle-orm/entity'
+import { type Logger, NoopLogger } from 'drizzle-orm/logger'
+import {
+  type PgDialect,
+  PgPreparedQuery,
+  type PgQueryResultHKT,
+  PgSession,
+  PgTransaction,
+  type PgTransactionConfig,
+  type PreparedQueryConfig,
+  type SelectedFieldsOrdered,
+} from 'drizzle-orm/pg-core'
+import type { RelationalSchemaConfig, TablesRelationalConfig } from 'drizzle-orm/relations'
+import { fillPlaceholders, type Query, type SQL, sql } from 'drizzle-orm/sql/sql'
+import type { Assume } from 'drizzle-orm/utils'
+import { mapResultRow, preparedInternals, transactionInternals } from './internals.ts'
+import { checkTextDates } from './types.ts'
+
+/** What Drizzle can run on: an edgepg pool, a client leased from it, or a connected client. */
+export type EdgePgClient = Pool | PoolClient | Client
+
+/** Metadata Drizzle passes for its query cache. */
+type QueryMetadata = { type: 'select' | 'update' | 'delete' | 'insert'; tables: string[] } | undefined
+
+/** A pool (it leases connections) rather than one client. */
+export function isPool(client: EdgePgClient): client is Pool {
+  return (
+    typeof (client as Partial<Pool>).connect === 'function' &&
+    typeof (client as Partial<PoolClient>).release !== 'function'
+  )
+}
+
+/** One Drizzle query on edgepg: object rows for raw results, array rows for Drizzle's own mapping. */
+export class EdgePgPreparedQuery<T extends PreparedQueryConfig> extends PgPreparedQuery<T> {
+  static override readonly [entityKind]: string = 'EdgePgPreparedQuery'
+
+  readonly #client: EdgePgClient
+  readonly #logger: Logger
+  readonly #fields: SelectedFieldsOrdered | undefined
+  readonly #isArrayMode: boolean
+  readonly #customResultMapper: ((rows: unknown[][]) => T['execute']) | undefined
+
+  constructor(
+    client: EdgePgClient,
+    query: Query,
+    logger: Logger,
+    cache: Cache,
+    queryMetadata: QueryMetadata,
+    cacheConfig: WithCacheConfig | undefined,
+    fields: SelectedFieldsOrdered | undefined,
+    isResponseInArrayMode: boolean,
+    customResultMapper?: (rows: unknown[][]) => T['execute'],
+  ) {
+    super(query, cache, queryMetadata, cacheConfig)
+    this.#client = client
+    this.#logger = logger
+    this.#fields = fields
+    this.#isArrayMode = isResponseInArrayMode
+    this.#customResultMapper = customResultMapper
+  }
+
+  /**
+   * Runs the query. Without selected fields (`db.execute`, an insert without `returning`) it resolves with
+   * edgepg's whole result (`rows` as objects, `fields`, `command`, `rowCount`); otherwise with Drizzle's rows.
+   * The statement name of `.prepare(name)` is not sent: edgepg's statement cache prepares each SQL text once
+   * per connection by itself.
+   */
+  override async execute(placeholderValues: Record<string, unknown> = {}): Promise<T['execute']> {
+    const params = fillPlaceholders(this.query.params, placeholderValues)
+    this.#logger.logQuery(this.query.sql, params)
+    const internals = preparedInternals(this)
+    const fields = this.#fields
+    const customResultMapper = this.#customResultMapper
+    if (!fields && !customResultMapper) {
+      return internals.queryWithCache(this.query.sql, params, () => this.#run(params, 'object'))
+    }
+    const result = await internals.queryWithCache(this.query.sql, params, () => this.#run(params, 'array'))
+    const rows = result.rows as unknown[][]
+    if (customResultMapper) return customResultMapper(rows)
+    return rows.map((row) => mapResultRow(fields!, row, internals.joinsNotNullableMap))
+  }
+
+  /** Runs the query and resolves with its rows as objects. */
+  async all(placeholderValues: Record<string, unknown> = {}): Promise<T['all']> {
+    const params = fillPlaceholders(this.query.params, placeholderValues)
+    this.#logger.logQuery(this.query.sql, params)
+    const internals = preparedInternals(this)
+    const result = await internals.queryWithCache(this.query.sql, params, () => this.#run(params, 'object'))
+    return result.rows
+  }
+
+  /** @internal */
+  isResponseInArrayMode(): boolean {
+    return this.#isArrayMode
+  }
+
+  async #run(params: unknown[], rowMode: 'object' | 'array'): Promise<QueryResult<unknown>> {
+    const result = await this.#client.query<unknown>(this.query.sql, params, { rowMode })
+    checkTextDates(result)
+    return result
+  }
+}
+
+/** Options of {@link EdgePgSession}. */
+export interface EdgePgSessionOptions {
+  logger?: Logger
+  cache?: Cache
+}
+
+/** Drizzle's session over an edgepg pool or client. */
+export class EdgePgSession<
+  TFullSchema extends Record<string, unknown>,
+  TSchema extends TablesRelationalConfig,
+> extends PgSession<EdgePgQueryResultHKT, TFullSchema, TSchema> {
+  static override readonly [entityKind]: string = 'EdgePgSession'
+  /** The pool or client queries run on. */
+  readonly client: EdgePgClient
+  readonly #schema: RelationalSchemaConfig<TSchema> | undefined
+  readonly #options: EdgePgSessionOptions
+  readonly #logger: Logger
+  readonly #cache: Cache
+
+  constructor(
+    client: EdgePgClient,
+    dialect: PgDialect,
+    schema: RelationalSchemaConfig<TSchema> | undefined,
+    options: EdgePgSessionOptions = {},
+  ) {
+    super(dialect)
+    this.client = client
+    this.#schema = schema
+    this.#options = options
+    this.#logger = options.logger ?? new NoopLogger()
+    this.#cache = options.cache ?? new NoopCache()
+  }
+
+  /** @internal Called by Drizzle's query builders. */
+  prepareQuery<T extends PreparedQueryConfig = PreparedQueryConfig>(
+    query: Query,
+    fields: SelectedFieldsOrdered | undefined,
+    _name: string | undefined,
+    isResponseInArrayMode: boolean,
+    customResultMapper?: (rows: unknown[][]) => T['execute'],
+    queryMetadata?: QueryMetadata,
+    cacheConfig?: WithCacheConfig,
+  ): PgPreparedQuery<T> {
+    return new EdgePgPreparedQuery(
+      this.client,
+      query,
+      this.#logger,
+      this.#cache,
+      queryMetadata,
+      cacheConfig,
+      fields,
+      isResponseInArrayMode,
+      customResultMapper,
+    )
+  }
+
+  /**
+   * Runs `transaction` between `begin` (with the isolation level, access mode and deferrable asked for) and
+   * `commit`, on one connection: leased from the pool for the whole transaction and released after, or the
+   * client given. A throw (`tx.rollback()` included) rolls back and rethrows; a connection whose rollback
+   * fails is closed, not pooled again.
+   */
+  override async transaction<T>(
+    transaction: (tx: EdgePgTransaction<TFullSchema, TSchema>) => Promise<T>,
+    config?: PgTransactionConfig,
+  ): Promise<T> {
+    const leased = isPool(this.client) ? await this.client.connect() : undefined
+    const session = leased ? new EdgePgSession(leased, this.dialect, this.#schema, this.#options) : this
+    const tx = new EdgePgTransaction<TFullSchema, TSchema>(this.dialect, session, this.#schema)
+    let broken: unknown
+    try {
+      await tx.execute(
+        sql`begin${config ? sql` ${transactionInternals(tx).getTransactionConfigSQL(config)}` : undefined}`,
+      )
+      let result: T
+      try {
+        result = await transaction(tx)
+      } catch (error) {
+        try {
+          await tx.execute(sql`rollback`)
+        } catch (rollbackError) {
+          broken = rollbackError
+        }
+        throw error
+      }
+      await tx.execute(sql`commit`)
+      return result
+    } catch (error) {
+      broken ??= leased?.transactionStatus === 'idle' ? undefined : error
+      throw error
+    } finally {
+      // A connection left inside a transaction (begin, commit or rollback failed) is closed, not reused.
+      leased?.release(broken === undefined ? undefined : true)
+    }
+  }
+
+  /** @internal `select count(*)` helper of Drizzle's `$count`. */
+  override async count(query: SQL): Promise<number> {
+    const result = (await this.execute(query)) as QueryResult<Row>
+    return Number(result.rows[0]!.count)
+  }
+}
+
+/** A Drizzle transaction on one edgepg connection; `tx.transaction()` nests as a savepoint. */
+export class EdgePgTransaction<
+  TFullSchema extends Record<string, unknown>,
+  TSchema extends TablesRelationalConfig,
+> extends PgTransaction<EdgePgQueryResultHKT, TFullSchema, TSchema> {
+  static override readonly [entityKind]: string = 'EdgePgTransaction'
+
+  /** Runs `transaction` inside `savepoint spN`: released when it resolves, rolled back to when it throws. */
+  override async transaction<T>(
+    transaction: (tx: EdgePgTransaction<TFullSchema, TSchema>) => Promise<T>,
+  ): Promise<T> {
+    const name = `sp${this.nestedIndex + 1}`
+    const tx = new EdgePgTransaction<TFullSchema, TSchema>(
+      transactionInternals(this).dialect,
+      this._.session,
+      this.schema,
+      this.nestedIndex + 1,
+    )
+    await tx.execute(sql.raw(`savepoint ${name}`))
+    try {
+      const result = await transaction(tx)
+      await tx.execute(sql.raw(`release savepoint ${name}`))
+      return result
+    } catch (error) {
+      await tx.execute(sql.raw(`rollback to savepoint ${name}`))
+      throw error
+    }
+  }
+}
+
+/** What `db.execute()` resolves with: edgepg's `QueryResult` (`rows`, `fields`, `command`, `rowCount`). */
+export interface EdgePgQueryResultHKT extends PgQueryResultHKT {
+  type: QueryResult<Assume<this['row'], Row>>
+}

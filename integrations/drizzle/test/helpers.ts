@@ -1,0 +1,91 @@
+/** Helpers for the Drizzle integration tests: Drizzle over an edgepg pool, over TCP or through the test relay. */
+import { createPool, type Pool, type PoolOptions, type Transport } from '@edgepg/client'
+import { nodeSocket } from '@edgepg/client/node'
+import { webSocket } from '@edgepg/client/websocket'
+import pg from 'pg'
+import { inject } from 'vitest'
+import { drizzleTypes } from '../src/index.ts'
+
+export const server = inject('pg')
+
+/** Both transports run in the one `integrations` project. */
+export const TRANSPORTS = ['tcp', 'websocket'] as const
+export type TransportKind = (typeof TRANSPORTS)[number]
+
+export function transport(kind: TransportKind): Transport {
+  return kind === 'websocket' ? webSocket({ url: inject('relayUrl') }) : nodeSocket()
+}
+
+export function url(): string {
+  const { user, password } = server.roles.scram
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${server.database}`
+}
+
+/** A pool made for Drizzle (`types: drizzleTypes`). */
+export function pool(kind: TransportKind, options: Partial<PoolOptions> = {}): Pool {
+  return createPool(url(), { transport: transport(kind), types: drizzleTypes, ...options })
+}
+
+/** A node-postgres pool as the test role (the reference for differential tests). */
+export function pgPool(): pg.Pool {
+  const { user, password } = server.roles.scram
+  return new pg.Pool({
+    host: server.host,
+    port: server.port,
+    user,
+    password,
+    database: server.database,
+    max: 2,
+  })
+}
+
+/** Runs SQL as the superuser through node-postgres (the reference client). */
+export async function admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.superuser.user,
+    password: server.superuser.password,
+    database: server.database,
+  })
+  await client.connect()
+  try {
+    return (await client.query(sql, params)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh schema owned by the test role, with the tables of ./schema.ts. */
+export async function createSchema(name: string): Promise<void> {
+  const owner = server.roles.scram.user
+  await admin(`drop schema if exists ${name} cascade`)
+  await admin(`create schema ${name} authorization "${owner}"`)
+  await admin(`
+    create table ${name}.users (id serial primary key, name text not null, email text not null unique);
+    create table ${name}.posts (id serial primary key, author_id int not null references ${name}.users(id), title text not null);
+    create table ${name}.ledger (id serial primary key, tag text not null);
+    alter table ${name}.users owner to "${owner}";
+    alter table ${name}.posts owner to "${owner}";
+    alter table ${name}.ledger owner to "${owner}";
+  `)
+}
+
+/** Empties the tables of `name` and restarts their ids. */
+export async function truncate(name: string): Promise<void> {
+  await admin(`truncate ${name}.posts, ${name}.users, ${name}.ledger restart identity cascade`)
+}
+
+/** A function that resolves once it has been called `parties` times (for all callers at once). */
+export function barrier(parties: number): () => Promise<void> {
+  let arrived = 0
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return () => {
+    arrived += 1
+    if (arrived === parties) open()
+    return opened
+  }
+}
