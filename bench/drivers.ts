@@ -61,7 +61,8 @@ export type DriverId =
   | 'neon-ws-nocoalesce'
   | 'neon-ws-cleartext'
 
-const url = (e: Endpoint, host: { host: string; port: number }) =>
+/** The connection URL of `e` for `host` (TCP: `e.tcp`; the relay dials `e.db`). */
+export const url = (e: Endpoint, host: { host: string; port: number }) =>
   `postgres://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${host.host}:${host.port}/${e.database}`
 
 async function edgepgConnect(e: Endpoint, isWebSocket: boolean, isFast = false): Promise<Conn> {
@@ -102,7 +103,8 @@ function pgConnect(e: Endpoint): Promise<Conn> {
   return pgLike(new pg.Client(pgConfig(e)))
 }
 
-const pgConfig = (e: Endpoint) => ({
+/** node-postgres settings for `e` over TCP. */
+export const pgConfig = (e: Endpoint) => ({
   host: e.tcp.host,
   port: e.tcp.port,
   user: e.user,

