@@ -25,7 +25,8 @@ if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && output
 }
 const result = spawnSync(process.execPath, [join(dirname(prismaPackage), 'build/index.js'), 'generate'], {
   cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
   env: {
     ...process.env,
     PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? '/bin/true',
@@ -34,6 +35,7 @@ const result = spawnSync(process.execPath, [join(dirname(prismaPackage), 'build/
   },
 })
 if (result.status !== 0) {
+  process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`)
   console.error(`prisma generate failed (exit ${result.status ?? result.signal}) in ${root}`)
   process.exit(1)
 }
