@@ -5,7 +5,7 @@
  * (rows/s). The query builder runs for every query, as in an application; the SQL it compiles is the same on
  * every driver under one ORM.
  */
-import { createPool } from '@edgepg/client'
+import { createPool, type TypeOptions } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { EdgePgDialect } from '@edgepg/kysely'
 import { eq } from 'drizzle-orm'
@@ -105,23 +105,25 @@ function drizzleOrm(db: DrizzleDb, end: () => Promise<void>): Orm {
   }
 }
 
-/** `drizzle(pool, { schema })` of `@edgepg/drizzle`, loaded by name so a build without the package still runs. */
-type EdgePgDrizzle = (
-  pool: ReturnType<typeof createPool>,
-  config?: { schema?: Record<string, unknown> },
-) => DrizzleDb
+/** What the bench uses of `@edgepg/drizzle`: `drizzle(pool, { schema })` and the pool's `drizzleTypes`. */
+interface EdgePgDrizzle {
+  drizzle: (pool: ReturnType<typeof createPool>, config?: { schema?: Record<string, unknown> }) => DrizzleDb
+  drizzleTypes: TypeOptions
+}
 
+/** `@edgepg/drizzle`, loaded by name so that a build without the package still runs the other rows. */
 async function edgepgDrizzle(): Promise<EdgePgDrizzle | undefined> {
   const name = '@edgepg/drizzle'
   try {
-    const module: Record<string, unknown> = await import(name)
-    return typeof module.drizzle === 'function' ? (module.drizzle as EdgePgDrizzle) : undefined
+    const module = (await import(name)) as Partial<EdgePgDrizzle>
+    return typeof module.drizzle === 'function' && module.drizzleTypes ? (module as EdgePgDrizzle) : undefined
   } catch {
     return undefined
   }
 }
 
-const edgepgPool = (e: Endpoint) => createPool(url(e, e.tcp), { transport: nodeSocket(), max: POOL_SIZE })
+const edgepgPool = (e: Endpoint, types?: TypeOptions) =>
+  createPool(url(e, e.tcp), { transport: nodeSocket(), max: POOL_SIZE, ...(types ? { types } : {}) })
 const pgPool = (e: Endpoint) => new pg.Pool({ ...pgConfig(e), max: POOL_SIZE })
 const postgresJs = (e: Endpoint) =>
   postgres({
@@ -150,12 +152,13 @@ const LIBRARIES: Record<OrmId, Library> = {
   'drizzle-edgepg': {
     label: `Drizzle on edgepg (TCP, pool of ${POOL_SIZE})`,
     isOurs: true,
-    note: "@edgepg/drizzle's drizzle(pool) over createPool; peers: Drizzle on pg and on postgres.js",
+    note: "@edgepg/drizzle's drizzle(pool) over createPool({ types: drizzleTypes }); peers: Drizzle on pg and on postgres.js",
     async open(e) {
-      const drizzle = await edgepgDrizzle()
-      if (!drizzle) return undefined
-      const pool = edgepgPool(e)
-      return drizzleOrm(drizzle(pool, { schema: { people, rowsTable } }), () => pool.end())
+      const edgepg = await edgepgDrizzle()
+      if (!edgepg) return undefined
+      // drizzleTypes: dates, timestamps, intervals and int8 as text, which Drizzle's column modes then map.
+      const pool = edgepgPool(e, edgepg.drizzleTypes)
+      return drizzleOrm(edgepg.drizzle(pool, { schema: { people, rowsTable } }), () => pool.end())
     },
   },
   'drizzle-pg': {
@@ -259,7 +262,7 @@ export async function orm(ctx: Context): Promise<Measure[]> {
       const r = results.get(id)!
       const note =
         r.note === 'not available' && id === 'drizzle-edgepg'
-          ? 'not available: @edgepg/drizzle (drizzle()) is not in this build'
+          ? 'not available: @edgepg/drizzle is not installed (npm install links the workspace)'
           : (r.note ?? library.note)
       return row(id, library.label, library.isOurs, r.samples, note)
     })
