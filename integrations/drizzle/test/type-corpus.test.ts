@@ -69,64 +69,72 @@ function shifted<R extends { id: number }>(rows: R[], offset: number): R[] {
   return rows.map((row) => ({ ...row, id: row.id - offset }))
 }
 
-describe.each(['tcp', 'websocket', 'http'])('drizzle on edgepg over %s against drizzle on node-postgres', (kind) => {
-  const db = () => edgepg[kind]!
+describe.each(['tcp', 'websocket', 'http'])(
+  'drizzle on edgepg over %s against drizzle on node-postgres',
+  (kind) => {
+    const db = () => edgepg[kind]!
 
-  /** Both drivers write the corpus through Drizzle; the rows Drizzle cannot write go in as SQL. */
-  async function writeBoth() {
-    const written = await db().insert(corpus).values(CORPUS_ROWS).returning()
-    const writtenByPg = await reference
-      .insert(corpus)
-      .values(CORPUS_ROWS.map((row) => ({ ...row, id: row.id! + PG_OFFSET })))
-      .returning()
-    await admin(corpusEdgeSql(schemaName, 4))
-    await admin(corpusEdgeSql(schemaName, 4 + PG_OFFSET))
-    return { written, writtenByPg }
-  }
+    /** Both drivers write the corpus through Drizzle; the rows Drizzle cannot write go in as SQL. */
+    async function writeBoth() {
+      const written = await db().insert(corpus).values(CORPUS_ROWS).returning()
+      const writtenByPg = await reference
+        .insert(corpus)
+        .values(CORPUS_ROWS.map((row) => ({ ...row, id: row.id! + PG_OFFSET })))
+        .returning()
+      await admin(corpusEdgeSql(schemaName, 4))
+      await admin(corpusEdgeSql(schemaName, 4 + PG_OFFSET))
+      return { written, writtenByPg }
+    }
 
-  it('returns what it wrote as node-postgres does (insert … returning), for every column type and mode', async () => {
-    const { written, writtenByPg } = await writeBoth()
-    expect(written).toEqual(shifted(writtenByPg, PG_OFFSET))
-    expect(written[0]!.int8Bigint).toBe(123456789012345678n)
-    expect(written[0]!.timestampString).toBe('2024-02-29 13:04:05.123456')
-  })
-
-  it('reads every column type and mode, edge values and NULL included, as Drizzle on node-postgres does', async () => {
-    await writeBoth()
-    const read = await db().select().from(corpus).orderBy(asc(corpus.id))
-    const readByPg = await reference.select().from(corpus).orderBy(asc(corpus.id))
-    expect(read).toHaveLength(8)
-    expect(read).toEqual(readByPg)
-    // What edgepg wrote reads back as what node-postgres wrote: the parameters were encoded alike.
-    expect(read.slice(0, 4)).toEqual(shifted(read.slice(4), PG_OFFSET))
-    const byRelations = await (db() as unknown as typeof reference).query.corpus.findMany({
-      orderBy: (c, { asc }) => [asc(c.id)],
+    it('returns what it wrote as node-postgres does (insert … returning), for every column type and mode', async () => {
+      const { written, writtenByPg } = await writeBoth()
+      expect(written).toEqual(shifted(writtenByPg, PG_OFFSET))
+      expect(written[0]!.int8Bigint).toBe(123456789012345678n)
+      expect(written[0]!.timestampString).toBe('2024-02-29 13:04:05.123456')
     })
-    expect(byRelations).toEqual(
-      await (reference as typeof reference).query.corpus.findMany({ orderBy: (c, { asc }) => [asc(c.id)] }),
-    )
-    const edge = read.find((row) => row.id === 4)!
-    expect(edge).toMatchObject({ float8: Number.NEGATIVE_INFINITY, numericNumber: Number.POSITIVE_INFINITY })
-    expect(edge.float4).toBeNaN()
-    // Drizzle's own mapping of 'infinity' in date mode (new Date('infinity'), new Date('-infinity+0000')):
-    // an Invalid Date and, through V8's lenient parser, 2000-01-01 — the same on both drivers.
-    expect(edge.dateDate!.getTime()).toBeNaN()
-    expect(edge.timestampDate).toEqual(readByPg.find((row) => row.id === 4)!.timestampDate)
-  })
 
-  it('returns raw db.execute rows as node-postgres does, but for the listed deliberate differences', async () => {
-    await writeBoth()
-    const query = sql`select * from ${corpus} order by id`
-    const raw = (await db().execute(query)) as unknown as { rows: Record<string, unknown>[] }
-    const rawByPg = (await reference.execute(query)) as unknown as { rows: Record<string, unknown>[] }
-    const without = (rows: Record<string, unknown>[]) =>
-      rows.map((row) =>
-        Object.fromEntries(Object.entries(row).filter(([column]) => !Object.hasOwn(RAW_DIFFERENCES, column))),
+    it('reads every column type and mode, edge values and NULL included, as Drizzle on node-postgres does', async () => {
+      await writeBoth()
+      const read = await db().select().from(corpus).orderBy(asc(corpus.id))
+      const readByPg = await reference.select().from(corpus).orderBy(asc(corpus.id))
+      expect(read).toHaveLength(8)
+      expect(read).toEqual(readByPg)
+      // What edgepg wrote reads back as what node-postgres wrote: the parameters were encoded alike.
+      expect(read.slice(0, 4)).toEqual(shifted(read.slice(4), PG_OFFSET))
+      const byRelations = await (db() as unknown as typeof reference).query.corpus.findMany({
+        orderBy: (c, { asc }) => [asc(c.id)],
+      })
+      expect(byRelations).toEqual(
+        await (reference as typeof reference).query.corpus.findMany({ orderBy: (c, { asc }) => [asc(c.id)] }),
       )
-    expect(without(raw.rows)).toEqual(without(rawByPg.rows))
-    expect(raw.rows[0]!.point_xy).toBe('(3,4)')
-    expect(rawByPg.rows[0]!.point_xy).toEqual({ x: 3, y: 4 })
-    expect(raw.rows[0]!.int8_bigint).toBe('123456789012345678')
-    expect(raw.rows[0]!.timestamptz_string).toBe('2024-02-29 13:04:05.123456+00')
-  })
-})
+      const edge = read.find((row) => row.id === 4)!
+      expect(edge).toMatchObject({
+        float8: Number.NEGATIVE_INFINITY,
+        numericNumber: Number.POSITIVE_INFINITY,
+      })
+      expect(edge.float4).toBeNaN()
+      // Drizzle's own mapping of 'infinity' in date mode (new Date('infinity'), new Date('-infinity+0000')):
+      // an Invalid Date and, through V8's lenient parser, 2000-01-01 — the same on both drivers.
+      expect(edge.dateDate!.getTime()).toBeNaN()
+      expect(edge.timestampDate).toEqual(readByPg.find((row) => row.id === 4)!.timestampDate)
+    })
+
+    it('returns raw db.execute rows as node-postgres does, but for the listed deliberate differences', async () => {
+      await writeBoth()
+      const query = sql`select * from ${corpus} order by id`
+      const raw = (await db().execute(query)) as unknown as { rows: Record<string, unknown>[] }
+      const rawByPg = (await reference.execute(query)) as unknown as { rows: Record<string, unknown>[] }
+      const without = (rows: Record<string, unknown>[]) =>
+        rows.map((row) =>
+          Object.fromEntries(
+            Object.entries(row).filter(([column]) => !Object.hasOwn(RAW_DIFFERENCES, column)),
+          ),
+        )
+      expect(without(raw.rows)).toEqual(without(rawByPg.rows))
+      expect(raw.rows[0]!.point_xy).toBe('(3,4)')
+      expect(rawByPg.rows[0]!.point_xy).toEqual({ x: 3, y: 4 })
+      expect(raw.rows[0]!.int8_bigint).toBe('123456789012345678')
+      expect(raw.rows[0]!.timestamptz_string).toBe('2024-02-29 13:04:05.123456+00')
+    })
+  },
+)
