@@ -18,7 +18,6 @@ import {
   macaddr,
   macaddr8,
   numeric,
-  pgEnum,
   pgSchema,
   point,
   real,
