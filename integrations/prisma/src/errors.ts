@@ -26,13 +26,39 @@ export function toPrismaError(error: unknown): PrismaDriverError | undefined {
     case 'timeout':
       return { kind: 'SocketTimeout' }
     case 'io':
-      return /ECONNREFUSED|ENOTFOUND|refused|not found/i.test(error.message)
-        ? { kind: 'DatabaseNotReachable' }
-        : { kind: 'ConnectionClosed' }
+      return ioError(error)
   }
   if (/\btls\b|ssl|certificate/i.test(error.message))
     return { kind: 'TlsConnectionError', reason: error.message }
   return undefined
+}
+
+/** A transport failure by its socket error code (the cause's, as Node reports it), as adapter-pg maps them. */
+function ioError(error: Error): PrismaDriverError {
+  const cause = error.cause as
+    | { code?: unknown; address?: unknown; hostname?: unknown; port?: unknown }
+    | undefined
+  const code =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT)\b/.exec(error.message)?.[1]
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND': {
+      const host =
+        typeof cause?.address === 'string'
+          ? cause.address
+          : typeof cause?.hostname === 'string'
+            ? cause.hostname
+            : undefined
+      const port = typeof cause?.port === 'number' ? cause.port : undefined
+      return { kind: 'DatabaseNotReachable', host, port }
+    }
+    case 'ETIMEDOUT':
+      return { kind: 'SocketTimeout' }
+    default:
+      return { kind: 'ConnectionClosed' }
+  }
 }
 
 /** The fields Prisma reports for the server's error, by SQLSTATE. */
