@@ -25,6 +25,22 @@ export async function inTimeZone<T>(timeZone: string, fn: () => Promise<T>): Pro
   }
 }
 
+/** Creates `schema.name (n int primary key, v type)` for each table, owned by `owner`, in one round trip. */
+export async function createTables(
+  schema: string,
+  owner: string,
+  tables: readonly { name: string; type: string }[],
+): Promise<void> {
+  await admin(
+    tables
+      .map(
+        ({ name, type }) =>
+          `create table ${schema}.${name} (n int primary key, v ${type}); alter table ${schema}.${name} owner to ${owner};`,
+      )
+      .join('\n'),
+  )
+}
+
 /** A column type of the round trip: the corpus values whose type is `oid` go into a `v <sql>` column. */
 export interface RoundTripType {
   oid: number

@@ -14,7 +14,14 @@ import { EdgePgDialect } from '../src/index.ts'
 import { admin, kyselyOnPg, pool, server, TRANSPORTS } from './helpers.ts'
 import { sameAsPg, toPg } from './pg-mapping.ts'
 import { PARAM_TYPES, paramProblems, paramTable } from './type-corpus.params.ts'
-import { inTimeZone, ROUND_TRIP_TYPES, roundTrip, TIME_ZONES, tableName } from './type-corpus.tables.ts'
+import {
+  createTables,
+  inTimeZone,
+  ROUND_TRIP_TYPES,
+  roundTrip,
+  TIME_ZONES,
+  tableName,
+} from './type-corpus.tables.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: the corpus' rows are as wide as the corpus, untyped
 type AnyDB = any
@@ -110,14 +117,14 @@ describe.each(TRANSPORTS)(
     describe('through a table: each library writes its own values back with the query builder', () => {
       beforeAll(async () => {
         const owner = `"${server.roles.scram.user}"`
-        await admin(`drop schema if exists ${schema} cascade`)
-        await admin(`create schema ${schema} authorization ${owner}`)
-        for (const type of ROUND_TRIP_TYPES) {
-          for (const via of ['edgepg', 'pg']) {
-            await admin(`create table ${schema}.${tableName(type, via)} (n int primary key, v ${type.sql})`)
-            await admin(`alter table ${schema}.${tableName(type, via)} owner to ${owner}`)
-          }
-        }
+        await admin(`drop schema if exists ${schema} cascade; create schema ${schema} authorization ${owner}`)
+        await createTables(
+          schema,
+          owner,
+          ROUND_TRIP_TYPES.flatMap((type) =>
+            ['edgepg', 'pg'].map((via) => ({ name: tableName(type, via), type: type.sql })),
+          ),
+        )
       })
 
       for (const timeZone of TIME_ZONES) {
@@ -134,12 +141,13 @@ describe.each(TRANSPORTS)(
     describe('parameters: the same JS values written by both libraries', () => {
       beforeAll(async () => {
         const owner = `"${server.roles.scram.user}"`
-        for (const type of PARAM_TYPES) {
-          for (const via of ['edgepg', 'pg']) {
-            await admin(`create table ${schema}.${paramTable(type, via)} (n int primary key, v ${type})`)
-            await admin(`alter table ${schema}.${paramTable(type, via)} owner to ${owner}`)
-          }
-        }
+        await createTables(
+          schema,
+          owner,
+          PARAM_TYPES.flatMap((type) =>
+            ['edgepg', 'pg'].map((via) => ({ name: paramTable(type, via), type })),
+          ),
+        )
       })
 
       for (const timeZone of TIME_ZONES) {
