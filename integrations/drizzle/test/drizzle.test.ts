@@ -1,4 +1,4 @@
-import { connect, createPool } from '@edgepg/client'
+import { connect, createPool, type Pool } from '@edgepg/client'
 import { asc, count, eq, sql } from 'drizzle-orm'
 import { DrizzleQueryError, TransactionRollbackError } from 'drizzle-orm/errors'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
@@ -16,7 +16,7 @@ import { type Tables, tables } from './schema.ts'
 describe.each(TRANSPORTS)('drizzle on edgepg over %s', (kind) => {
   const schemaName = `drizzle_${kind}`
   const t = tables(schemaName)
-  let db: EdgePgDatabase<Tables>
+  let db: EdgePgDatabase<Tables> & { $client: Pool }
 
   const ledger = async () =>
     (await admin<{ tag: string }>(`select tag from ${schemaName}.ledger order by id`)).map((r) => r.tag)

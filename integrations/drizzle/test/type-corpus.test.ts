@@ -18,8 +18,7 @@ import { CORPUS_ROWS, corpusDdl, corpusEdgeSql, corpusTable } from './type-corpu
 
 const schemaName = 'drizzle_types'
 const { corpus, mood } = corpusTable(schemaName)
-// biome-ignore lint/suspicious/noExplicitAny: any schema
-type Db = PgDatabase<PgQueryResultHKT, any>
+type Db = PgDatabase<PgQueryResultHKT, { corpus: typeof corpus; mood: typeof mood }>
 
 /** Where edgepg and node-postgres rows of `db.execute` differ on purpose (Drizzle maps both to one value). */
 const RAW_DIFFERENCES: Record<string, string> = {
@@ -101,11 +100,11 @@ describe.each(['tcp', 'websocket', 'http'])(
       expect(read).toEqual(readByPg)
       // What edgepg wrote reads back as what node-postgres wrote: the parameters were encoded alike.
       expect(read.slice(0, 4)).toEqual(shifted(read.slice(4), PG_OFFSET))
-      const byRelations = await (db() as unknown as typeof reference).query.corpus.findMany({
+      const byRelations = await db().query.corpus.findMany({
         orderBy: (c, { asc }) => [asc(c.id)],
       })
       expect(byRelations).toEqual(
-        await (reference as typeof reference).query.corpus.findMany({ orderBy: (c, { asc }) => [asc(c.id)] }),
+        await reference.query.corpus.findMany({ orderBy: (c, { asc }) => [asc(c.id)] }),
       )
       const edge = read.find((row) => row.id === 4)!
       expect(edge).toMatchObject({
