@@ -13,5 +13,7 @@ export {
   EdgePgSession,
   type EdgePgSessionOptions,
   EdgePgTransaction,
+  TRANSACTION_ABORTED_MESSAGE,
+  TransactionAbortedError,
 } from './session.ts'
 export { checkTextDates, drizzleTypes, TEXT_DATE_OIDS, WRONG_TYPES_MESSAGE } from './types.ts'

@@ -7,6 +7,7 @@ import type { Client, Pool, PoolClient, QueryResult, Row } from '@edgepg/client'
 import { type Cache, NoopCache } from 'drizzle-orm/cache/core'
 import type { WithCacheConfig } from 'drizzle-orm/cache/core/types'
 import { entityKind } from 'drizzle-orm/entity'
+import { DrizzleError } from 'drizzle-orm/errors'
 import { type Logger, NoopLogger } from 'drizzle-orm/logger'
 import {
   type PgDialect,
@@ -26,6 +27,24 @@ import { checkTextDates } from './types.ts'
 
 /** What Drizzle can run on: an edgepg pool, a client leased from it, or a connected client. */
 export type EdgePgClient = Pool | PoolClient | Client
+
+/** Why a transaction whose `commit` the server answered with ROLLBACK rejects. */
+export const TRANSACTION_ABORTED_MESSAGE =
+  'transaction was rolled back, not committed: a statement in it failed (its error was caught), ' +
+  'so postgresql answered commit with rollback'
+
+/**
+ * The transaction's body resolved, but a statement in it had failed (and its error was caught), so the server
+ * rolled the transaction back at `commit`. Drizzle's node-postgres driver resolves as if it committed; edgepg's
+ * rejects, so lost writes are never silent.
+ */
+export class TransactionAbortedError extends DrizzleError {
+  static override readonly [entityKind]: string = 'EdgePgTransactionAbortedError'
+
+  constructor() {
+    super({ message: TRANSACTION_ABORTED_MESSAGE })
+  }
+}
 
 /** Metadata Drizzle passes for its query cache. */
 type QueryMetadata = { type: 'select' | 'update' | 'delete' | 'insert'; tables: string[] } | undefined
@@ -169,7 +188,8 @@ export class EdgePgSession<
    * Runs `transaction` between `begin` (with the isolation level, access mode and deferrable asked for) and
    * `commit`, on one connection: leased from the pool for the whole transaction and released after, or the
    * client given. A throw (`tx.rollback()` included) rolls back and rethrows; a connection whose rollback
-   * fails is closed, not pooled again.
+   * fails is closed, not pooled again. A commit the server turns into a rollback (a statement of the
+   * transaction failed) rejects with {@link TransactionAbortedError}.
    */
   override async transaction<T>(
     transaction: (tx: EdgePgTransaction<TFullSchema, TSchema>) => Promise<T>,
@@ -194,7 +214,8 @@ export class EdgePgSession<
         }
         throw error
       }
-      await tx.execute(sql`commit`)
+      const committed = (await tx.execute(sql`commit`)) as QueryResult<Row>
+      if (committed.command === 'ROLLBACK') throw new TransactionAbortedError()
       return result
     } catch (error) {
       broken ??= leased?.transactionStatus === 'idle' ? undefined : error

@@ -1,8 +1,15 @@
 import { connect, createPool, type Pool } from '@edgepg/client'
 import { asc, count, eq, sql } from 'drizzle-orm'
 import { DrizzleQueryError, TransactionRollbackError } from 'drizzle-orm/errors'
+import { integer, pgSchema, serial, text } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
-import { drizzle, type EdgePgDatabase, WRONG_TYPES_MESSAGE } from '../src/index.ts'
+import {
+  drizzle,
+  type EdgePgDatabase,
+  TRANSACTION_ABORTED_MESSAGE,
+  TransactionAbortedError,
+  WRONG_TYPES_MESSAGE,
+} from '../src/index.ts'
 import {
   expectCrudWithReturning,
   expectJoin,
@@ -137,6 +144,42 @@ describe.each(TRANSPORTS)('drizzle on edgepg over %s', (kind) => {
     ).rejects.toBeInstanceOf(TransactionRollbackError)
     expect(await ledger()).toEqual([])
     expect(db.$client.stats).toMatchObject({ leased: 0 })
+  })
+
+  it('rejects a transaction whose commit the server answered with ROLLBACK (an earlier statement failed)', async () => {
+    const error = await db
+      .transaction(async (tx) => {
+        await tx.insert(t.ledger).values({ tag: 'lost' })
+        await tx.execute(sql`select 1 / 0`).catch(() => {}) // caught: the transaction is aborted all the same
+      })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TransactionAbortedError)
+    expect((error as Error).message).toBe(TRANSACTION_ABORTED_MESSAGE)
+    expect(await ledger()).toEqual([])
+    expect(db.$client.stats).toMatchObject({ leased: 0 })
+  })
+
+  it('logs each query with its parameters to the logger, and maps camelCase keys with casing', async () => {
+    const logged: [string, unknown[]][] = []
+    const cased = drizzle(db.$client, {
+      casing: 'snake_case',
+      logger: { logQuery: (query, params) => logged.push([query, params]) },
+    })
+    const posts = pgSchema(schemaName).table('posts', {
+      id: serial().primaryKey(),
+      authorId: integer(),
+      title: text(),
+    })
+    await db.insert(t.users).values({ name: 'ada', email: 'ada@example.com' })
+    await cased.insert(posts).values({ authorId: 1, title: 'cased' })
+    expect(await cased.select({ authorId: posts.authorId }).from(posts)).toEqual([{ authorId: 1 }])
+    expect(logged).toEqual([
+      [
+        `insert into "${schemaName}"."posts" ("id", "author_id", "title") values (default, $1, $2)`,
+        [1, 'cased'],
+      ],
+      [`select "author_id" from "${schemaName}"."posts"`, []],
+    ])
   })
 
   it('sets isolation level, access mode and deferrable from the transaction config', async () => {
