@@ -32,6 +32,27 @@ const smokes = {
       await db.destroy()
     }
   },
+  '@edgepg/drizzle': async () => {
+    const { sql } = await import('drizzle-orm')
+    const { drizzle, drizzleTypes } = await import('@edgepg/drizzle')
+    const p = createPool(url, { transport: nodeSocket(), max: 2, types: drizzleTypes })
+    try {
+      const { rows } = await drizzle(p).execute(sql\`select 40 + \${2}::int as n\`)
+      return 'n = ' + rows[0].n
+    } finally {
+      await p.end()
+    }
+  },
+  '@edgepg/prisma': async () => {
+    const { PrismaEdgePg } = await import('@edgepg/prisma')
+    const adapter = await new PrismaEdgePg(url, { transport: nodeSocket(), max: 2 }).connect()
+    try {
+      const result = await adapter.queryRaw({ sql: 'select 40 + $1::int as n', args: [2], argTypes: [{ scalarType: 'int', arity: 'scalar' }] })
+      return 'n = ' + result.rows[0][0]
+    } finally {
+      await adapter.dispose()
+    }
+  },
 }
 
 for (const name of process.argv.slice(2)) {
