@@ -13,7 +13,8 @@ import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
 import { StaleStatementError, statementCacheOf } from './statement-cache.ts'
-import { encodeParam } from './types/index.ts'
+import { encodeParam, type TypeOptions, type TypeRegistry } from './types/index.ts'
+import { typeRegistryOf } from './types/registry.ts'
 
 /** Options of `query` and its variants (`queryOne`, `queryOpt`, `execute`). */
 export interface QueryOptions extends RequestOptions {
@@ -28,6 +29,13 @@ export interface QueryOptions extends RequestOptions {
    * statement, and the query rejects with a PgError of kind `limit`; the connection stays usable. Default: none.
    */
   maxResultBytes?: number
+  /**
+   * How this query's values are decoded, in place of the connection's `types` (the same shape: `parsers`,
+   * `dates`, `raw`). An ORM that maps PostgreSQL's text itself passes its own here, so it can share a pool made
+   * for anything. Decoders are built once per options object: pass the same object each time. Not for a
+   * prepared {@link Statement}, whose result formats were chosen when it was prepared.
+   */
+  types?: TypeOptions
 }
 
 /** Runs `statement` (SQL text or a prepared statement) with `params`. */
@@ -38,22 +46,28 @@ export function query<R = Row>(
   options?: QueryOptions,
 ): Promise<QueryResult<R>> {
   let values: (string | Uint8Array | null)[]
+  let types: TypeRegistry
   try {
     values = encodeParams(statement, params)
-    refuseBadOptions(options)
+    refuseBadOptions(statement, options)
+    types = options?.types === undefined ? core.types : typeRegistryOf(options.types)
   } catch (error) {
     return Promise.reject(error)
   }
-  if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options)
+  if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options, types)
   const cache = statementCacheOf(core)
-  if (!cache) return run<R>(core, unnamedPlan(statement), values, options)
-  return run<R>(core, cache.plan(core, statement), values, options).catch((error: unknown) => {
-    // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
-    if (!(error instanceof StaleStatementError)) throw error
-    return run<R>(core, cache.plan(core, statement, true), values, options).catch((again: unknown) => {
-      throw again instanceof StaleStatementError ? again.original : again
-    })
-  })
+  if (!cache) return run<R>(core, unnamedPlan(statement), values, options, types)
+  return run<R>(core, cache.plan(core, statement, false, types), values, options, types).catch(
+    (error: unknown) => {
+      // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
+      if (!(error instanceof StaleStatementError)) throw error
+      return run<R>(core, cache.plan(core, statement, true, types), values, options, types).catch(
+        (again: unknown) => {
+          throw again instanceof StaleStatementError ? again.original : again
+        },
+      )
+    },
+  )
 }
 
 const unnamedPlan = (text: string): Plan => ({
@@ -72,6 +86,7 @@ function run<R>(
   plan: Plan,
   values: readonly (string | Uint8Array | null)[],
   options: QueryOptions | undefined,
+  types: TypeRegistry,
 ): Promise<QueryResult<R>> {
   return new Promise((resolve, reject) => {
     // Past maxResultBytes the query aborts itself: the send path cancels the statement it is running.
@@ -80,7 +95,7 @@ function run<R>(
     const hasBadSignal =
       signal !== undefined && typeof (signal as AbortSignal)?.addEventListener !== 'function'
     const overflow = options?.maxResultBytes === undefined || hasBadSignal ? undefined : withOverflow(options)
-    const collector = new ResultCollector(core.types, plan.decoder, {
+    const collector = new ResultCollector(types, plan.decoder, {
       rowMode: options?.rowMode,
       maxResultBytes: options?.maxResultBytes,
       onOverflow: overflow?.abort,
@@ -136,7 +151,18 @@ function withOverflow(options: QueryOptions) {
   }
 }
 
-function refuseBadOptions(options: QueryOptions | undefined) {
+function refuseBadOptions(statement: string | Statement, options: QueryOptions | undefined) {
+  const types = options?.types
+  if (types !== undefined) {
+    if (types === null || typeof types !== 'object')
+      throw usageError(
+        `types must be an object of type options ({ parsers, dates, raw }), found ${String(types)}`,
+      )
+    if (statement instanceof Statement)
+      throw usageError(
+        'types is not an option of a query on a prepared statement (its result formats were chosen when it was prepared): query the text instead',
+      )
+  }
   const rowMode = options?.rowMode
   if (rowMode !== undefined && rowMode !== 'object' && rowMode !== 'array')
     throw usageError(`rowMode must be 'object' or 'array', found ${String(rowMode)}`)

@@ -23,14 +23,33 @@ import type { Plan } from './plan.ts'
 import type { FieldDescription } from './protocol/index.ts'
 import { RowDecoder } from './result.ts'
 import { send } from './send.ts'
+import type { TypeRegistry } from './types/index.ts'
 
 interface Entry {
   readonly name: string
   /** Why its Parse failed: what a query that bound the name behind it really failed with. */
   parseError?: DatabaseError
   /** Known once an answer described the columns; until then queries ask for text and a Describe. */
-  decoder: RowDecoder | undefined
-  formats: number[]
+  fields: FieldDescription[] | undefined
+  /** The result formats and row decoder per type registry (a query's own `types` has its own). */
+  readonly views: WeakMap<TypeRegistry, View>
+}
+
+interface View {
+  readonly decoder: RowDecoder
+  readonly formats: number[]
+}
+
+/** How a query with `types` binds and reads `entry`: binary where `types` has a binary decoder. */
+function viewOf(entry: Entry, types: TypeRegistry): View | undefined {
+  if (entry.fields === undefined) return undefined
+  let view = entry.views.get(types)
+  if (view === undefined) {
+    const chosen = entry.fields.map((f) => ({ ...f, format: types.binary(f.typeOid) ? 1 : 0 }))
+    view = { decoder: new RowDecoder(chosen, types), formats: chosen.map((f) => f.format) }
+    entry.views.set(types, view)
+  }
+  return view
 }
 
 /** Marks a failure the cache recovers from by preparing again; never reaches the caller. */
@@ -80,29 +99,28 @@ export class StatementCache {
   }
 
   /**
-   * How to run `text` now: bind the cached statement, or prepare it within this query. `isRetry` always
-   * prepares anew, so a retry never binds a name whose Parse might fail again.
+   * How to run `text` now, its rows read with `types`: bind the cached statement, or prepare it within this
+   * query. `isRetry` always prepares anew, so a retry never binds a name whose Parse might fail again.
    */
-  plan(core: ConnectionCore, text: string, isRetry = false): Plan {
+  plan(core: ConnectionCore, text: string, isRetry = false, types = core.types): Plan {
     let entry = isRetry ? undefined : this.#entries.get(text)
     const isNew = entry === undefined
     if (entry) {
       this.#entries.delete(text)
       this.#entries.set(text, entry)
     } else {
-      entry = { name: `edgepg_s${++counter}`, decoder: undefined, formats: [] }
+      entry = { name: `edgepg_s${++counter}`, fields: undefined, views: new WeakMap() }
       this.#entries.set(text, entry)
       if (this.#entries.size > this.#max) this.#evictOldest(core)
     }
-    const known = entry.decoder
+    const known = viewOf(entry, types)
     const { name } = entry
-    const formats = entry.formats
     let isParsed = !isNew
     return {
-      decoder: known,
+      decoder: known?.decoder,
       encode: (w, values) => {
         if (isNew) w.parse(name, text, [])
-        if (known) w.bind('', name, values, formats)
+        if (known) w.bind('', name, values, known.formats)
         else w.bind('', name, values, []).describe('P', '')
         w.execute('', 0).sync()
       },
@@ -112,10 +130,10 @@ export class StatementCache {
             isParsed = true
             return
           case 'RowDescription':
-            if (!entry.decoder) this.#describe(core, entry, message.fields)
+            entry.fields ??= message.fields
             return
           case 'NoData':
-            if (!entry.decoder) this.#describe(core, entry, [])
+            entry.fields ??= []
             return
         }
       },
@@ -141,12 +159,6 @@ export class StatementCache {
         if (isNew && !isParsed) this.#forget(text, entry)
       },
     }
-  }
-
-  #describe(core: ConnectionCore, entry: Entry, fields: FieldDescription[]) {
-    const chosen = fields.map((f) => ({ ...f, format: core.types.binary(f.typeOid) ? 1 : 0 }))
-    entry.decoder = new RowDecoder(chosen, core.types)
-    entry.formats = chosen.map((f) => f.format)
   }
 
   #forget(text: string, entry: Entry) {

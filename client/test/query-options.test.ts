@@ -1,8 +1,8 @@
-// Per-query row mode and result size limit, and raw text values: what the relay's HTTP queries run on, and
+// Per-query row mode, result size limit and types, and raw text values: what the relay's HTTP queries run on, and
 // what a user who needs duplicate column names or a bounded result gets.
-import { isPgError, Oid } from '@edgepg/client'
+import { createPool, isPgError, Oid } from '@edgepg/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, waitFor } from './helpers.ts'
+import { admin, type Opened, open, transport, url, waitFor } from './helpers.ts'
 
 let db: Opened
 beforeAll(async () => {
@@ -154,5 +154,70 @@ describe('types: { raw: true }', () => {
     } finally {
       await raw.client.end()
     }
+  })
+})
+
+describe('types per query', () => {
+  const RAW = { raw: true }
+  const DATES_AS_TEXT = { dates: 'string' as const }
+  const PARSERS = { parsers: { [Oid.int4]: (text: string) => `int4:${text}`, [Oid.numeric]: Number } }
+  const KINDS = [undefined, RAW, DATES_AS_TEXT, PARSERS]
+  const SQL =
+    "select $1::int4 as i, 2::int8 as l, true as b, '\\x0102'::bytea as y, array[1,2] as a, " +
+    "'2024-01-02 03:04:05.678+00'::timestamptz as t, '1 day 02:03:04'::interval as v, 1.50::numeric as n, " +
+    '\'{"k":1}\'::jsonb as j, null::int as z'
+
+  it('decodes each query as a connection made with those types would, on one cached statement, in any order', async () => {
+    // The oracle: one connection per kind, made with the types as its own.
+    const oracles = await Promise.all(KINDS.map((types) => open(types ? { types } : {})))
+    try {
+      // A fixed pseudo-random order of 40 queries, so every kind follows every other on the same statement.
+      let seed = 7
+      const order = Array.from({ length: 40 }, () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31
+        return seed % KINDS.length
+      })
+      for (const [i, kind] of order.entries()) {
+        const types = KINDS[kind]
+        const got = await db.client.query(SQL, [i], types ? { types } : {})
+        const expected = await oracles[kind]!.client.query(SQL, [i])
+        expect(got.rows, `query ${i} with ${JSON.stringify(types)}`).toEqual(expected.rows)
+        expect(got.fields.map((f) => f.format)).toEqual(expected.fields.map((f) => f.format))
+      }
+      expect((await db.client.queryOne(SQL, [1], { types: RAW })).i).toBe('1')
+      expect((await db.client.queryOne(SQL, [1], { types: PARSERS })).i).toBe('int4:1')
+      expect((await db.client.queryOne(SQL, [1])).t).toBeInstanceOf(Date)
+    } finally {
+      await Promise.all(oracles.map((o) => o.client.end()))
+    }
+  })
+
+  it('applies to pool.query and to a leased client, and leaves the pool decoding as it was made', async () => {
+    const pool = createPool(url(), { transport: transport(), max: 2 })
+    try {
+      const sql = "select '2024-01-02'::date as d, 5::int8 as l"
+      expect((await pool.query(sql, [], { types: RAW })).rows[0]).toEqual({ d: '2024-01-02', l: '5' })
+      expect((await pool.query(sql)).rows[0]).toEqual({ d: '2024-01-02', l: 5n })
+      const client = await pool.connect()
+      try {
+        expect((await client.query(sql, [], { types: RAW })).rows[0]).toEqual({ d: '2024-01-02', l: '5' })
+        expect((await client.query(sql)).rows[0]).toEqual({ d: '2024-01-02', l: 5n })
+      } finally {
+        client.release()
+      }
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it('refuses types on a prepared statement and types that are not an object, before sending anything', async () => {
+    const statement = await db.client.prepare('select $1::int4 as n')
+    await expect(db.client.query(statement, [1], { types: RAW })).rejects.toThrow(
+      /types is not an option of a query on a prepared statement/,
+    )
+    await expect(db.client.query('select 1', [], { types: 'raw' as never })).rejects.toThrow(
+      'types must be an object of type options ({ parsers, dates, raw }), found raw',
+    )
+    expect((await db.client.query(statement, [3])).rows).toEqual([{ n: 3 }])
   })
 })

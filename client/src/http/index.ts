@@ -40,6 +40,11 @@ export interface HttpOptions {
 export interface HttpQueryOptions extends RequestOptions {
   /** `'object'` (default): rows keyed by column name. `'array'`: rows as arrays in column order. */
   rowMode?: RowMode
+  /**
+   * How this request's values are decoded, in place of the client's `types` (same shape). Decoders are built
+   * once per options object: pass the same object each time.
+   */
+  types?: TypeOptions
 }
 
 /** Options of {@link HttpClient.transaction}: the transaction's characteristics and the request's. */
@@ -97,6 +102,11 @@ export class HttpClient {
     this.#types = textTypeRegistry(options.types)
   }
 
+  /** The query's own `types`, or the client's. */
+  #typesOf(options: HttpQueryOptions): TypeRegistry {
+    return options.types === undefined ? this.#types : registryOf(options.types)
+  }
+
   /** Runs one statement with parameters `$1…$n`; resolves with rows, fields, command and row count. */
   async query<R = Row>(
     text: string,
@@ -104,8 +114,9 @@ export class HttpClient {
     options: HttpQueryOptions = {},
   ): Promise<QueryResult<R>> {
     const isArrayMode = arrayMode(options)
+    const types = this.#typesOf(options)
     const json = await post(this.#endpoint, statement(text, params), {}, options)
-    return readResult(json, this.#types, isArrayMode) as QueryResult<R>
+    return readResult(json, types, isArrayMode) as QueryResult<R>
   }
 
   /** Like `query`, but resolves with the only row; rejects (kind `row-count`) unless exactly one row came back. */
@@ -165,6 +176,7 @@ export class HttpClient {
     if (!Array.isArray(queries))
       throw usageError(`transaction expects an array of [text, params] queries, found ${typeof queries}`)
     const isArrayMode = arrayMode(options)
+    const types = this.#typesOf(options)
     const body = {
       queries: queries.map((query, i) => {
         if (!Array.isArray(query))
@@ -180,8 +192,23 @@ export class HttpClient {
       throw protocolError(
         `expected ${queries.length} results in the relay's answer to a batch, found ${Array.isArray(results) ? results.length : typeof results}`,
       )
-    return results.map((result) => readResult(result, this.#types, isArrayMode) as QueryResult<R>)
+    return results.map((result) => readResult(result, types, isArrayMode) as QueryResult<R>)
   }
+}
+
+const registries = new WeakMap<TypeOptions, TypeRegistry>()
+
+function registryOf(types: TypeOptions): TypeRegistry {
+  if (types === null || typeof types !== 'object')
+    throw usageError(
+      `types must be an object of type options ({ parsers, dates, raw }), found ${String(types)}`,
+    )
+  let registry = registries.get(types)
+  if (registry === undefined) {
+    registry = textTypeRegistry(types)
+    registries.set(types, registry)
+  }
+  return registry
 }
 
 function arrayMode(options: HttpQueryOptions): boolean {

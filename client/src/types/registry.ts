@@ -123,6 +123,21 @@ export function createTypeRegistry(options?: TypeOptions): TypeRegistry {
 
 let defaultRegistry: TypeRegistry | undefined
 
+const registries = new WeakMap<TypeOptions, TypeRegistry>()
+
+/**
+ * The registry of `options`, built once per options object: a query's own `types` (keep the object, as an
+ * integration does with a constant, and its decoders are built once).
+ */
+export function typeRegistryOf(options: TypeOptions): TypeRegistry {
+  let registry = registries.get(options)
+  if (registry === undefined) {
+    registry = createTypeRegistry(options)
+    registries.set(options, registry)
+  }
+  return registry
+}
+
 function buildRegistry(options: TypeOptions): TypeRegistry {
   const parsers = options.parsers ?? {}
   const isRaw = options.raw === true

@@ -105,6 +105,30 @@ describe(`http() gives the results of client.query over ${transportKind}`, () =>
   })
 })
 
+describe('http() with types per request', () => {
+  const types = { parsers: { 1700: Number, 23: (text: string) => `int ${text}` }, dates: 'string' as const }
+  const sql = `select 1.5::numeric as n, 7 as i, '2024-02-29 13:04:05+00'::timestamptz as t, 5::int8 as l`
+
+  it('decodes a query and a batch with them as client.query does, and the next request with the client own', async () => {
+    const db = relay.db()
+    const wire = await reference('')
+    for (let i = 0; i < 2; i++) {
+      expect(await db.query(sql, [], { types })).toEqual(await wire.query(sql, [], { types }))
+      expect(await db.query(sql)).toEqual(await wire.query(sql))
+    }
+    const [own, plain] = await db.transaction([[sql], [sql]], { types })
+    expect(own).toEqual(await wire.query(sql, [], { types }))
+    expect(plain!.rows[0]).toMatchObject({ n: 1.5, i: 'int 7', l: 5n })
+    expect((await db.query(sql)).rows[0]).toMatchObject({ n: '1.5', i: 7, l: 5n })
+  })
+
+  it('refuses types that are not an object before sending anything', async () => {
+    await expect(relay.db().query(sql, [], { types: 1 as never })).rejects.toThrow(
+      'types must be an object of type options ({ parsers, dates, raw }), found 1',
+    )
+  })
+})
+
 describe(`http() sends parameters as client.query over ${transportKind} does`, () => {
   const date = new Date('2024-02-29T13:04:05.123Z')
   const PARAMS: [type: string, value: unknown][] = [
