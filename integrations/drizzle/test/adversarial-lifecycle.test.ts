@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { DrizzleQueryError } from 'drizzle-orm/errors'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { drizzle } from '../src/index.ts'
 import { createSchema, pool, TRANSPORTS } from './helpers.ts'
 import { tables } from './schema.ts'
@@ -88,6 +88,26 @@ describe.each(TRANSPORTS)('adversarial drizzle lifecycle over %s', (kind) => {
         .from(sql`generate_series(1, 100000) as n`)
       expect(rows).toHaveLength(100_000)
       expect(rows[99_999]).toEqual({ n: 100_000, s: 'row 100000' })
+    } finally {
+      await db.$client.end()
+    }
+  })
+
+  it('a begin run outside db.transaction() never leaves the next caller inside a transaction', async () => {
+    const db = drizzle(pool(kind, { max: 1 }), { schema: t })
+    try {
+      const error = await db.execute(sql`begin`).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(DrizzleQueryError)
+      expect(String((error as DrizzleQueryError).cause)).toMatch(/left a transaction open/)
+      // savepoint outside a transaction block fails with 25P01: the next caller is not inside one.
+      const next = await db.execute(sql`savepoint probe`).catch((e: unknown) => e)
+      expect((next as DrizzleQueryError).cause).toMatchObject({ code: '25P01' })
+      const lease = await db.$client.connect()
+      await drizzle(lease).execute(sql`begin`)
+      lease.release()
+      const after = await db.execute(sql`savepoint probe`).catch((e: unknown) => e)
+      expect((after as DrizzleQueryError).cause).toMatchObject({ code: '25P01' })
+      expect(db.$client.stats).toMatchObject({ leased: 0, waiting: 0 })
     } finally {
       await db.$client.end()
     }
