@@ -11,7 +11,7 @@ import { closeStatement, prepare, type Statement } from './prepare.ts'
 import { type QueryOptions, query } from './query.ts'
 import type { QueryResult, Row } from './result.ts'
 import { type RequestOptions, timeoutProblem } from './send.ts'
-import { simpleQuery } from './simple-query.ts'
+import { type SimpleQueryOptions, simpleQuery } from './simple-query.ts'
 import { begin, run, type Transaction, type TransactionOptions } from './transaction.ts'
 
 /**
@@ -104,7 +104,7 @@ export class Client {
   }
 
   /** Runs several `;`-separated statements through the simple protocol; one result per statement. */
-  simpleQuery(text: string, options?: RequestOptions): Promise<QueryResult[]> {
+  simpleQuery(text: string, options?: SimpleQueryOptions): Promise<QueryResult[]> {
     if (this.#revoked) return Promise.reject(this.#revoked)
     return simpleQuery(this.#core, text, options)
   }

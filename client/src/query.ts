@@ -9,6 +9,7 @@ import type { ConnectionCore } from './core.ts'
 import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
 import type { Plan } from './plan.ts'
 import { Statement } from './prepare.ts'
+import { checkTypeOptions, isArrayRowMode } from './query-checks.ts'
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
@@ -152,20 +153,12 @@ function withOverflow(options: QueryOptions) {
 }
 
 function refuseBadOptions(statement: string | Statement, options: QueryOptions | undefined) {
-  const types = options?.types
-  if (types !== undefined) {
-    if (types === null || typeof types !== 'object')
-      throw usageError(
-        `types must be an object of type options ({ parsers, dates, raw }), found ${String(types)}`,
-      )
-    if (statement instanceof Statement)
-      throw usageError(
-        'types is not an option of a query on a prepared statement (its result formats were chosen when it was prepared): query the text instead',
-      )
-  }
-  const rowMode = options?.rowMode
-  if (rowMode !== undefined && rowMode !== 'object' && rowMode !== 'array')
-    throw usageError(`rowMode must be 'object' or 'array', found ${String(rowMode)}`)
+  checkTypeOptions(options?.types)
+  if (options?.types !== undefined && statement instanceof Statement)
+    throw usageError(
+      'types is not an option of a query on a prepared statement (its result formats were chosen when it was prepared): query the text instead',
+    )
+  isArrayRowMode(options?.rowMode)
   const max = options?.maxResultBytes
   if (max !== undefined && !(typeof max === 'number' && Number.isSafeInteger(max) && max > 0))
     throw usageError(`maxResultBytes must be a positive whole number of bytes, found ${String(max)}`)

@@ -6,20 +6,41 @@
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore } from './core.ts'
 import { protocolError, usageError } from './errors.ts'
-import { type QueryResult, ResultCollector } from './result.ts'
+import { checkTypeOptions, isArrayRowMode } from './query-checks.ts'
+import { type QueryResult, ResultCollector, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
+import type { TypeOptions } from './types/index.ts'
+import { typeRegistryOf } from './types/registry.ts'
+
+/** Options of `simpleQuery`: the request's, and how its rows are built and decoded (as `query` takes them). */
+export interface SimpleQueryOptions extends RequestOptions {
+  /** `'array'`: rows as arrays in column order. Default `'object'`. */
+  rowMode?: RowMode
+  /** This request's decoders, in place of the connection's (see `QueryOptions.types`). */
+  types?: TypeOptions
+}
 
 /** Runs every statement in `text`; resolves with one result per statement. */
 export function simpleQuery(
   core: ConnectionCore,
   text: string,
-  options?: RequestOptions,
+  options?: SimpleQueryOptions,
 ): Promise<QueryResult[]> {
   if (typeof text !== 'string')
     return Promise.reject(usageError(`query text must be a string, found ${typeof text}`))
+  const rowMode = options?.rowMode
+  const types = options?.types
+  try {
+    isArrayRowMode(rowMode)
+    checkTypeOptions(types)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  const registry = types === undefined ? core.types : typeRegistryOf(types)
+  const collect = () => new ResultCollector(registry, undefined, { rowMode })
   return new Promise((resolve, reject) => {
     const results: QueryResult[] = []
-    let collector = new ResultCollector(core.types)
+    let collector = collect()
     send(
       core,
       {
@@ -28,7 +49,7 @@ export function simpleQuery(
             if (message.type === 'CommandComplete' || message.type === 'EmptyQueryResponse') {
               results.push(collector.result())
               const error = collector.error
-              collector = new ResultCollector(core.types)
+              collector = collect()
               collector.error = error
             }
             return false

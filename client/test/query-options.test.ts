@@ -221,3 +221,24 @@ describe('types per query', () => {
     expect((await db.client.query(statement, [3])).rows).toEqual([{ n: 3 }])
   })
 })
+
+describe('simpleQuery with rowMode and types', () => {
+  it('builds each statement’s rows as asked and decodes them with the given types, the connection’s otherwise', async () => {
+    const text = "select 1 as a, 2 as a; select 5::int8 as n, '2024-01-02'::date as d"
+    const [first, second] = await db.client.simpleQuery(text, { rowMode: 'array', types: { raw: true } })
+    expect(first!.rows).toEqual([['1', '2']])
+    expect(second!.rows).toEqual([['5', '2024-01-02']])
+    const [, plain] = await db.client.simpleQuery(text)
+    expect({ ...plain!.rows[0] }).toEqual({ n: 5n, d: '2024-01-02' })
+  })
+
+  it('refuses a row mode or types it does not know, before sending anything', async () => {
+    await expect(db.client.simpleQuery('select 1', { rowMode: 'rows' as never })).rejects.toThrow(
+      "rowMode must be 'object' or 'array', found rows",
+    )
+    await expect(db.client.simpleQuery('select 1', { types: 'raw' as never })).rejects.toThrow(
+      'types must be an object of type options ({ parsers, dates, raw }), found raw',
+    )
+    expect((await db.client.simpleQuery('select 1 as n'))[0]!.rows).toEqual([{ n: 1 }])
+  })
+})

@@ -9,6 +9,7 @@
  * `AbortController` only, so it runs in browsers, Workers, Deno, Bun and Node.
  */
 import { configError, encodeError, isPgError, protocolError, rowCountError, usageError } from '../errors.ts'
+import { checkTypeOptions, isArrayRowMode } from '../query-checks.ts'
 import type { QueryResult, Row, RowMode } from '../result.ts'
 import type { RequestOptions } from '../send.ts'
 import type { TransactionOptions } from '../transaction.ts'
@@ -199,10 +200,7 @@ export class HttpClient {
 const registries = new WeakMap<TypeOptions, TypeRegistry>()
 
 function registryOf(types: TypeOptions): TypeRegistry {
-  if (types === null || typeof types !== 'object')
-    throw usageError(
-      `types must be an object of type options ({ parsers, dates, raw }), found ${String(types)}`,
-    )
+  checkTypeOptions(types)
   let registry = registries.get(types)
   if (registry === undefined) {
     registry = textTypeRegistry(types)
@@ -212,10 +210,7 @@ function registryOf(types: TypeOptions): TypeRegistry {
 }
 
 function arrayMode(options: HttpQueryOptions): boolean {
-  const rowMode = options?.rowMode
-  if (rowMode !== undefined && rowMode !== 'object' && rowMode !== 'array')
-    throw usageError(`rowMode must be 'object' or 'array', found ${String(rowMode)}`)
-  return rowMode === 'array'
+  return isArrayRowMode(options?.rowMode)
 }
 
 /** One statement as Neon's format sends it: parameters as text (`null` for NULL), bytes as `\x` hex. */
