@@ -163,8 +163,9 @@ export function queryRaw<R = Row>(
   }
 
   try {
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw usageError(`batchSize must be a positive integer, found ${batchSize}`)
+    // Execute's row limit is a 32-bit signed integer: more would wrap on the wire.
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 2 ** 31 - 1)
+      throw usageError(`batchSize must be a positive integer up to 2147483647, found ${batchSize}`)
     if (typeof statement !== 'string' && !(statement instanceof Statement))
       throw usageError(`query text must be a string or a prepared Statement, found ${typeof statement}`)
     if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)

@@ -94,6 +94,23 @@ describe('queryRaw streaming', () => {
     await client.end()
   })
 
+  it('refuses a batchSize the protocol cannot carry (Execute takes a 32-bit row count), and takes the largest', async () => {
+    const { client } = await open()
+    for (const batchSize of [2 ** 31, 2 ** 32 + 3]) {
+      const rows = client.queryRaw('select 1 as n', [], { batchSize })
+      await expect(rows.next()).rejects.toThrow(
+        `batchSize must be a positive integer up to 2147483647, found ${batchSize}`,
+      )
+    }
+    const all = []
+    for await (const row of client.queryRaw<{ n: number }>('select generate_series(1, 3) as n', [], {
+      batchSize: 2 ** 31 - 1,
+    }))
+      all.push(row.n)
+    expect(all).toEqual([1, 2, 3])
+    await client.end()
+  })
+
   it('streams a prepared statement with binary results', async () => {
     const { client } = await open()
     const statement = await client.prepare('select n::int8 as n from generate_series(1, $1::int) n')

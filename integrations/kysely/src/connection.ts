@@ -1,8 +1,6 @@
 import type { PoolClient } from '@edgepg/client'
 import type { AbortableOperationOptions, CompiledQuery, DatabaseConnection, QueryResult } from 'kysely'
-import { checkChunkSize, kyselyResult } from './postgres.ts'
-
-/** Commands whose row count Kysely reports as `numAffectedRows`. */
+import { checkChunkSize, hasSeveralStatements, kyselyResult } from './postgres.ts'
 
 /**
  * Kysely's `DatabaseConnection` over one leased edgepg `PoolClient`. Queries run through `client.query`
@@ -29,11 +27,14 @@ export class EdgePgConnection implements DatabaseConnection {
     options?: AbortableOperationOptions,
   ): Promise<QueryResult<R>> {
     this.#assertUsable()
-    const result = await this.#client.query<R>(
-      compiled.sql,
-      compiled.parameters,
-      options?.signal ? { signal: options.signal } : undefined,
-    )
+    const requestOptions = options?.signal ? { signal: options.signal } : undefined
+    if (compiled.parameters.length === 0 && hasSeveralStatements(compiled.sql)) {
+      // `sql.raw('create …; insert …')`, as migrations write it: the last statement's result, as pg gives it.
+      const results = await this.#client.simpleQuery(compiled.sql, requestOptions)
+      const last = results.at(-1)
+      return last ? kyselyResult(last as typeof last & { rows: R[] }) : { rows: [] }
+    }
+    const result = await this.#client.query<R>(compiled.sql, compiled.parameters, requestOptions)
     return kyselyResult(result)
   }
 

@@ -27,10 +27,26 @@ export function kyselyResult<R>(result: {
     : { rows: result.rows }
 }
 
-/** Throws unless `chunkSize` is a positive integer. */
+/** The most rows one Execute message can ask for (its row limit is a 32-bit signed integer). */
+export const MAX_CHUNK_SIZE = 2 ** 31 - 1
+
+/** Throws unless `chunkSize` is a positive integer the protocol can carry. */
 export function checkChunkSize(chunkSize: number): void {
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1)
-    throw new RangeError(`stream chunkSize must be a positive integer; found ${String(chunkSize)}`)
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE)
+    throw new RangeError(
+      `stream chunkSize must be a positive integer up to ${MAX_CHUNK_SIZE}; found ${String(chunkSize)}`,
+    )
+}
+
+/**
+ * Whether `text` holds more than one statement: a `;` with more than whitespace and `;` after it. Such text
+ * without parameters runs through the simple protocol, as `pg` runs every parameterless query (the extended
+ * protocol refuses several commands in one statement). A `;` inside a string literal counts too; the simple
+ * protocol runs that text all the same.
+ */
+export function hasSeveralStatements(text: string): boolean {
+  const semicolon = text.indexOf(';')
+  return semicolon >= 0 && /[^\s;]/.test(text.slice(semicolon + 1))
 }
 
 /** The PostgreSQL parts of a Kysely dialect: each dialect adds its own driver. */
