@@ -34,8 +34,8 @@ const smokes = {
   },
   '@edgepg/drizzle': async () => {
     const { sql } = await import('drizzle-orm')
-    const { drizzle, drizzleTypes } = await import('@edgepg/drizzle')
-    const p = createPool(url, { transport: nodeSocket(), max: 2, types: drizzleTypes })
+    const { drizzle } = await import('@edgepg/drizzle')
+    const p = pool()
     try {
       const { rows } = await drizzle(p).execute(sql\`select 40 + \${2}::int as n\`)
       return 'n = ' + rows[0].n

@@ -5,7 +5,7 @@
  * (rows/s). The query builder runs for every query, as in an application; the SQL it compiles is the same on
  * every driver under one ORM.
  */
-import { createPool, type TypeOptions } from '@edgepg/client'
+import { createPool } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { EdgePgDialect } from '@edgepg/kysely'
 import { eq } from 'drizzle-orm'
@@ -105,10 +105,9 @@ function drizzleOrm(db: DrizzleDb, end: () => Promise<void>): Orm {
   }
 }
 
-/** What the bench uses of `@edgepg/drizzle`: `drizzle(pool, { schema })` and the pool's `drizzleTypes`. */
+/** What the bench uses of `@edgepg/drizzle`: `drizzle(pool, { schema })`. */
 interface EdgePgDrizzle {
   drizzle: (pool: ReturnType<typeof createPool>, config?: { schema?: Record<string, unknown> }) => DrizzleDb
-  drizzleTypes: TypeOptions
 }
 
 /** `@edgepg/drizzle`, loaded by name so that a build without the package still runs the other rows. */
@@ -116,14 +115,13 @@ async function edgepgDrizzle(): Promise<EdgePgDrizzle | undefined> {
   const name = '@edgepg/drizzle'
   try {
     const module = (await import(name)) as Partial<EdgePgDrizzle>
-    return typeof module.drizzle === 'function' && module.drizzleTypes ? (module as EdgePgDrizzle) : undefined
+    return typeof module.drizzle === 'function' ? (module as EdgePgDrizzle) : undefined
   } catch {
     return undefined
   }
 }
 
-const edgepgPool = (e: Endpoint, types?: TypeOptions) =>
-  createPool(url(e, e.tcp), { transport: nodeSocket(), max: POOL_SIZE, ...(types ? { types } : {}) })
+const edgepgPool = (e: Endpoint) => createPool(url(e, e.tcp), { transport: nodeSocket(), max: POOL_SIZE })
 const pgPool = (e: Endpoint) => new pg.Pool({ ...pgConfig(e), max: POOL_SIZE })
 const postgresJs = (e: Endpoint) =>
   postgres({
@@ -152,12 +150,11 @@ const LIBRARIES: Record<OrmId, Library> = {
   'drizzle-edgepg': {
     label: `Drizzle on edgepg (TCP, pool of ${POOL_SIZE})`,
     isOurs: true,
-    note: "@edgepg/drizzle's drizzle(pool) over createPool({ types: drizzleTypes }); peers: Drizzle on pg and on postgres.js",
+    note: "@edgepg/drizzle's drizzle(pool) over createPool; peers: Drizzle on pg and on postgres.js",
     async open(e) {
       const edgepg = await edgepgDrizzle()
       if (!edgepg) return undefined
-      // drizzleTypes: dates, timestamps, intervals and int8 as text, which Drizzle's column modes then map.
-      const pool = edgepgPool(e, edgepg.drizzleTypes)
+      const pool = edgepgPool(e)
       return drizzleOrm(edgepg.drizzle(pool, { schema: { people, rowsTable } }), () => pool.end())
     },
   },

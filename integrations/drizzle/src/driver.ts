@@ -36,12 +36,12 @@ export function relationalSchema<TSchema extends Record<string, unknown>>(
 
 /**
  * A Drizzle database over an edgepg `Pool` (each query on a pooled connection, each transaction on one leased
- * connection), a `PoolClient` leased from one, or a connected `Client`. Create the pool with
- * `types: drizzleTypes` so Drizzle's date, timestamp and interval modes read PostgreSQL's text.
+ * connection), a `PoolClient` leased from one, or a connected `Client`, made with any `types`: Drizzle's
+ * queries are decoded with `drizzleTypes`, so its date, timestamp and interval modes read PostgreSQL's text.
  *
  * @example
  * ```ts
- * const pool = createPool(url, { transport: nodeSocket(), types: drizzleTypes })
+ * const pool = createPool(url, { transport: nodeSocket() })
  * const db = drizzle(pool, { schema, casing: 'snake_case', logger: true })
  * const rows = await db.query.users.findMany({ with: { posts: true } })
  * ```

@@ -28,7 +28,7 @@ import type { DrizzleConfig } from 'drizzle-orm/utils'
 import { relationalSchema, resolveLogger } from './driver.ts'
 import { mapResultRow, preparedInternals } from './internals.ts'
 import type { EdgePgQueryResultHKT } from './session.ts'
-import { checkTextDates } from './types.ts'
+import { drizzleTypes } from './types.ts'
 
 export { drizzleTypes } from './types.ts'
 
@@ -97,7 +97,6 @@ export class EdgePgHttpPreparedQuery<T extends PreparedQueryConfig> extends PgPr
   override mapResult(response: unknown, isFromBatch?: boolean): unknown {
     if (!isFromBatch) return response
     const result = response as QueryResult<unknown[]>
-    checkTextDates(result)
     if (this.#fields || this.#customResultMapper) return this.#mapRows(result.rows)
     return { ...result, rows: result.rows.map((row) => rowObject(result, row)) }
   }
@@ -114,9 +113,8 @@ export class EdgePgHttpPreparedQuery<T extends PreparedQueryConfig> extends PgPr
   }
 
   async #run(params: unknown[], rowMode: 'object' | 'array'): Promise<QueryResult<unknown>> {
-    const result = await this.#http.query<unknown>(this.query.sql, params, { rowMode })
-    checkTextDates(result)
-    return result
+    // Decoded as Drizzle's column mappers expect, whatever types the client was made with.
+    return await this.#http.query<unknown>(this.query.sql, params, { rowMode, types: drizzleTypes })
   }
 }
 
@@ -188,7 +186,7 @@ export class EdgePgHttpSession<
     })
     const results = await this.http.transaction<unknown[]>(
       prepared.map(({ built }) => [built.sql, built.params] as const),
-      { rowMode: 'array' },
+      { rowMode: 'array', types: drizzleTypes },
     )
     return results.map((result, i) => prepared[i]!.item.mapResult(result, true)) as BatchResponse<T>
   }
@@ -236,11 +234,11 @@ export class EdgePgHttpDatabase<
 }
 
 /**
- * A Drizzle database over edgepg's HTTP client. Create the client with `types: drizzleTypes`.
+ * A Drizzle database over edgepg's HTTP client (made with any `types`: Drizzle's requests use {@link drizzleTypes}).
  *
  * @example
  * ```ts
- * const db = drizzle(http(url, { url: 'https://relay.example.com/sql', types: drizzleTypes }), { schema })
+ * const db = drizzle(http(url, { url: 'https://relay.example.com/sql' }), { schema })
  * const [user] = await db.batch([db.insert(users).values({ name }).returning(), db.select().from(users)])
  * ```
  */

@@ -13,7 +13,9 @@ export {
   EdgePgSession,
   type EdgePgSessionOptions,
   EdgePgTransaction,
+  hasSeveralStatements,
+  NESTED_SIDE_BY_SIDE_MESSAGE,
   TRANSACTION_ABORTED_MESSAGE,
   TransactionAbortedError,
 } from './session.ts'
-export { checkTextDates, drizzleTypes, TEXT_DATE_OIDS, WRONG_TYPES_MESSAGE } from './types.ts'
+export { drizzleTypes, TEXT_DATE_OIDS } from './types.ts'

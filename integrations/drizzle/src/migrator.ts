@@ -14,6 +14,12 @@ import { EdgePgHttpDatabase, type EdgePgHttpSession } from './http.ts'
 
 export type { MigrationConfig }
 
+/** Why a migration of several commands in one chunk fails over HTTP, and what to do. */
+export const HTTP_SEVERAL_COMMANDS_MESSAGE =
+  'a migration chunk holds several sql commands: over http each chunk is one query, which postgresql runs ' +
+  'as one statement; separate the commands with --> statement-breakpoint (drizzle-kit writes them), ' +
+  'or migrate over a pool'
+
 /**
  * Applies every migration of `config.migrationsFolder` newer than the last one recorded in
  * `drizzle.__drizzle_migrations` (or `migrationsSchema`.`migrationsTable`), all in one transaction. Over a
@@ -24,6 +30,11 @@ export async function migrate<TSchema extends Record<string, unknown>>(
   db: EdgePgDatabase<TSchema> | EdgePgHttpDatabase<TSchema>,
   config: MigrationConfig,
 ): Promise<void> {
+  if (config === null || typeof config !== 'object' || typeof config.migrationsFolder !== 'string')
+    throw new TypeError(
+      `migrate expects { migrationsFolder: string, … }, found ${config === null ? 'null' : typeof config}` +
+        (config && typeof config === 'object' ? ` without a migrationsFolder string` : ''),
+    )
   const migrations = readMigrationFiles(config)
   const { dialect, session } = db as unknown as { dialect: PgDialect; session: PgSession }
   if (!(db instanceof EdgePgHttpDatabase)) {
@@ -49,5 +60,12 @@ export async function migrate<TSchema extends Record<string, unknown>>(
     ),
   ])
   const http = (session as unknown as EdgePgHttpSession<TSchema, never>).http
-  await http.transaction(statements.map((q) => [q.sql, q.params] as const))
+  try {
+    await http.transaction(statements.map((q) => [q.sql, q.params] as const))
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown }
+    if (code === '42601' && typeof message === 'string' && message.includes('multiple commands'))
+      throw new Error(HTTP_SEVERAL_COMMANDS_MESSAGE, { cause: error })
+    throw error
+  }
 }

@@ -3,7 +3,7 @@
  * `PoolClient` or a `Client`; transactions lease one connection from a pool (or use the client given) and
  * nest as savepoints, as Drizzle's node-postgres driver does.
  */
-import type { Client, Pool, PoolClient, QueryResult, Row } from '@edgepg/client'
+import type { Client, Pool, PoolClient, QueryResult, Row, SimpleQueryOptions } from '@edgepg/client'
 import { type Cache, NoopCache } from 'drizzle-orm/cache/core'
 import type { WithCacheConfig } from 'drizzle-orm/cache/core/types'
 import { entityKind } from 'drizzle-orm/entity'
@@ -23,7 +23,7 @@ import type { RelationalSchemaConfig, TablesRelationalConfig } from 'drizzle-orm
 import { fillPlaceholders, type Query, type SQL, sql } from 'drizzle-orm/sql/sql'
 import type { Assume } from 'drizzle-orm/utils'
 import { mapResultRow, preparedInternals, transactionInternals } from './internals.ts'
-import { checkTextDates } from './types.ts'
+import { drizzleTypes } from './types.ts'
 
 /** What Drizzle can run on: an edgepg pool, a client leased from it, or a connected client. */
 export type EdgePgClient = Pool | PoolClient | Client
@@ -45,6 +45,11 @@ export class TransactionAbortedError extends DrizzleError {
     super({ message: TRANSACTION_ABORTED_MESSAGE })
   }
 }
+
+/** Why a nested transaction started while another nested one of the same transaction runs is refused. */
+export const NESTED_SIDE_BY_SIDE_MESSAGE =
+  'a nested transaction of this transaction is still running: await it before starting another ' +
+  '(savepoints nest, they cannot run side by side: rolling one back would undo the other)'
 
 /** Metadata Drizzle passes for its query cache. */
 type QueryMetadata = { type: 'select' | 'update' | 'delete' | 'insert'; tables: string[] } | undefined
@@ -122,9 +127,40 @@ export class EdgePgPreparedQuery<T extends PreparedQueryConfig> extends PgPrepar
   }
 
   async #run(params: unknown[], rowMode: 'object' | 'array'): Promise<QueryResult<unknown>> {
-    const result = await this.#client.query<unknown>(this.query.sql, params, { rowMode })
-    checkTextDates(result)
-    return result
+    // Decoded as Drizzle's column mappers expect, whatever types the pool was made with.
+    const options = { rowMode, types: drizzleTypes }
+    if (params.length === 0 && hasSeveralStatements(this.query.sql)) {
+      // A custom migration or `sql.raw('create …; insert …')`: pg runs it through the simple protocol.
+      const results = await runStatements(this.#client, this.query.sql, options)
+      return results.at(-1) ?? { rows: [], fields: [], command: '', rowCount: null }
+    }
+    return await this.#client.query<unknown>(this.query.sql, params, options)
+  }
+}
+
+/**
+ * Whether `text` holds more than one statement: a `;` with more than whitespace and `;` after it. Such text
+ * without parameters runs through the simple protocol, as `pg` runs every parameterless query (the extended
+ * protocol refuses several commands in one statement). A `;` inside a string literal counts too; the simple
+ * protocol runs that text all the same.
+ */
+export function hasSeveralStatements(text: string): boolean {
+  const semicolon = text.indexOf(';')
+  return semicolon >= 0 && /[^\s;]/.test(text.slice(semicolon + 1))
+}
+
+/** Runs several statements through the simple protocol, on a connection leased for them from a pool. */
+async function runStatements(
+  client: EdgePgClient,
+  text: string,
+  options: SimpleQueryOptions,
+): Promise<QueryResult<unknown>[]> {
+  if (!isPool(client)) return await client.simpleQuery(text, options)
+  const leased = await client.connect()
+  try {
+    return await leased.simpleQuery(text, options)
+  } finally {
+    leased.release()
   }
 }
 
@@ -239,11 +275,28 @@ export class EdgePgTransaction<
   TSchema extends TablesRelationalConfig,
 > extends PgTransaction<EdgePgQueryResultHKT, TFullSchema, TSchema> {
   static override readonly [entityKind]: string = 'EdgePgTransaction'
+  /** A nested transaction of this one is running: savepoints nest, they cannot run side by side. */
+  #isNesting = false
 
-  /** Runs `transaction` inside `savepoint spN`: released when it resolves, rolled back to when it throws. */
+  /**
+   * Runs `transaction` inside `savepoint spN`: released when it resolves, rolled back to when it throws. One
+   * at a time per transaction: a second one started while another runs rejects with
+   * {@link NESTED_SIDE_BY_SIDE_MESSAGE} (rolling one back would undo the other's work; on node-postgres that
+   * work is lost silently).
+   */
   override async transaction<T>(
     transaction: (tx: EdgePgTransaction<TFullSchema, TSchema>) => Promise<T>,
   ): Promise<T> {
+    if (this.#isNesting) throw new DrizzleError({ message: NESTED_SIDE_BY_SIDE_MESSAGE })
+    this.#isNesting = true
+    try {
+      return await this.#savepoint(transaction)
+    } finally {
+      this.#isNesting = false
+    }
+  }
+
+  async #savepoint<T>(transaction: (tx: EdgePgTransaction<TFullSchema, TSchema>) => Promise<T>): Promise<T> {
     const name = `sp${this.nestedIndex + 1}`
     const tx = new EdgePgTransaction<TFullSchema, TSchema>(
       transactionInternals(this).dialect,

@@ -1,11 +1,10 @@
 /**
  * How values must arrive for Drizzle's column mappers: the types Drizzle's node-postgres driver asks for as
  * PostgreSQL's text (date, timestamp, timestamptz, interval, their arrays, and numeric arrays), and int8 as
- * text as node-postgres reads it. edgepg chooses decoders per connection, not per query, so the pool (or the
- * HTTP client) Drizzle runs on is created with {@link drizzleTypes}; a result that shows other decoders is
- * refused with {@link WRONG_TYPES_MESSAGE} rather than mapped to wrong values.
+ * text as node-postgres reads it. Every Drizzle query passes {@link drizzleTypes} as its own `types`, so the
+ * pool (or HTTP client) can be made with any types for the rest of the application.
  */
-import type { FieldDescription, QueryResult, TypeOptions } from '@edgepg/client'
+import type { TypeOptions } from '@edgepg/client'
 
 const keepText = (text: string): string => text
 
@@ -19,51 +18,25 @@ export const TEXT_DATE_OIDS: readonly number[] = [1082, 1114, 1184, 1186, 1182, 
 const INT8 = 20
 
 /**
- * The `types` option for an edgepg pool or HTTP client that Drizzle runs on: dates, timestamps, intervals
- * and numeric arrays as PostgreSQL's text, int8 as a string (as node-postgres gives them to Drizzle).
- * Drizzle's column modes then map them exactly as on node-postgres.
- *
- * @example
- * ```ts
- * const pool = createPool(url, { transport: nodeSocket(), types: drizzleTypes })
- * const db = drizzle(pool, { schema })
- * ```
+ * The `types` every Drizzle query is decoded with: dates, timestamps, intervals and numeric arrays as
+ * PostgreSQL's text, int8 as a string, bytea as a `Buffer` (as node-postgres gives them to Drizzle). Drizzle's column modes then map
+ * them exactly as on node-postgres. Exported for `db.$client` queries that want the same values.
  */
 export const drizzleTypes: TypeOptions = {
-  parsers: Object.fromEntries([...TEXT_DATE_OIDS, INT8].map((oid) => [oid, keepText])),
+  parsers: {
+    ...Object.fromEntries([...TEXT_DATE_OIDS, INT8].map((oid) => [oid, keepText])),
+    ...byteaAsBuffer(),
+  },
 }
-
-/** Why a result from a pool made without {@link drizzleTypes} is refused. */
-export const WRONG_TYPES_MESSAGE =
-  'drizzle on edgepg expects date, timestamp and interval values as postgresql text: ' +
-  'create the pool (or http client) with { types: drizzleTypes } from @edgepg/drizzle'
 
 /**
- * Throws when a date, timestamp, interval or numeric-array column of `result` holds something other than a
- * string (a `Date`, an interval object, a parsed array): the pool was made without {@link drizzleTypes}.
- * Looks at the first non-null value of each such column only.
+ * bytea (17) as a Node `Buffer` where the runtime has one (Node, Bun, Deno, Workers with nodejs_compat), as
+ * node-postgres gives it to Drizzle: a custom bytea type's `Buffer` methods (`toString('hex')`) then work.
+ * Elsewhere edgepg's `Uint8Array` stays. bytea[] follows its element.
  */
-export function checkTextDates(result: Pick<QueryResult<unknown>, 'fields' | 'rows'>): void {
-  const { fields, rows } = result
-  if (rows.length === 0) return
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i] as FieldDescription
-    if (!TEXT_DATE_OIDS.includes(field.typeOid)) continue
-    for (const row of rows) {
-      const value = Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[field.name]
-      if (value === null || value === undefined) continue
-      if (typeof value !== 'string') {
-        throw new TypeError(
-          `${WRONG_TYPES_MESSAGE}; found ${describe(value)} in column "${field.name}" (type oid ${field.typeOid})`,
-        )
-      }
-      break
-    }
-  }
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Date) return 'a Date'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+function byteaAsBuffer(): Record<number, (text: string) => unknown> {
+  const NodeBuffer = (globalThis as { Buffer?: { from(text: string, encoding: 'hex'): Uint8Array } }).Buffer
+  if (NodeBuffer === undefined) return {}
+  // bytea_output = hex (PostgreSQL's default since 9.0; edgepg refuses other settings' values elsewhere).
+  return { 17: (text: string) => NodeBuffer.from(text.slice(2), 'hex') }
 }

@@ -4,7 +4,6 @@ import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { drizzleTypes } from '../src/index.ts'
 
 export const server = inject('pg')
 
@@ -21,9 +20,9 @@ export function url(): string {
   return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${server.database}`
 }
 
-/** A pool made for Drizzle (`types: drizzleTypes`). */
+/** A pool as any application makes it (default types: Drizzle's queries bring their own). */
 export function pool(kind: TransportKind, options: Partial<PoolOptions> = {}): Pool {
-  return createPool(url(), { transport: transport(kind), types: drizzleTypes, ...options })
+  return createPool(url(), { transport: transport(kind), ...options })
 }
 
 /** A node-postgres pool as the test role (the reference for differential tests). */

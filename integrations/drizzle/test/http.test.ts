@@ -4,7 +4,6 @@ import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import { asc, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { drizzle, type EdgePgHttpDatabase, HTTP_TRANSACTION_MESSAGE } from '../src/http.ts'
-import { drizzleTypes } from '../src/index.ts'
 import {
   expectCrudWithReturning,
   expectJoin,
@@ -29,7 +28,7 @@ beforeAll(async () => {
     { port: 0, allow: [`${server.host}:${server.port}`], allowMissingOrigin: 'always', shutdownGrace: 1000 },
     { logger: silentLogger },
   )
-  db = drizzle(http(url(), { url: `${relay.url}/sql`, types: drizzleTypes }), { schema: t })
+  db = drizzle(http(url(), { url: `${relay.url}/sql` }), { schema: t })
 })
 afterAll(async () => {
   await relay?.shutdown()

@@ -12,7 +12,7 @@ import { http } from '@edgepg/client/http'
 import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { drizzle as httpDrizzle } from '../src/http.ts'
-import { drizzle, drizzleTypes } from '../src/index.ts'
+import { drizzle } from '../src/index.ts'
 import { migrate } from '../src/migrator.ts'
 import { accounts, notes } from './fixtures/migration-schema-v2.ts'
 import { admin, pool, server, url } from './helpers.ts'
@@ -68,9 +68,7 @@ describe.each(['tcp', 'websocket', 'http'] as const)('migrate over %s', (kind) =
     await admin('drop schema if exists drizzle_migrated cascade')
     await admin(`drop schema if exists ${migrationsSchema} cascade`)
     const edgepgPool = kind === 'http' ? undefined : pool(kind)
-    const db = edgepgPool
-      ? drizzle(edgepgPool)
-      : httpDrizzle(http(url(), { url: `${relay.url}/sql`, types: drizzleTypes }))
+    const db = edgepgPool ? drizzle(edgepgPool) : httpDrizzle(http(url(), { url: `${relay.url}/sql` }))
     try {
       await migrate(db, { migrationsFolder: v1, migrationsSchema })
       const [account] = await db.insert(accounts).values({ name: 'ada' }).returning()
@@ -98,9 +96,7 @@ describe.each(['tcp', 'websocket', 'http'] as const)('migrate over %s', (kind) =
     // The migration's first statement, CREATE SCHEMA, then fails (42P06): nothing of it may remain.
     await admin(`create schema drizzle_migrated authorization "${server.roles.scram.user}"`)
     const edgepgPool = kind === 'http' ? undefined : pool(kind)
-    const db = edgepgPool
-      ? drizzle(edgepgPool)
-      : httpDrizzle(http(url(), { url: `${relay.url}/sql`, types: drizzleTypes }))
+    const db = edgepgPool ? drizzle(edgepgPool) : httpDrizzle(http(url(), { url: `${relay.url}/sql` }))
     try {
       const error = await migrate(db, { migrationsFolder: v2, migrationsSchema }).catch((e: unknown) => e)
       const code =

@@ -12,7 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { drizzle as httpDrizzle } from '../src/http.ts'
-import { drizzle, drizzleTypes } from '../src/index.ts'
+import { drizzle } from '../src/index.ts'
 import { admin, pgPool, pool, server, url } from './helpers.ts'
 import { CORPUS_ROWS, corpusDdl, corpusEdgeSql, corpusTable } from './type-corpus.schema.ts'
 
@@ -48,7 +48,7 @@ beforeAll(async () => {
   reference = nodePgDrizzle(pgClient, { schema: { corpus, mood } })
   edgepg.tcp = drizzle(pool('tcp'), { schema: { corpus, mood } })
   edgepg.websocket = drizzle(pool('websocket'), { schema: { corpus, mood } })
-  edgepg.http = httpDrizzle(http(url(), { url: `${relay.url}/sql`, types: drizzleTypes }), {
+  edgepg.http = httpDrizzle(http(url(), { url: `${relay.url}/sql` }), {
     schema: { corpus, mood },
   })
 })
