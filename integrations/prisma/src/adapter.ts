@@ -32,8 +32,10 @@ export interface PrismaEdgePgOptions {
   /** The schema Prisma's queries name (`getConnectionInfo().schemaName`); default: Prisma's default, `public`. */
   schema?: string
   /**
-   * `true` (default): `prisma.$disconnect()` ends the pool, so a Worker that makes its pool per request
-   * leaves nothing open. `false`: the pool stays open for other users (as adapter-pg leaves an external pool).
+   * Whether `prisma.$disconnect()` ends the pool. Default: `false` for a pool given as it is (it is yours, as
+   * adapter-pg leaves an external pool open, and Prisma may connect again after `$disconnect`); `true` for the
+   * pools the adapter makes (from a connection string, or by calling the function given), so a Worker that
+   * makes its pool per request leaves nothing open.
    */
   endPoolOnDispose?: boolean
 }
@@ -42,14 +44,13 @@ export interface PrismaEdgePgOptions {
 export type PoolSource = Pool | (() => Pool | Promise<Pool>)
 
 /**
- * Prisma's driver adapter factory for edgepg.
- *
- * The pool must be made with `types: { raw: true }` (every value as PostgreSQL's text, which is what Prisma
- * converts); given a connection string or config, the factory makes such a pool itself from `options`.
+ * Prisma's driver adapter factory for edgepg, over a pool made with any `types` (Prisma's queries ask for
+ * PostgreSQL's text, which Prisma converts, as their own `types`), a function that makes one, or a connection
+ * string or config with pool options.
  *
  * @example
  * ```ts
- * const pool = createPool(process.env.DATABASE_URL, { transport: nodeSocket(), types: { raw: true } })
+ * const pool = createPool(process.env.DATABASE_URL, { transport: nodeSocket() })
  * const prisma = new PrismaClient({ adapter: new PrismaEdgePg(pool) })
  * // or: new PrismaEdgePg(process.env.DATABASE_URL, { transport: nodeSocket() })
  * ```
@@ -59,6 +60,8 @@ export class PrismaEdgePg implements SqlDriverAdapterFactory {
   readonly adapterName = ADAPTER_NAME
   readonly #source: PoolSource
   readonly #options: PrismaEdgePgOptions
+  /** Whether `$disconnect()` ends the pool (see {@link PrismaEdgePgOptions.endPoolOnDispose}). */
+  readonly #endsPool: boolean
 
   constructor(pool: PoolSource, options?: PrismaEdgePgOptions)
   constructor(config: string | ConnectionConfig, options: PoolOptions & PrismaEdgePgOptions)
@@ -81,17 +84,23 @@ export class PrismaEdgePg implements SqlDriverAdapterFactory {
       }
       const config = source
       const transport = poolOptions.transport
-      this.#source = () =>
-        createPool(config, { ...poolOptions, transport, types: { ...poolOptions.types, raw: true } })
+      this.#source = () => createPool(config, { ...poolOptions, transport })
     } else {
       this.#source = source
     }
+    this.#endsPool = options.endPoolOnDispose ?? typeof this.#source === 'function'
   }
 
-  /** Called by Prisma Client on its first query: the adapter over the pool. */
+  /** Called by Prisma Client on its first query (and again after `$disconnect()`): the adapter over the pool. */
   async connect(): Promise<SqlDriverAdapter> {
     const pool = typeof this.#source === 'function' ? await this.#source() : this.#source
-    return new EdgePgAdapter(pool, this.#options)
+    if (pool.isEnded) {
+      throw new Error(
+        'the pool given to PrismaEdgePg is ended: prisma connects again after $disconnect(), so give it an ' +
+          'open pool, or a function that makes one (new PrismaEdgePg(() => createPool(…)))',
+      )
+    }
+    return new EdgePgAdapter(pool, this.#options, this.#endsPool)
   }
 }
 
@@ -101,6 +110,9 @@ function isPoolSource(value: unknown): value is PoolSource {
 
 /** What queries run on: the pool (pipelined) or a leased client (a transaction). */
 type Runner = Pool | PoolClient
+
+/** Every value as PostgreSQL's text: what Prisma converts (see conversion.ts), whatever the pool's `types`. */
+const RAW_TYPES = { raw: true }
 
 class EdgePgQueryable {
   readonly provider = 'postgres'
@@ -128,9 +140,8 @@ class EdgePgQueryable {
       for (let i = 0; i < row.length; i++) {
         const value = row[i]
         if (value === null) continue
-        if (typeof value !== 'string') throw notRaw(fields[i]!.name, value)
         const parse = parsers[i]
-        if (parse) row[i] = parse(value)
+        if (parse) row[i] = parse(value as string)
       }
     }
     return { columnNames: fields.map((field) => field.name), columnTypes, rows }
@@ -144,18 +155,11 @@ class EdgePgQueryable {
   protected async run(query: SqlQuery): Promise<QueryResult<unknown[]>> {
     const values = mapArgs(query.args, query.argTypes)
     try {
-      return await this.runner.query<unknown[]>(query.sql, values, { rowMode: 'array' })
+      return await this.runner.query<unknown[]>(query.sql, values, { rowMode: 'array', types: RAW_TYPES })
     } catch (error) {
       rethrowAsPrisma(error)
     }
   }
-}
-
-function notRaw(column: string, value: unknown): Error {
-  return new Error(
-    `@edgepg/prisma expected PostgreSQL's text for column "${column}", found a ${typeof value}: ` +
-      'create the pool with types: { raw: true }',
-  )
 }
 
 class EdgePgTransaction extends EdgePgQueryable implements Transaction {
@@ -201,11 +205,13 @@ const ISOLATION_LEVELS = new Set<string>([
 class EdgePgAdapter extends EdgePgQueryable implements SqlDriverAdapter {
   readonly #pool: Pool
   readonly #options: PrismaEdgePgOptions
+  readonly #endsPool: boolean
 
-  constructor(pool: Pool, options: PrismaEdgePgOptions) {
+  constructor(pool: Pool, options: PrismaEdgePgOptions, endsPool: boolean) {
     super(pool)
     this.#pool = pool
     this.#options = options
+    this.#endsPool = endsPool
   }
 
   /** Leases a connection and opens a transaction on it (with `isolationLevel` when given). */
@@ -254,8 +260,8 @@ class EdgePgAdapter extends EdgePgQueryable implements SqlDriverAdapter {
     return { schemaName: this.#options.schema, supportsRelationJoins: true }
   }
 
-  /** Called by `prisma.$disconnect()`: ends the pool unless `endPoolOnDispose` is false. */
+  /** Called by `prisma.$disconnect()`: ends the pool when the adapter owns it (see `endPoolOnDispose`). */
   async dispose(): Promise<void> {
-    if (this.#options.endPoolOnDispose !== false) await this.#pool.end()
+    if (this.#endsPool) await this.#pool.end()
   }
 }

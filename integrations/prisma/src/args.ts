@@ -1,8 +1,9 @@
 /**
  * Query parameters from Prisma's `args` and `argTypes`, as `@prisma/adapter-pg` prepares them: datetimes as
  * UTC text (`DATE` columns as the date, `TIME`/`TIMETZ` as the time), bytes given as base64
- * text or any byte view as a `Uint8Array` (sent in binary format), lists element by element. Everything else
- * goes to edgepg as it is (strings, numbers, bigints, booleans; edgepg writes each as PostgreSQL text).
+ * text or any byte view as a `Uint8Array` (sent in binary format), booleans as `true`/`false` (pg's text: an
+ * uncast `select ${true}` reads `'true'`, not edgepg's `'t'`), lists element by element. Everything else goes
+ * to edgepg as it is (strings, numbers, bigints; edgepg writes each as PostgreSQL text).
  */
 import type { ArgType } from '@prisma/driver-adapter-utils'
 
@@ -25,6 +26,7 @@ export function mapArg(arg: unknown, argType: ArgType | undefined): unknown {
   }
   if (typeof value === 'string' && argType?.scalarType === 'bytes') return fromBase64(value)
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
   return value
 }
 

@@ -42,6 +42,15 @@ function ioError(error: Error): PrismaDriverError {
     typeof cause?.code === 'string'
       ? cause.code
       : /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT)\b/.exec(error.message)?.[1]
+  // Through the relay there is no socket error: edgepg's WebSocket transport says the relay could not reach
+  // the database (close 1011) or could not itself be reached (its messages, pinned by its own tests).
+  if (
+    code === undefined &&
+    /relay could not reach the database|relay refused the WebSocket upgrade or could not be reached/.test(
+      error.message,
+    )
+  )
+    return { kind: 'DatabaseNotReachable' }
   switch (code) {
     case 'ECONNREFUSED':
     case 'ENOTFOUND': {

@@ -2,7 +2,7 @@
  * PrismaEdgePg beyond the Prisma Client paths: its constructor forms, the raw-types requirement, connection
  * errors as Prisma's kinds, executeScript, isolation levels, dispose, and the array literal parser.
  */
-import { createPool } from '@edgepg/client'
+import { createPool, type Pool } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseArrayLiteral } from '../src/array-literal.ts'
@@ -45,16 +45,69 @@ describe('PrismaEdgePg', () => {
     )
   })
 
-  it('says the pool needs raw types when it decodes values itself', async () => {
-    const decoding = createPool(url(schema), { transport: nodeSocket(), max: 1 })
-    const prisma = new PrismaClient({ adapter: new PrismaEdgePg(decoding, { schema }) })
+  it("gives the same values on a pool made with any types, and leaves the pool's own queries as they were", async () => {
+    const cases = [
+      { types: undefined, own: { n: 7n, i: 3 } },
+      { types: { raw: true }, own: { n: '7', i: '3' } },
+      { types: { parsers: { 20: Number, 23: () => 'mine' } }, own: { n: 7, i: 'mine' } },
+    ]
+    for (const { types, own } of cases) {
+      const p = createPool(url(schema), { transport: nodeSocket(), max: 1, ...(types ? { types } : {}) })
+      const prisma = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema }) })
+      try {
+        for (let i = 0; i < 2; i++) {
+          // Twice: the second run binds the cached statement, with binary results where the pool's types allow.
+          expect(
+            await prisma.$queryRaw`select 7::int8 as n, 3::int4 as i, now() > '2000-01-01' as b`,
+          ).toEqual([{ n: 7n, i: 3, b: true }])
+          expect({ ...(await p.query('select 7::int8 as n, 3::int4 as i')).rows[0] }).toEqual(own)
+        }
+      } finally {
+        await prisma.$disconnect()
+        await p.end()
+      }
+    }
+  })
+
+  it('leaves a pool it was given open on $disconnect and queries again after it, as Prisma Client reconnects', async () => {
+    const p = pool('tcp', schema, { max: 1 })
+    const prisma = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema }) })
     try {
-      await expect(prisma.$queryRaw`select 1::int4 as one`).rejects.toThrow(
-        `@edgepg/prisma expected PostgreSQL's text for column "one", found a number: create the pool with types: { raw: true }`,
-      )
+      expect(await prisma.$queryRaw`select 1::int4 as one`).toEqual([{ one: 1 }])
+      await prisma.$disconnect()
+      expect(p.isEnded).toBe(false)
+      expect(await prisma.$queryRaw`select 2::int4 as two`).toEqual([{ two: 2 }])
     } finally {
       await prisma.$disconnect()
+      await p.end()
     }
+  })
+
+  it('ends the pools it makes on $disconnect, and makes a new one when Prisma connects again', async () => {
+    const made: Pool[] = []
+    const prisma = new PrismaClient({
+      adapter: new PrismaEdgePg(
+        () => {
+          made.push(pool('tcp', schema, { max: 1 }))
+          return made.at(-1)!
+        },
+        { schema },
+      ),
+    })
+    expect(await prisma.$queryRaw`select 1::int4 as one`).toEqual([{ one: 1 }])
+    await prisma.$disconnect()
+    expect(await prisma.$queryRaw`select 2::int4 as two`).toEqual([{ two: 2 }])
+    await prisma.$disconnect()
+    expect(made.map((p) => p.isEnded)).toEqual([true, true])
+  })
+
+  it('says what to do when the pool it was given is ended', async () => {
+    const p = pool('tcp', schema, { max: 1 })
+    await p.end()
+    const prisma = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema }) })
+    await expect(prisma.$queryRaw`select 1`).rejects.toThrow(
+      'the pool given to PrismaEdgePg is ended: prisma connects again after $disconnect(), so give it an open pool, or a function that makes one (new PrismaEdgePg(() => createPool(…)))',
+    )
   })
 
   it('reports a refused connection as DatabaseNotReachable (P1001) and a wrong password as P1000', async () => {
@@ -112,13 +165,11 @@ describe('PrismaEdgePg', () => {
     }
   })
 
-  it('keeps the pool open on dispose with endPoolOnDispose: false', async () => {
+  it('ends a pool it was given on dispose with endPoolOnDispose: true', async () => {
     const p = pool('tcp', schema, { max: 1 })
-    const adapter = await new PrismaEdgePg(p, { endPoolOnDispose: false }).connect()
+    const adapter = await new PrismaEdgePg(p, { endPoolOnDispose: true }).connect()
     await adapter.dispose()
-    expect(p.isEnded).toBe(false)
-    expect((await p.query('select 1 as one')).rows).toEqual([{ one: '1' }])
-    await p.end()
+    expect(p.isEnded).toBe(true)
   })
 })
 

@@ -132,7 +132,7 @@ for (const kind of TRANSPORTS) {
 
     it('$disconnect while queries run settles every query', async () => {
       const p = pool(kind, schema, { max: 2 })
-      const db = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema }) })
+      const db = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema, endPoolOnDispose: true }) })
       await db.$queryRaw`select 1`
       const running = [
         db.$queryRaw`select pg_sleep(0.3)::text`.then(
@@ -156,7 +156,7 @@ for (const kind of TRANSPORTS) {
     it('sessions are not left open or idle in transaction after a burst of failing transactions', async () => {
       const app = `adv_burst_${kind}`
       const p = pool(kind, `${schema}`, { max: 4 })
-      const db = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema }) })
+      const db = new PrismaClient({ adapter: new PrismaEdgePg(p, { schema, endPoolOnDispose: true }) })
       try {
         await db.$executeRawUnsafe(`select 1`)
         const results = await Promise.allSettled(

@@ -29,9 +29,9 @@ export function url(schema?: string): string {
   return schema === undefined ? base : `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
 }
 
-/** An edgepg pool as @edgepg/prisma needs it (`types: { raw: true }`), its search_path `schema`. */
+/** An edgepg pool (default types: Prisma's queries ask for text themselves), its search_path `schema`. */
 export function pool(kind: TransportKind, schema?: string, options: Partial<PoolOptions> = {}): Pool {
-  return createPool(url(schema), { transport: transport(kind), types: { raw: true }, ...options })
+  return createPool(url(schema), { transport: transport(kind), ...options })
 }
 
 /** A Prisma Client on @edgepg/prisma whose queries go to `schema`. */
@@ -40,7 +40,8 @@ export function prisma(
   schema: string,
   options: Partial<PoolOptions> = {},
 ): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaEdgePg(pool(kind, schema, options), { schema }) })
+  // A function source: the adapter owns the pools it makes and ends them on $disconnect.
+  return new PrismaClient({ adapter: new PrismaEdgePg(() => pool(kind, schema, options), { schema }) })
 }
 
 /** A Prisma Client on Prisma's own pg adapter (node-postgres) whose queries go to `schema`. */
