@@ -1,18 +1,8 @@
 /** Adversarial: values through Drizzle on edgepg vs Drizzle on node-postgres (the oracle), over TCP and the relay. */
 
-import { asc, eq, inArray, sql } from 'drizzle-orm'
+import { asc, inArray, sql } from 'drizzle-orm'
 import { drizzle as nodePgDrizzle } from 'drizzle-orm/node-postgres'
-import {
-  bigint,
-  customType,
-  integer,
-  json,
-  jsonb,
-  numeric,
-  pgSchema,
-  serial,
-  text,
-} from 'drizzle-orm/pg-core'
+import { bigint, customType, json, jsonb, numeric, pgSchema, serial, text } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { drizzle } from '../src/index.ts'
 import { admin, pgPool, pool, server, TRANSPORTS } from './helpers.ts'

@@ -173,7 +173,9 @@ describe.each(TRANSPORTS)('adversarial lifecycle over %s', (kind) => {
       const consume = async () => {
         for await (const _ of db.selectNoFrom(sql<number>`1`.as('x')).stream(chunkSize));
       }
-      await expect(consume()).rejects.toThrow(/stream chunkSize must be a positive integer up to 2147483647; found/)
+      await expect(consume()).rejects.toThrow(
+        /stream chunkSize must be a positive integer up to 2147483647; found/,
+      )
       expect(noLease()).toBe(true)
     },
   )
