@@ -24,16 +24,20 @@ import {
   usageError,
 } from './errors.ts'
 import { Statement } from './prepare.ts'
+import { checkTypeOptions, isArrayRowMode, typesOnStatementError } from './query-checks.ts'
 import type { Request } from './request.ts'
 import { type Row, RowDecoder, type RowMode } from './result.ts'
 import { type RequestOptions, type SentRequest, send } from './send.ts'
-import { encodeParam } from './types/index.ts'
+import { encodeParam, type TypeOptions } from './types/index.ts'
+import { typeRegistryOf } from './types/registry.ts'
 
 export interface StreamOptions extends RequestOptions {
   /** Rows fetched per round trip. Default 1000. */
   batchSize?: number
   /** `'array'`: rows as arrays in column order (see `QueryOptions.rowMode`). Default `'object'`. */
   rowMode?: RowMode
+  /** This stream's decoders, in place of the connection's (see `QueryOptions.types`); not for a Statement. */
+  types?: TypeOptions
 }
 
 /**
@@ -121,7 +125,7 @@ export function queryRaw<R = Row>(
         case 'CloseComplete':
           return false
         case 'RowDescription':
-          decoder = new RowDecoder(message.fields, core.types)
+          decoder = new RowDecoder(message.fields, options.types ? typeRegistryOf(options.types) : core.types)
           return false
         case 'DataRow':
           if (!decoder) throw protocolError('DataRow before RowDescription')
@@ -168,6 +172,9 @@ export function queryRaw<R = Row>(
       throw usageError(`batchSize must be a positive integer up to 2147483647, found ${batchSize}`)
     if (typeof statement !== 'string' && !(statement instanceof Statement))
       throw usageError(`query text must be a string or a prepared Statement, found ${typeof statement}`)
+    isArrayRowMode(options.rowMode)
+    checkTypeOptions(options.types)
+    if (options.types !== undefined && statement instanceof Statement) throw typesOnStatementError()
     if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)
     const values = params.map((p) => encodeParam(p))
     sent = send(

@@ -2,7 +2,7 @@
  * The checks of the per-query options every query flow takes (`query`, `simpleQuery`, the HTTP client's): one
  * wording of each refusal, thrown before anything is sent.
  */
-import { usageError } from './errors.ts'
+import { type PgError, usageError } from './errors.ts'
 import type { RowMode } from './result.ts'
 import type { TypeOptions } from './types/registry.ts'
 
@@ -11,6 +11,13 @@ export function isArrayRowMode(rowMode: RowMode | undefined): boolean {
   if (rowMode !== undefined && rowMode !== 'object' && rowMode !== 'array')
     throw usageError(`rowMode must be 'object' or 'array', found ${String(rowMode)}`)
   return rowMode === 'array'
+}
+
+/** Why a query on a prepared statement cannot take `types`. */
+export function typesOnStatementError(): PgError {
+  return usageError(
+    'types is not an option of a query on a prepared statement (its result formats were chosen when it was prepared): query the text instead',
+  )
 }
 
 /** Throws a usage error when a query's `types` is given and is not an object. */

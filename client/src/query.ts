@@ -9,7 +9,7 @@ import type { ConnectionCore } from './core.ts'
 import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
 import type { Plan } from './plan.ts'
 import { Statement } from './prepare.ts'
-import { checkTypeOptions, isArrayRowMode } from './query-checks.ts'
+import { checkTypeOptions, isArrayRowMode, typesOnStatementError } from './query-checks.ts'
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
@@ -154,10 +154,7 @@ function withOverflow(options: QueryOptions) {
 
 function refuseBadOptions(statement: string | Statement, options: QueryOptions | undefined) {
   checkTypeOptions(options?.types)
-  if (options?.types !== undefined && statement instanceof Statement)
-    throw usageError(
-      'types is not an option of a query on a prepared statement (its result formats were chosen when it was prepared): query the text instead',
-    )
+  if (options?.types !== undefined && statement instanceof Statement) throw typesOnStatementError()
   isArrayRowMode(options?.rowMode)
   const max = options?.maxResultBytes
   if (max !== undefined && !(typeof max === 'number' && Number.isSafeInteger(max) && max > 0))

@@ -12,7 +12,8 @@
  *   prepared again once — only outside a transaction, where the failed query changed nothing.
  * - A Parse that fails (a syntax error) evicts its entry; queries pipelined behind it that bound the name
  *   fail with 26000 and are retried, so each gets the real error.
- * - Evicted statements are closed on the server, pipelined behind whatever still uses them.
+ * - Evicted statements, stale ones and those a retry replaced are closed on the server, pipelined behind
+ *   whatever still uses them.
  *
  * The cache sits above the connection core: one per connection, found with {@link statementCacheOf}; the
  * core knows only its size.
@@ -33,6 +34,8 @@ interface Entry {
   fields: FieldDescription[] | undefined
   /** The result formats and row decoder per type registry (a query's own `types` has its own). */
   readonly views: WeakMap<TypeRegistry, View>
+  /** Its Close is sent (it went stale, or a retry replaced it): close it once. */
+  isClosed?: boolean
 }
 
 interface View {
@@ -109,8 +112,11 @@ export class StatementCache {
       this.#entries.delete(text)
       this.#entries.set(text, entry)
     } else {
+      // A retry replaces what another retry of the same text made: that statement is closed, behind its use.
+      const replaced = this.#entries.get(text)
       entry = { name: `edgepg_s${++counter}`, fields: undefined, views: new WeakMap() }
       this.#entries.set(text, entry)
+      if (replaced) this.#close(core, replaced)
       if (this.#entries.size > this.#max) this.#evictOldest(core)
     }
     const known = viewOf(entry, types)
@@ -130,7 +136,8 @@ export class StatementCache {
             isParsed = true
             return
           case 'RowDescription':
-            entry.fields ??= message.fields
+            // A copy: the first result hands these fields to its caller, who may change them.
+            entry.fields ??= message.fields.map((field) => ({ ...field }))
             return
           case 'NoData':
             entry.fields ??= []
@@ -150,6 +157,8 @@ export class StatementCache {
             /cached plan must not change result type/.test(error.message))
         if (!isStale) return error
         this.#forget(text, entry)
+        // A statement whose result type changed still exists on the server (one that is gone closes harmlessly).
+        this.#close(core, entry)
         if (status === 'I') return new StaleStatementError(error)
         // Bound behind a Parse that failed (inside a transaction nothing is retried): report that failure.
         return entry.parseError ?? error
@@ -168,6 +177,13 @@ export class StatementCache {
   #evictOldest(core: ConnectionCore) {
     const [text, entry] = this.#entries.entries().next().value!
     this.#entries.delete(text)
+    this.#close(core, entry)
+  }
+
+  /** Closes `entry`'s statement on the server, pipelined behind whatever still uses it; once. */
+  #close(core: ConnectionCore, entry: Entry) {
+    if (entry.isClosed) return
+    entry.isClosed = true
     send(
       core,
       {

@@ -2,8 +2,10 @@
 import { type Client, type Connection, type ConnectOptions, connect, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
-import pg from 'pg'
 import { inject } from 'vitest'
+import { admin, waitFor } from '../../test/pg-admin.ts'
+
+export { admin, waitFor }
 
 export const server = inject('pg')
 
@@ -40,32 +42,6 @@ export async function open(
   const done = connection.run()
   done.catch(() => {})
   return { client, connection, done }
-}
-
-/** Runs SQL as the superuser through node-postgres (the reference client). */
-export async function admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-  const client = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.superuser.user,
-    password: server.superuser.password,
-    database: server.database,
-  })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
-
-/** Resolves when `check` returns true, polling every 20 ms; rejects after `timeout` ms. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeout = 5000): Promise<void> {
-  const deadline = Date.now() + timeout
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 /** Collects unhandled rejections while `body` runs (and one macrotask after). */

@@ -161,3 +161,40 @@ describe('the statement cache under requests that never reach the server', () =>
     }
   })
 })
+
+// From the adversarial review of per-query types (each failed before its fix).
+describe('statement cache, as a caller can misuse it', () => {
+  it("keeps its own copy of a statement's fields: a result's fields changed by the caller change nothing later", async () => {
+    const { client } = await db()
+    const renamed = await client.query('select $1::int4 as i', [1])
+    renamed.fields[0]!.name = 'renamed'
+    renamed.fields[0]!.typeOid = 25
+    expect((await client.query('select $1::int4 as i', [2])).rows).toEqual([{ i: 2 }])
+    expect((await client.query('select $1::int4 as i', [3], { types: { raw: true } })).rows).toEqual([
+      { i: '3' },
+    ])
+    const sorted = await client.query('select $1::int4 as b, 0::int4 as a', [1])
+    sorted.fields.sort((x, y) => x.name.localeCompare(y.name))
+    expect((await client.query('select $1::int4 as b, 0::int4 as a', [2])).rows).toEqual([{ b: 2, a: 0 }])
+    const dropped = await client.query("select $1::int4 as b, 'x'::text as a", [1])
+    dropped.fields.pop()
+    expect((await client.query("select $1::int4 as b, 'x'::text as a", [2])).rows).toEqual([{ b: 2, a: 'x' }])
+    expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('closes the statements a result-type change made stale: one server statement per cached text', async () => {
+    const { client } = await db({ statementCacheSize: 100 })
+    const orphans = `${table}_orphan`
+    await client.query(`drop table if exists ${orphans}`)
+    await client.query(`create table ${orphans} (a int4)`)
+    const sql = `select * from ${orphans}`
+    await client.query(sql)
+    await client.query(sql)
+    for (let round = 0; round < 4; round++) {
+      await client.query(`alter table ${orphans} alter column a type ${round % 2 ? 'int4' : 'int8'}`)
+      await Promise.all(Array.from({ length: 5 }, () => client.query(sql)))
+    }
+    expect(await prepared(client, sql)).toBe(1)
+    await client.query(`drop table ${orphans}`)
+  })
+})

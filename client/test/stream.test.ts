@@ -111,6 +111,23 @@ describe('queryRaw streaming', () => {
     await client.end()
   })
 
+  it('decodes with the types it is given, and refuses them on a prepared statement', async () => {
+    const { client } = await open()
+    const options = { types: { raw: true }, batchSize: 10 }
+    const rows: unknown[] = []
+    for await (const row of client.queryRaw('select 5::int8 as l, true as b', [], options))
+      rows.push({ ...(row as object) })
+    expect(rows).toEqual([{ l: '5', b: 't' }])
+    const statement = await client.prepare('select 1 as n')
+    await expect(client.queryRaw(statement, [], options).next()).rejects.toThrow(
+      /types is not an option of a query on a prepared statement/,
+    )
+    const plain: unknown[] = []
+    for await (const row of client.queryRaw('select 5::int8 as l')) plain.push({ ...(row as object) })
+    expect(plain).toEqual([{ l: 5n }])
+    await client.end()
+  })
+
   it('streams a prepared statement with binary results', async () => {
     const { client } = await open()
     const statement = await client.prepare('select n::int8 as n from generate_series(1, $1::int) n')

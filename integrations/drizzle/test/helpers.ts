@@ -4,6 +4,9 @@ import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
 import pg from 'pg'
 import { inject } from 'vitest'
+import { admin } from '../../../test/pg-admin.ts'
+
+export { admin }
 
 export const server = inject('pg')
 
@@ -36,23 +39,6 @@ export function pgPool(): pg.Pool {
     database: server.database,
     max: 2,
   })
-}
-
-/** Runs SQL as the superuser through node-postgres (the reference client). */
-export async function admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-  const client = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.superuser.user,
-    password: server.superuser.password,
-    database: server.database,
-  })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows as T[]
-  } finally {
-    await client.end()
-  }
 }
 
 /** A fresh schema owned by the test role, with the tables of ./schema.ts. */

@@ -5,7 +5,10 @@ import { webSocket } from '@edgepg/client/websocket'
 import { type Generated, Kysely, PostgresDialect, WithSchemaPlugin } from 'kysely'
 import pg from 'pg'
 import { expect, inject } from 'vitest'
+import { admin, waitFor } from '../../../test/pg-admin.ts'
 import { EdgePgDialect } from '../src/index.ts'
+
+export { admin, waitFor }
 
 export const server = inject('pg')
 
@@ -40,23 +43,6 @@ export function kysely(kind: TransportKind, schema: string, options: Partial<Poo
   })
 }
 
-/** Runs SQL as the superuser through node-postgres (the reference client). */
-export async function admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-  const client = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.superuser.user,
-    password: server.superuser.password,
-    database: server.database,
-  })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
-
 /** A fresh schema owned by the test role, with the tables of {@link DB}. */
 export async function createSchema(name: string): Promise<void> {
   const owner = server.roles.scram.user
@@ -72,15 +58,6 @@ export async function createSchema(name: string): Promise<void> {
     alter table ${name}.ledger owner to "${owner}";
     alter sequence ${name}.fetched owner to "${owner}";
   `)
-}
-
-/** Resolves when `check` returns true, polling every 20 ms; rejects after `timeout` ms. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 /** Insert, select, update and delete with `returning` on an empty `person` table: what every dialect must do. */

@@ -6,12 +6,12 @@ import { createPool, type Pool, type PoolOptions, type Transport } from '@edgepg
 import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
 import { PrismaPg } from '@prisma/adapter-pg'
-import pg from 'pg'
 import { inject } from 'vitest'
+import { admin, waitFor } from '../../../test/pg-admin.ts'
 import { PrismaClient } from '../generated/node/client.ts'
 import { PrismaEdgePg } from '../src/index.ts'
 
-export { PrismaClient }
+export { admin, PrismaClient, waitFor }
 export const server = inject('pg')
 
 /** Both transports run in the one `integrations` project. */
@@ -61,23 +61,6 @@ export function prismaOnPg(schema: string): PrismaClient {
   return new PrismaClient({ adapter })
 }
 
-/** Runs SQL as the superuser through node-postgres (the reference client). */
-export async function admin<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-  const client = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.superuser.user,
-    password: server.superuser.password,
-    database: server.database,
-  })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
-
 /** A fresh schema owned by the test role, with the tables of prisma/schema.prisma (made with SQL). */
 export async function createSchema(name: string): Promise<void> {
   const owner = server.roles.scram.user
@@ -106,13 +89,4 @@ export async function createSchema(name: string): Promise<void> {
 /** Drops `name` and everything in it. */
 export async function dropSchema(name: string): Promise<void> {
   await admin(`drop schema if exists ${name} cascade`)
-}
-
-/** Resolves when `check` returns true, polling every 20 ms; rejects after `timeout` ms. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
