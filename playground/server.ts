@@ -22,6 +22,11 @@ export interface PlaygroundDefaults {
   /** Only for a throwaway local database (`npm start`'s embedded one): anyone who can load the page reads it. */
   password?: string | undefined
   database: string
+  /**
+   * Shown in the empty password field when the page does not get the password (`npm start` beyond loopback):
+   * where the user finds it. Never the password itself.
+   */
+  passwordHint?: string | undefined
 }
 
 /** The page, its stylesheet and its bundled script. */

@@ -2,9 +2,9 @@
  * What `npm start` decides before it starts anything: whether its host is loopback (and so how open the relay
  * and the playground may be), and whether another `npm start` already runs on the same data folder.
  */
-
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 
 /** True for `localhost`, 127.0.0.0/8 and ::1 (bracketed or not, IPv4-mapped included). */
@@ -40,6 +40,26 @@ export function exposureFor(host: string): Exposure {
   return isLoopbackHost(host)
     ? { allowMissingOrigin: 'always', sharesPassword: true }
     : { allowMissingOrigin: 'with-token', sharesPassword: false }
+}
+
+/**
+ * The origins the page is opened at, first the one to print: the host's own (`localhost` too on 127.0.0.1);
+ * for `0.0.0.0` or `::` (every interface), one per address of this machine, a non-loopback one first.
+ */
+export function pageOrigins(
+  host: string,
+  port: number,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string[] {
+  const origin = (name: string) => `http://${name.includes(':') ? `[${name}]` : name}:${port}`
+  if (host === '127.0.0.1') return [origin(host), origin('localhost')]
+  if (host !== '0.0.0.0' && host !== '::') return [origin(host)]
+  const addresses = Object.values(interfaces)
+    .flatMap((list) => list ?? [])
+    .filter((address) => host === '::' || address.family === 'IPv4')
+    .sort((a, b) => Number(a.internal) - Number(b.internal))
+    .map((address) => address.address)
+  return [...new Set([...addresses.map(origin), origin('localhost')])]
 }
 
 /** The pid file of the `npm start` that holds a data folder. */

@@ -24,13 +24,13 @@ interface Started {
   exited: Promise<number | null>
 }
 
-function run(dataDir: string, options: { host?: string; args?: string[] } = {}) {
+function run(dataDir: string, options: { host?: string; args?: string[]; port?: string } = {}) {
   const child = spawn(process.execPath, ['--conditions=source', script, ...(options.args ?? [])], {
     env: {
       ...process.env,
       DATABASE_URL: '',
       EDGEPG_DATA_DIR: dataDir,
-      EDGEPG_PORT: '0',
+      EDGEPG_PORT: options.port ?? '0',
       EDGEPG_HOST: options.host ?? '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,6 +160,14 @@ describe('npm start on loopback', () => {
       expect.stringMatching(/^npm start is already running \(pid \d+\) on .*: stop it first/),
     ])
     expect(second.output.stdout).toBe('')
+    // Another data folder, the same port: refused before PostgreSQL starts, in one line.
+    const port = new URL(first.pageUrl).port
+    const samePort = run(join(root, 'other'), { port })
+    expect(await samePort.exited).toBe(1)
+    expect(samePort.output.stderr.trim().split('\n')).toEqual([
+      `npm start: port ${port} on 127.0.0.1 is in use (another npm start?): stop it or set EDGEPG_PORT`,
+    ])
+    expect(await exists(join(root, 'other', 'pgdata'))).toBe(false)
 
     expect(await stop(first, 'SIGINT', { group: true })).toBe(0)
     // A clean shutdown: the postmaster removed its pid file, so the next start needs no crash recovery.
@@ -203,6 +211,7 @@ describe('npm start beyond loopback', () => {
     const config = (await response.json()) as Record<string, unknown>
     expect(config.user).toBe('edgepg_scram')
     expect(config).not.toHaveProperty('password')
+    expect(config.passwordHint).toBe('the password in DATABASE_URL (see the terminal)')
     expect(JSON.stringify(config)).not.toContain(new URL(started.databaseUrl).password)
   })
 

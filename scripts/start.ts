@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { startRelay } from '@edgepg/proxy'
 import { createPlayground } from '../playground/server.ts'
 import { freePort, isPortFree, type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
-import { exposureFor, lockHolder, takeLock } from './start-guard.ts'
+import { exposureFor, lockHolder, pageOrigins, takeLock } from './start-guard.ts'
 
 const fail = (line: string): never => {
   console.error(line)
@@ -61,22 +61,25 @@ const target = new URL(databaseUrl.replace(/^postgres(ql)?:/, 'http:'))
 const address = `${target.hostname}:${target.port || 5432}`
 // The playground page connects back to this relay, so its Origin must be known before the relay listens.
 const port = askedPort || (await freePort(host))
-const pageUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+const origins = pageOrigins(host, port)
+const pageUrl = origins[0] ?? `http://${host}:${port}`
 const user = decodeURIComponent(target.username)
+// Only the embedded database's password goes to the page, and only on loopback (only this machine reads it);
+// a DATABASE_URL's stays in this process. Otherwise the user types it.
+const sharedPassword = server && exposure.sharesPassword ? decodeURIComponent(target.password) : undefined
 const mount = await createPlayground({
   server: address,
   user,
-  // Only the embedded database's password goes to the page, and only on loopback (only this machine reads
-  // it); a DATABASE_URL's stays in this process. Beyond loopback the user types it.
-  password: server && exposure.sharesPassword ? decodeURIComponent(target.password) : undefined,
+  password: sharedPassword,
   database: decodeURIComponent(target.pathname.slice(1)) || user,
+  passwordHint: sharedPassword === undefined ? 'the password in DATABASE_URL (see the terminal)' : undefined,
 })
 const relay = await startRelay(
   {
     host,
     port,
     allow: [address],
-    allowedOrigins: host === '127.0.0.1' ? [pageUrl, `http://localhost:${port}`] : [pageUrl],
+    allowedOrigins: origins,
     // On loopback, Node and CLI clients (no Origin header) are let in; beyond it, only the page's Origin.
     allowMissingOrigin: exposure.allowMissingOrigin,
     logLevel: 'warn',
@@ -90,7 +93,7 @@ const beyondLoopback = exposure.sharesPassword
   ? ''
   : `
 ${host} is beyond loopback: the page does not get the password (type the one in DATABASE_URL), and the relay
-admits only ${pageUrl} as Origin (clients without an Origin are refused; HTTP queries need TLS in front).
+admits only ${origins.join(', ')} as Origin (clients without an Origin are refused; HTTP queries need TLS in front).
 `
 console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-256).${kept}` : `Relaying to DATABASE_URL (${address}).`}
 ${beyondLoopback}

@@ -18,6 +18,8 @@ interface Defaults {
   user?: string
   password?: string
   database?: string
+  /** Where to find the password when the server does not hand it out. */
+  passwordHint?: string
 }
 
 const DEFAULT_SQL = `select version();
@@ -182,6 +184,7 @@ async function loadDefaults() {
   ] as const) {
     if (value !== undefined && field(id).value === '') field(id).value = value
   }
+  if (defaults.passwordHint !== undefined) field('password').placeholder = defaults.passwordHint
 }
 
 form.addEventListener('submit', (event) => {
