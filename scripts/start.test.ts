@@ -24,6 +24,18 @@ interface Started {
   exited: Promise<number | null>
 }
 
+/** Every child started, killed with its process group (PostgreSQL included) if a test left it running. */
+const children = new Set<ChildProcess>()
+afterAll(() => {
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {}
+    }
+  }
+})
+
 function run(dataDir: string, options: { host?: string; args?: string[]; port?: string } = {}) {
   const child = spawn(process.execPath, ['--conditions=source', script, ...(options.args ?? [])], {
     env: {
@@ -37,6 +49,7 @@ function run(dataDir: string, options: { host?: string; args?: string[]; port?: 
     // Its own process group, as in a terminal: Ctrl-C signals the whole group, PostgreSQL included.
     detached: true,
   })
+  children.add(child)
   const output = { stdout: '', stderr: '' }
   child.stdout?.on('data', (chunk: Buffer) => {
     output.stdout += chunk.toString()
@@ -188,6 +201,29 @@ describe('npm start on loopback', () => {
       expect(await stop(fresh)).toBe(0)
     }
   }, 240_000)
+
+  it('says so in one line when its PostgreSQL cannot start (one left running by a killed npm start)', async () => {
+    const dataDir = join(root, 'orphaned')
+    const first = await start(dataDir)
+    // Only the Node process dies: its postmaster keeps running on the folder.
+    first.child.kill('SIGKILL')
+    await first.exited
+    const postmaster = Number(
+      (await readFile(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0],
+    )
+    try {
+      const second = run(dataDir)
+      expect(await second.exited).toBe(1)
+      expect(second.output.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^npm start: PostgreSQL exited while starting \(another postgres on .*pgdata\?/,
+        ),
+      ])
+      expect(await exists(join(dataDir, 'start.pid'))).toBe(false)
+    } finally {
+      process.kill(postmaster, 'SIGINT')
+    }
+  }, 120_000)
 })
 
 describe('npm start beyond loopback', () => {

