@@ -15,9 +15,10 @@ export declare function missingMessage(
   piece: 'chromium' | 'openssl',
   facts: { isRoot: boolean; hasApt: boolean; chromiumPath: string },
 ): string
-/** Parses `[--needs=a,b] command args…`. */
+/** Parses `[--needs=a,b] [--build] command args…`. */
 export declare function parseLaunchArgs(argv: string[]): {
   needs: string[]
+  build: boolean
   command: string | undefined
   args: string[]
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Every npm script of this repository runs through this file: `node scripts/launch.mjs [--needs=chromium,openssl]
-// <command> [args…]`. It is plain JavaScript with no dependencies so that any Node that runs npm (18, 20) can parse
+// [--build] <command> [args…]`. It is plain JavaScript with no dependencies so that any Node that runs npm (18, 20) can parse
 // it, and it gets for itself what the command needs, saying so in one line each:
 //   1. Node ≥ 22.12: when the running Node is older, Node 24 from the npm registry into .tools/node24 (reused);
 //   2. node_modules: `npm ci` when it is missing or older than package-lock.json;
 //   3. with --needs: Debian's Chromium and openssl (apt-get when root), or a message with the exact command;
+//   4. with --build: `npm run build` (the packages' dist/ and the Prisma client the tests import; incremental);
 // then runs the command with that Node first on PATH, forwarding arguments, stdio, signals and the exit code.
 // Whatever fails is one `edgepg: …` line on stderr and a non-zero exit, never a stack trace.
 import { spawn, spawnSync } from 'node:child_process'
@@ -50,15 +51,18 @@ export function missingMessage(piece, { isRoot, hasApt, chromiumPath }) {
     : `npm test needs ${what} and this machine has no apt-get; install openssl with your package manager, then run npm test again`
 }
 
-/** Parses `[--needs=a,b] command args…`. */
+/** Parses `[--needs=a,b] [--build] command args…`. */
 export function parseLaunchArgs(argv) {
   const needs = []
+  let build = false
   let i = 0
-  while (i < argv.length && argv[i].startsWith('--needs=')) {
-    needs.push(...argv[i].slice('--needs='.length).split(',').filter(Boolean))
-    i++
+  for (; i < argv.length; i++) {
+    if (argv[i].startsWith('--needs='))
+      needs.push(...argv[i].slice('--needs='.length).split(',').filter(Boolean))
+    else if (argv[i] === '--build') build = true
+    else break
   }
-  return { needs, command: argv[i], args: argv.slice(i + 1) }
+  return { needs, build, command: argv[i], args: argv.slice(i + 1) }
 }
 
 /**
@@ -177,7 +181,14 @@ function ensureSystem(needs, env) {
   }
 }
 
-/** Step 4: runs the command, forwarding signals; resolves with the exit code or the signal it died of. */
+/** Step 4: `npm run build` before the command (tsc -b is incremental: seconds when nothing changed). */
+function build(root, env) {
+  say('building the packages and the Prisma client the tests import: npm run build')
+  const status = run('npm', ['run', '--silent', 'build'], { cwd: root, env })
+  if (status !== 0) throw new LaunchError(`npm run build exited ${status}; see its output above`)
+}
+
+/** Step 5: runs the command, forwarding signals; resolves with the exit code or the signal it died of. */
 function runCommand(command, args, env) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: process.cwd(), env, stdio: 'inherit' })
@@ -204,9 +215,12 @@ function runCommand(command, args, env) {
 /** Runs a launch command line (see the top of this file); resolves with its exit status. */
 export async function main(argv) {
   const root = dirname(dirname(fileURLToPath(import.meta.url)))
-  const { needs, command, args } = parseLaunchArgs(argv)
+  const launch = parseLaunchArgs(argv)
+  const { needs, command, args } = launch
   if (!command)
-    throw new LaunchError('usage: node scripts/launch.mjs [--needs=chromium,openssl] <command> [args…]')
+    throw new LaunchError(
+      'usage: node scripts/launch.mjs [--needs=chromium,openssl] [--build] <command> [args…]',
+    )
   const node = ensureNode(root, process.env)
   // The chosen Node first on PATH: npm ci's install scripts, `#!/usr/bin/env node` bins and child `node`s use it.
   const binDirs = [dirname(node), join(root, 'node_modules/.bin')]
@@ -217,6 +231,7 @@ export async function main(argv) {
     needs.filter((piece) => piece !== 'chromium' || browser),
     env,
   )
+  if (launch.build) build(root, env)
   const resolved = command === 'node' ? node : command
   return runCommand(resolved, args, env)
 }

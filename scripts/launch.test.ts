@@ -49,6 +49,7 @@ case "$1" in
     /bin/mkdir -p .tools/node24/node_modules/${nodePackage}/bin
     /bin/ln -s "$FAKE_NODE24" .tools/node24/node_modules/${nodePackage}/bin/node ;;
   ci) /bin/mkdir -p node_modules && /bin/touch node_modules/.package-lock.json ;;
+  run) exit \${FAKE_BUILD_STATUS:-0} ;;
 esac
 exit \${FAKE_NPM_STATUS:-0}
 `
@@ -228,6 +229,28 @@ describe('the system pieces npm test needs (--needs=chromium,openssl)', () => {
       'edgepg: npm test needs openssl (on PATH) and this machine has no apt-get; install openssl with your package manager, then run npm test again',
       '',
     ])
+    expect(run.status).toBe(1)
+  })
+
+  it('builds with npm run build under that Node before the command (--build)', () => {
+    setUp()
+    const run = launch(['--build', ...test, '--project', 'unit'])
+    expect(run.stderr.split('\n').slice(1)).toEqual([
+      'edgepg: building the packages and the Prisma client the tests import: npm run build',
+      '',
+    ])
+    expect(run.log).toBe(`npm run --silent build (node ${process.version})\n`)
+    expect(run.stdout).toBe(
+      `vitest run --config vitest.workspace.ts --project unit (node ${process.version})\n`,
+    )
+    expect(run.status).toBe(0)
+  })
+
+  it('stops without running the command when the build fails', () => {
+    setUp()
+    const run = launch(['--build', ...test], { FAKE_BUILD_STATUS: '2' })
+    expect(run.stderr).toContain('\nedgepg: npm run build exited 2; see its output above\n')
+    expect(run.stdout).toBe('')
     expect(run.status).toBe(1)
   })
 
