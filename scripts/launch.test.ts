@@ -9,6 +9,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs'
@@ -41,6 +42,12 @@ function findOldNode(): string {
 }
 const oldNode = findOldNode()
 const oldVersion = spawnSync(oldNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim()
+
+/** The real npm (not the fake one the tests put on PATH). */
+const realNpm = (process.env.PATH ?? '')
+  .split(delimiter)
+  .map((dir) => join(dir, 'npm'))
+  .find((file) => existsSync(file)) as string
 
 const fakeNpm = `#!/bin/sh
 echo "npm $* (node $(node -v))" >> "$FAKE_LOG"
@@ -87,7 +94,15 @@ beforeEach(() => {
   symlinkNode(join(bin, 'node'), oldNode)
 })
 
+// Children started without waiting, each in its own process group: whatever a failing test leaves is killed.
+const groups: number[] = []
+
 afterEach(() => {
+  for (const pid of groups.splice(0)) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {}
+  }
   rmSync(root, { recursive: true, force: true })
 })
 
@@ -277,13 +292,14 @@ describe('the system pieces npm test needs (--needs=chromium,openssl)', () => {
 })
 
 describe('the command', () => {
-  function start(args: string[], options: { detached?: boolean } = {}) {
+  function start(args: string[]) {
     setUp()
     const child = spawn(join(bin, 'node'), [join(root, 'scripts/launch.mjs'), ...args], {
       cwd: root,
       env: env(),
-      detached: options.detached,
+      detached: true,
     })
+    groups.push(child.pid as number)
     let stdout = ''
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
@@ -302,7 +318,7 @@ describe('the command', () => {
   const server = [
     'node',
     '-e',
-    "let n = 0; process.on('SIGINT', () => { n++; if (n === 1) setTimeout(() => { console.log('stopped after', n); process.exit(0) }, 200) }); setInterval(() => {}, 1000); console.log('ready')",
+    "let n = 0; process.on('SIGINT', () => { n++; if (n === 1) setTimeout(() => { console.log('stopped after', n); process.exit(0) }, 200) }); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000); console.log('ready')",
   ]
 
   it('gets the exit code of the command', () => {
@@ -319,15 +335,62 @@ describe('the command', () => {
   })
 
   it('stops the command cleanly on Ctrl-C (SIGINT to the whole process group)', async () => {
-    const { child, ready, exited, output } = start(server, { detached: true })
+    const { child, ready, exited, output } = start(server)
     await ready
     process.kill(-(child.pid as number), 'SIGINT')
     expect(await exited).toEqual({ code: 0, signal: null })
     expect(output()).toMatch(/^ready\nstopped after [12]\n$/)
   })
 
+  it('stops under npm when npm alone gets SIGINT or SIGTERM (the script execs the launcher)', async () => {
+    setUp()
+    // An npm script written as the repository writes them: `sh -c` would keep the signal npm forwards to itself.
+    writeFileSync(
+      join(root, 'package.json'),
+      JSON.stringify({
+        name: 'scratch',
+        private: true,
+        scripts: { serve: 'exec node scripts/launch.mjs node server.mjs' },
+      }),
+    )
+    writeFileSync(join(root, 'server.mjs'), server[2] as string)
+    symlinkSync('/bin/sh', join(bin, 'sh'))
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const child = spawn(realNpm, ['run', '--silent', 'serve'], { cwd: root, env: env(), detached: true })
+      groups.push(child.pid as number)
+      let stdout = ''
+      child.stdout.setEncoding('utf8')
+      const ready = new Promise<void>((resolve) =>
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk
+          if (stdout.includes('ready')) resolve()
+        }),
+      )
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+      await ready
+      child.kill(signal)
+      expect(await exited).toBe(0)
+      expect(stdout).toBe(signal === 'SIGINT' ? 'ready\nstopped after 1\n' : 'ready\n')
+    }
+  })
+
   it('dies of the signal the command died of', async () => {
     const { exited } = start(['node', '-e', "process.kill(process.pid, 'SIGTERM')"])
     expect(await exited).toEqual({ code: null, signal: 'SIGTERM' })
+  })
+})
+
+describe("the repository's npm scripts", () => {
+  it('all go through the launcher, the last command of each exec-ed so that npm forwards signals to it', () => {
+    const { scripts } = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
+    )
+    for (const [name, line] of Object.entries(scripts as Record<string, string>)) {
+      const parts = line.split(' && ')
+      parts.forEach((part, i) => {
+        const expected = i === parts.length - 1 ? 'exec node scripts/launch.mjs ' : 'node scripts/launch.mjs '
+        expect(`${name}: ${part.slice(0, expected.length)}`).toBe(`${name}: ${expected}`)
+      })
+    }
   })
 })
