@@ -120,7 +120,7 @@ ${beyondLoopback}
 
 Connect through the relay, from another shell in this folder:
 
-  RELAY_URL='${relay.wsUrl}' DATABASE_URL='${databaseUrl}' node --conditions=source examples/relay.ts
+  RELAY_URL='${relay.wsUrl}' DATABASE_URL='${databaseUrl}' node scripts/launch.mjs node --conditions=source examples/relay.ts
 
 or in code:
 
@@ -134,7 +134,7 @@ One query over HTTP, one round trip:
 
 or with examples/http.ts:
 
-  SQL_URL='${relay.url}/sql' DATABASE_URL='${databaseUrl}' node --conditions=source examples/http.ts
+  SQL_URL='${relay.url}/sql' DATABASE_URL='${databaseUrl}' node scripts/launch.mjs node --conditions=source examples/http.ts
 
 or in code:
 
