@@ -31,3 +31,12 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeout =
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+/** How many server sessions with `application_name` are open (what a test checks its pools left behind). */
+export async function sessionsNamed(applicationName: string): Promise<number> {
+  const rows = await admin<{ n: number }>(
+    'select count(*)::int as n from pg_stat_activity where application_name = $1',
+    [applicationName],
+  )
+  return rows[0]!.n
+}

@@ -6,43 +6,13 @@
 import { fileURLToPath } from 'node:url'
 import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import type { Miniflare } from 'miniflare'
-import pgClient from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { sessionsNamed as sessions, waitFor } from '../pg-admin.ts'
 import { bundleWorker, startWorker } from './helpers.ts'
 
 const pg = inject('pg')
 const { user, password } = pg.roles.scram
 const base = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${pg.host}:${pg.port}/${pg.database}`
-
-/** How many server sessions with `application_name` are open. */
-async function sessions(applicationName: string): Promise<number> {
-  const admin = new pgClient.Client({
-    host: pg.host,
-    port: pg.port,
-    user: pg.superuser.user,
-    password: pg.superuser.password,
-    database: pg.database,
-  })
-  await admin.connect()
-  try {
-    const { rows } = await admin.query<{ n: number }>(
-      'select count(*)::int as n from pg_stat_activity where application_name = $1',
-      [applicationName],
-    )
-    return rows[0]!.n
-  } finally {
-    await admin.end()
-  }
-}
-
-/** Resolves when `check` returns true, polling every 20 ms; rejects after 10 s. */
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10000 ms')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 let mf: Miniflare
 let sqlRelay: RunningRelay

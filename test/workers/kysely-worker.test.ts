@@ -5,42 +5,13 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { Miniflare } from 'miniflare'
-import pgClient from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { sessionsNamed, waitFor } from '../pg-admin.ts'
 import { bundleWorker, startWorker } from './helpers.ts'
 
 const pg = inject('pg')
 const { user, password } = pg.roles.scram
 const databaseUrl = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${pg.host}:${pg.port}/${pg.database}?application_name=kysely_worker`
-
-/** How many server sessions the Worker's pools still hold open. */
-async function workerSessions(): Promise<number> {
-  const admin = new pgClient.Client({
-    host: pg.host,
-    port: pg.port,
-    user: pg.superuser.user,
-    password: pg.superuser.password,
-    database: pg.database,
-  })
-  await admin.connect()
-  try {
-    const { rows } = await admin.query<{ n: number }>(
-      "select count(*)::int as n from pg_stat_activity where application_name = 'kysely_worker'",
-    )
-    return rows[0]!.n
-  } finally {
-    await admin.end()
-  }
-}
-
-/** Resolves when `check` returns true, polling every 20 ms; rejects after 10 s. */
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10000 ms')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 let mf: Miniflare
 
@@ -77,7 +48,7 @@ describe('kysely in a Worker', () => {
       }
       // db.destroy() ran to its end inside each request, and no session of the Worker's pools stays open.
       await waitFor(async () => (await destroyedPools()) === before + 2)
-      await waitFor(async () => (await workerSessions()) === 0)
+      await waitFor(async () => (await sessionsNamed('kysely_worker')) === 0)
     })
   }
 })

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
-import pgClient from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { admin, sessionsNamed, waitFor } from '../pg-admin.ts'
 import { COMPATIBILITY_DATE } from './helpers.ts'
 
 const pg = inject('pg')
@@ -23,39 +23,6 @@ const WASM = fileURLToPath(
     import.meta.url,
   ),
 )
-
-async function admin<T>(sql: string, params?: unknown[]): Promise<T[]> {
-  const client = new pgClient.Client({
-    host: pg.host,
-    port: pg.port,
-    user: pg.superuser.user,
-    password: pg.superuser.password,
-    database: pg.database,
-  })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
-
-/** How many server sessions the Worker's pools still hold open. */
-async function workerSessions(): Promise<number> {
-  const rows = await admin<{ n: number }>(
-    'select count(*)::int as n from pg_stat_activity where application_name = $1',
-    [APP],
-  )
-  return rows[0]!.n
-}
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10000 ms')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 /**
  * Bundles the fixture as wrangler would, keeping the query compiler's `.wasm?module` import as a module of
@@ -147,7 +114,7 @@ describe('prisma in a Worker', () => {
       ).toEqual([{ tag: `ann-${via}` }, { tag: `bo-${via}` }])
       // $disconnect() ran to its end inside each request, and no session of the Worker's pools stays open.
       await waitFor(async () => (await disconnected()) === before + 2)
-      await waitFor(async () => (await workerSessions()) === 0)
+      await waitFor(async () => (await sessionsNamed(APP)) === 0)
     })
   }
 })
