@@ -1,7 +1,3 @@
-/** Helpers for the Drizzle integration tests: Drizzle over an edgepg pool, over TCP or through the test relay. */
-import { createPool, type Pool, type PoolOptions, type Transport } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
-import { webSocket } from '@edgepg/client/websocket'
 import pg from 'pg'
 import { inject } from 'vitest'
 import { admin } from '../../../test/pg-admin.ts'
@@ -10,23 +6,7 @@ export { admin }
 
 export const server = inject('pg')
 
-/** Both transports run in the one `integrations` project. */
-export const TRANSPORTS = ['tcp', 'websocket'] as const
-export type TransportKind = (typeof TRANSPORTS)[number]
-
-export function transport(kind: TransportKind): Transport {
-  return kind === 'websocket' ? webSocket({ url: inject('relayUrl') }) : nodeSocket()
-}
-
-export function url(): string {
-  const { user, password } = server.roles.scram
-  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${server.database}`
-}
-
-/** A pool as any application makes it (default types: Drizzle's queries bring their own). */
-export function pool(kind: TransportKind, options: Partial<PoolOptions> = {}): Pool {
-  return createPool(url(), { transport: transport(kind), ...options })
-}
+export { pool, TRANSPORTS, type TransportKind, transport, url } from '../../../test/integration-pool.ts'
 
 /** A node-postgres pool as the test role (the reference for differential tests). */
 export function pgPool(): pg.Pool {

@@ -1,10 +1,9 @@
 /** Helpers for the Kysely integration tests: a Kysely over an edgepg pool, over TCP or through the test relay. */
-import { createPool, type Pool, type PoolOptions, type Transport } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
-import { webSocket } from '@edgepg/client/websocket'
+import type { PoolOptions } from '@edgepg/client'
 import { type Generated, Kysely, PostgresDialect, WithSchemaPlugin } from 'kysely'
 import pg from 'pg'
 import { expect, inject } from 'vitest'
+import { pool, type TransportKind, url } from '../../../test/integration-pool.ts'
 import { admin, waitFor } from '../../../test/pg-admin.ts'
 import { EdgePgDialect } from '../src/index.ts'
 
@@ -12,22 +11,7 @@ export { admin, waitFor }
 
 export const server = inject('pg')
 
-/** Both transports run in the one `integrations` project. */
-export const TRANSPORTS = ['tcp', 'websocket'] as const
-export type TransportKind = (typeof TRANSPORTS)[number]
-
-export function transport(kind: TransportKind): Transport {
-  return kind === 'websocket' ? webSocket({ url: inject('relayUrl') }) : nodeSocket()
-}
-
-export function url(): string {
-  const { user, password } = server.roles.scram
-  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/${server.database}`
-}
-
-export function pool(kind: TransportKind, options: Partial<PoolOptions> = {}): Pool {
-  return createPool(url(), { transport: transport(kind), ...options })
-}
+export { pool, TRANSPORTS, type TransportKind, transport, url } from '../../../test/integration-pool.ts'
 
 export interface DB {
   person: { id: Generated<number>; name: string; email: string }
