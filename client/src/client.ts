@@ -103,7 +103,10 @@ export class Client {
     return queryRaw<R>(this.#core, statement, params, options)
   }
 
-  /** Runs several `;`-separated statements through the simple protocol; one result per statement. */
+  /**
+   * Runs several `;`-separated statements through the simple protocol; one result per statement. When one
+   * fails, the promise rejects with its DatabaseError, whose `results` holds the statements completed before it.
+   */
   simpleQuery(text: string, options?: SimpleQueryOptions): Promise<QueryResult[]> {
     if (this.#revoked) return Promise.reject(this.#revoked)
     return simpleQuery(this.#core, text, options)

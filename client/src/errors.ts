@@ -3,6 +3,7 @@
  * Users test errors with the predicates at the bottom of this file, never by constructing them.
  * Messages are lower-case, say what was expected and what was found, and never contain a password.
  */
+import type { QueryResult } from './result.ts'
 
 /** Every way an edgepg operation can fail. */
 export type PgErrorKind =
@@ -89,6 +90,11 @@ export class DatabaseError extends PgError implements DatabaseErrorFields {
   readonly file?: string | undefined
   readonly line?: number | undefined
   readonly routine?: string | undefined
+  /**
+   * From `simpleQuery`: the results of the statements that completed before this error, in order (psql shows
+   * them above the error). Not enumerable, so logging the error does not print their rows.
+   */
+  declare readonly results?: QueryResult[]
 
   /** @internal */
   constructor(fields: DatabaseErrorFields) {

@@ -5,7 +5,7 @@
 
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore } from './core.ts'
-import { protocolError, usageError } from './errors.ts'
+import { DatabaseError, type PgError, protocolError, usageError } from './errors.ts'
 import { checkTypeOptions, isArrayRowMode } from './query-checks.ts'
 import { type QueryResult, ResultCollector, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
@@ -63,7 +63,7 @@ export function simpleQuery(
               refuseCopyIn(core, false)
               return false
             case 'ReadyForQuery':
-              if (collector.error) reject(collector.error)
+              if (collector.error) reject(withResults(collector.error, results))
               else resolve(results)
               return true
             default:
@@ -76,4 +76,10 @@ export function simpleQuery(
       (w) => w.query(text),
     )
   })
+}
+
+/** A statement's error, carrying the results of the statements before it (non-enumerable). */
+function withResults(error: PgError, results: QueryResult[]): PgError {
+  if (error instanceof DatabaseError) Object.defineProperty(error, 'results', { value: results })
+  return error
 }

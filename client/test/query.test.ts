@@ -1,4 +1,4 @@
-import { isDatabaseError, isPgError } from '@edgepg/client'
+import { type DatabaseError, isDatabaseError, isPgError } from '@edgepg/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Opened, open } from './helpers.ts'
 
@@ -100,6 +100,18 @@ describe('query', () => {
       isDatabaseError(e, '22012'),
     )
     expect((await db.client.queryOne<{ n: number }>('select 4 as n')).n).toBe(4)
+  })
+
+  it('gives the results before a failing statement on the error, not enumerable, and none after it', async () => {
+    const error = await db.client
+      .simpleQuery("select 1 as a; select 'x' as b, 2 as c; select 1/0; select 3", { rowMode: 'array' })
+      .catch((e: unknown) => e)
+    expect(isDatabaseError(error, '22012')).toBe(true)
+    const results = (error as DatabaseError).results
+    expect(results?.map((r) => r.rows)).toEqual([[[1]], [['x', 2]]])
+    expect(Object.keys(error as object)).not.toContain('results')
+    const first = await db.client.simpleQuery('select 1/0').catch((e: DatabaseError) => e.results)
+    expect(first).toEqual([])
   })
 
   it('reuses a prepared statement with different parameters and binary results', async () => {
