@@ -9,7 +9,7 @@
  * const relay = await startRelay({ allow: ['127.0.0.1:5432'], allowedOrigins: ['http://127.0.0.1:8080'] }, { mount })
  * ```
  */
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Hono } from 'hono'
@@ -69,11 +69,25 @@ export async function buildPlayground(): Promise<PlaygroundAssets> {
       logLevel: 'silent',
     }),
     readFile(here('index.html'), 'utf8'),
-    readFile(here('style.css'), 'utf8'),
+    readStyles(),
   ])
   const js = bundle.outputFiles[0]?.text
   if (js === undefined) throw new Error('esbuild produced no output for playground/src/main.ts')
   return { html, css, js }
+}
+
+/**
+ * `style.css` (the layout and the theme's colours), then each part's own stylesheet from `styles/`, in name
+ * order, as one file.
+ */
+async function readStyles(): Promise<string> {
+  const parts = (await readdir(here('styles/')).catch(() => []))
+    .filter((name) => name.endsWith('.css'))
+    .sort()
+  const files = await Promise.all(
+    ['style.css', ...parts.map((name) => `styles/${name}`)].map((path) => readFile(here(path), 'utf8')),
+  )
+  return files.join('\n')
 }
 
 /** Routes for `/`, `/playground/app.js`, `/playground/style.css` and `/playground/config.json`. */

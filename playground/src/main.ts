@@ -5,10 +5,14 @@
  */
 import { type Client, connect, isDatabaseError } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
+import { type Context, type SchemaCompletion, type Session, Store } from './app.ts'
 import { positionRange } from './format.ts'
 import { History } from './history.ts'
 import { Inspector } from './inspector.ts'
+import { mountListen } from './listen.ts'
 import { clearError, renderError, renderResults } from './render.ts'
+import { mountSchema } from './schema.ts'
+import { SequenceDiagram } from './sequence.ts'
 import { tapped } from './tap.ts'
 import { WireDecoder } from './wire.ts'
 
@@ -37,8 +41,26 @@ const output = { summary: byId<HTMLElement>('summary'), results: byId<HTMLElemen
 const historyList = byId<HTMLOListElement>('history')
 const inspector = new Inspector(byId<HTMLTableElement>('wire'), byId<HTMLElement>('wire-count'))
 const history = new History(localStorage)
+const sequence = new SequenceDiagram(byId('sequence'))
 
-let session: { client: Client; done: Promise<void> } | undefined
+let session: (Session & { done: Promise<void> }) | undefined
+const context: Context = {
+  session: new Store<Session | undefined>(undefined),
+  schema: new Store<SchemaCompletion>({}),
+  runs: new Store(0),
+  async connect() {
+    if (!session) await open()
+    return session!
+  },
+  draft(sql) {
+    editor.value = sql
+    editor.focus()
+  },
+  async run(sql) {
+    editor.value = sql
+    await run()
+  },
+}
 let isBusy = false
 
 function setStatus(state: 'disconnected' | 'connecting' | 'connected' | 'failed', text: string) {
@@ -51,10 +73,14 @@ function setStatus(state: 'disconnected' | 'connecting' | 'connected' | 'failed'
 async function open(): Promise<Client> {
   await close()
   inspector.clear()
+  sequence.clear()
   const [host, port] = splitServer(field('server').value)
   const user = field('user').value
   const database = field('database').value || user
-  const wire = new WireDecoder((message) => inspector.add(message))
+  const wire = new WireDecoder((message) => {
+    inspector.add(message)
+    sequence.add(message)
+  })
   const transport = tapped(webSocket({ url: field('relay-url').value }), (direction, chunk, at) =>
     wire.push(direction, chunk, at),
   )
@@ -74,7 +100,8 @@ async function open(): Promise<Client> {
       { transport, types: { dates: 'string' } },
     )
     const done = connection.run()
-    session = { client, done }
+    session = { client, connection, user, database, done }
+    context.session.set(session)
     done.then(
       () => closed(client, 'disconnected'),
       (error: unknown) =>
@@ -91,6 +118,7 @@ async function open(): Promise<Client> {
 function closed(client: Client, text: string) {
   if (session?.client !== client) return
   session = undefined
+  context.session.set(undefined)
   setStatus('disconnected', text)
 }
 
@@ -98,6 +126,7 @@ async function close() {
   const current = session
   session = undefined
   if (!current) return
+  context.session.set(undefined)
   await current.client.end().catch(() => {})
   await current.done.catch(() => {})
   setStatus('disconnected', 'disconnected')
@@ -150,6 +179,7 @@ async function run() {
   } finally {
     isBusy = false
     runButton.disabled = false
+    context.runs.set(context.runs.value + 1)
   }
 }
 
@@ -203,7 +233,21 @@ byId('clear-history').addEventListener('click', () => {
   history.clear()
   showHistory([])
 })
-byId('clear-wire').addEventListener('click', () => inspector.clear())
+byId('clear-wire').addEventListener('click', () => {
+  inspector.clear()
+  sequence.clear()
+})
+for (const tab of document.querySelectorAll<HTMLButtonElement>('.tabs [role="tab"]')) {
+  tab.addEventListener('click', () => {
+    for (const other of document.querySelectorAll<HTMLButtonElement>('.tabs [role="tab"]')) {
+      const isSelected = other === tab
+      other.setAttribute('aria-selected', String(isSelected))
+      byId(other.getAttribute('aria-controls')!).hidden = !isSelected
+    }
+  })
+}
+mountSchema(byId('schema'), context)
+mountListen(byId('listen'), context)
 
 editor.value = history.entries()[0] ?? DEFAULT_SQL
 showHistory(history.entries())
