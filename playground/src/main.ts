@@ -3,14 +3,14 @@
  * served the page, runs the editor's SQL as one simple query, and shows the rows, the errors and every
  * protocol message. All SQL runs here in the browser; the server only relays bytes.
  */
-import { type Client, connect, isDatabaseError } from '@edgepg/client'
+import { type Client, connect } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
 import { type Context, type SchemaCompletion, type Session, Store } from './app.ts'
-import { positionRange } from './format.ts'
 import { History } from './history.ts'
 import { Inspector } from './inspector.ts'
 import { mountListen } from './listen.ts'
-import { clearError, renderError, renderResults } from './render.ts'
+import { clearError, renderError } from './render.ts'
+import { runStatements } from './runner.ts'
 import { mountSchema } from './schema.ts'
 import { SequenceDiagram } from './sequence.ts'
 import { tapped } from './tap.ts'
@@ -36,6 +36,7 @@ const status = byId<HTMLElement>('status')
 const editor = byId<HTMLTextAreaElement>('sql')
 const runButton = byId<HTMLButtonElement>('run')
 const disconnectButton = byId<HTMLButtonElement>('disconnect')
+const cancelButton = byId<HTMLButtonElement>('cancel')
 const errorView = byId<HTMLElement>('error')
 const output = { summary: byId<HTMLElement>('summary'), results: byId<HTMLElement>('results') }
 const historyList = byId<HTMLOListElement>('history')
@@ -159,23 +160,13 @@ async function run() {
   runButton.disabled = true
   showHistory(history.add(sql))
   clearError(errorView)
-  output.summary.textContent = 'running…'
-  output.results.replaceChildren()
-  let isConnecting = !session
   try {
-    const client = session?.client ?? (await open())
-    isConnecting = false
-    const started = performance.now()
-    const results = await client.simpleQuery(sql)
-    renderResults(results, performance.now() - started, output)
+    const { client } = await context.connect()
+    const range = await runStatements(client, sql, { ...output, error: errorView, cancel: cancelButton })
+    if (range) editor.setSelectionRange(range.start, range.end)
   } catch (error) {
     output.summary.textContent = ''
-    renderError(error, isConnecting ? undefined : sql, errorView)
-    const range =
-      !isConnecting && isDatabaseError(error) && error.position !== undefined
-        ? positionRange(sql, error.position)
-        : undefined
-    if (range) editor.setSelectionRange(range.start, range.end)
+    renderError(error, undefined, errorView)
   } finally {
     isBusy = false
     runButton.disabled = false
