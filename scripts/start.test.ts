@@ -2,18 +2,24 @@
  * `npm start` as a child process (the real script, a real PostgreSQL, a real relay on a free port), on a
  * temporary data folder (`EDGEPG_DATA_DIR`): the database is kept across restarts, `--fresh` empties it, a
  * second start on the same folder is refused, and beyond loopback the page gets no password and the relay
- * refuses clients that bring neither an Origin nor a token.
+ * refuses clients that bring neither an Origin nor a token; the token it prints (and scripts/relay-token.ts
+ * mints) lets one in, and its printed example line runs as written.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { connect } from '@edgepg/client'
+import { webSocket } from '@edgepg/client/websocket'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 
 const script = fileURLToPath(new URL('./start.ts', import.meta.url))
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const run$ = promisify(execFile)
 const STARTED = 'Press Ctrl-C to stop.'
 
 interface Started {
@@ -278,5 +284,64 @@ describe('npm start beyond loopback', () => {
     expect(stderr).not.toContain(password)
     for (const secret of others) expect(stdout + stderr).not.toContain(secret)
     expect(stdout).toContain('beyond loopback: the page does not get the password')
+  })
+
+  it('prints a relay token that admits a client with no Origin, and its example line runs as written', async () => {
+    const token = /RELAY_TOKEN='([^']+)'/.exec(started.output.stdout)?.[1]
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+    const key = join(root, 'pg', 'relay-token-key.json')
+    expect((await stat(key)).mode & 0o777).toBe(0o600)
+    expect(started.output.stdout).not.toContain(JSON.parse(await readFile(key, 'utf8')).secret)
+    const example = started.output.stdout.split('\n').find((line) => line.includes('examples/relay.ts'))
+    expect(example).toMatch(/^ {2}RELAY_TOKEN='[^']+' RELAY_URL='/)
+    const { stdout } = await run$('bash', ['-c', example!.trim()], { cwd: repo, timeout: 60_000 })
+    expect(stdout).toContain("via: 'relay'")
+
+    const relayUrl = /relay: +(\S+)/.exec(started.output.stdout)?.[1]
+    const query = async (relayToken: string | undefined) => {
+      const [client, connection] = await connect(started.databaseUrl, {
+        transport: webSocket({ url: relayUrl!, token: relayToken }),
+      })
+      const done = connection.run()
+      try {
+        return (await client.query('select 7 as n')).rows
+      } finally {
+        await client.end()
+        await done
+      }
+    }
+    await expect(query(undefined)).rejects.toThrow(/relay refused the WebSocket upgrade/)
+    await expect(query(`${token!.slice(0, -2)}xx`)).rejects.toThrow(/relay refused the WebSocket upgrade/)
+    const { stdout: fresh } = await run$(
+      process.execPath,
+      ['--conditions=source', join(repo, 'scripts/relay-token.ts')],
+      { env: { ...process.env, EDGEPG_DATA_DIR: join(root, 'pg') } },
+    )
+    expect(fresh.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+    expect(await query(fresh.trim())).toEqual([{ n: 7 }])
+  }, 90_000)
+
+  it('removes its relay-token key when it stops', async () => {
+    expect(await exists(join(root, 'pg', 'relay-token-key.json'))).toBe(true)
+    expect(await stop(started)).toBe(0)
+    expect(await exists(join(root, 'pg', 'relay-token-key.json'))).toBe(false)
+  }, 60_000)
+})
+
+describe('scripts/relay-token.ts', () => {
+  it('says in one line that there is no key when npm start is not running beyond loopback', async () => {
+    const root = await dataFolder()
+    const failed = await run$(
+      process.execPath,
+      ['--conditions=source', join(repo, 'scripts/relay-token.ts')],
+      {
+        env: { ...process.env, EDGEPG_DATA_DIR: root },
+      },
+    ).catch((error: { code: number; stderr: string }) => error)
+    await rm(root, { recursive: true, force: true })
+    expect(failed).toMatchObject({ code: 1 })
+    expect((failed as { stderr: string }).stderr.trim()).toBe(
+      `relay-token: no relay-token key at ${join(root, 'relay-token-key.json')}: tokens exist only while npm start runs beyond loopback (EDGEPG_HOST)`,
+    )
   })
 })

@@ -6,10 +6,12 @@
  * shutdown. Beyond loopback (`EDGEPG_HOST`), the page gets no password and clients need the page's Origin.
  */
 import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startRelay } from '@edgepg/proxy'
 import { createPlayground } from '../playground/server.ts'
 import { freePort, isPortFree, type PgServer, startEmbeddedPostgres } from './embedded-pg.ts'
+import { mintRelayToken, writeRelayTokenKey } from './relay-token-key.ts'
 import { exposureFor, lockHolder, pageOrigins, takeLock } from './start-guard.ts'
 
 const fail = (line: string): never => {
@@ -77,6 +79,11 @@ const user = decodeURIComponent(target.username)
 // Only the embedded database's password goes to the page, and only on loopback (only this machine reads it);
 // a DATABASE_URL's stays in this process. Otherwise the user types it.
 const sharedPassword = server && exposure.sharesPassword ? decodeURIComponent(target.password) : undefined
+// Beyond loopback, clients without an Origin (Node, curl) need a relay token: a key made for this start (kept
+// 0600 beside the data for scripts/relay-token.ts, removed at stop) signs one-hour tokens for this database.
+const tokenKeyFile = join(dataRoot, 'relay-token-key.json')
+const tokenKey = exposure.sharesPassword ? undefined : await writeRelayTokenKey(tokenKeyFile, address)
+const relayToken = tokenKey && (await mintRelayToken(tokenKey))
 let relay: Awaited<ReturnType<typeof startRelay>>
 try {
   const mount = await createPlayground({
@@ -95,6 +102,7 @@ try {
       allowedOrigins: origins,
       // On loopback, Node and CLI clients (no Origin header) are let in; beyond it, only the page's Origin.
       allowMissingOrigin: exposure.allowMissingOrigin,
+      ...(tokenKey && { tokenSecrets: [tokenKey.secret], requireToken: false }),
       logLevel: 'warn',
     },
     { mount },
@@ -108,8 +116,10 @@ const kept = server ? ` Data kept in ${dataRoot} (npm start -- --fresh starts em
 const beyondLoopback = exposure.sharesPassword
   ? ''
   : `
-${host} is beyond loopback: the page does not get the password (type the one in DATABASE_URL), and the relay
-admits only ${origins.join(', ')} as Origin (clients without an Origin are refused; HTTP queries need TLS in front).
+${host} is beyond loopback: the page does not get the password (type the one in DATABASE_URL), the relay
+admits only ${origins.join(', ')} as Origin, and clients without an Origin need a relay token (RELAY_TOKEN below,
+valid for an hour; \`node scripts/launch.mjs node --conditions=source scripts/relay-token.ts\` prints a new one).
+HTTP queries from beyond loopback need TLS in front of the relay (behindTls).
 `
 console.log(`${server ? `PostgreSQL ${version} is running (embedded, SCRAM-SHA-256).${kept}` : `Relaying to DATABASE_URL (${address}).`}
 ${beyondLoopback}
@@ -120,25 +130,25 @@ ${beyondLoopback}
 
 Connect through the relay, from another shell in this folder:
 
-  RELAY_URL='${relay.wsUrl}' DATABASE_URL='${databaseUrl}' node scripts/launch.mjs node --conditions=source examples/relay.ts
+  ${relayToken ? `RELAY_TOKEN='${relayToken}' ` : ''}RELAY_URL='${relay.wsUrl}' DATABASE_URL='${databaseUrl}' node scripts/launch.mjs node --conditions=source examples/relay.ts
 
 or in code:
 
-  const [client, connection] = await connect('${databaseUrl}', { transport: webSocket({ url: '${relay.wsUrl}' }) })
+  const [client, connection] = await connect('${databaseUrl}', { transport: webSocket({ url: '${relay.wsUrl}'${relayToken ? ', token: process.env.RELAY_TOKEN' : ''} }) })
   connection.run(); console.log((await client.query('select now()')).rows)
 
 One query over HTTP, one round trip:
 
-  curl -s ${relay.url}/sql -H 'content-type: application/json' -H 'Neon-Connection-String: ${databaseUrl}' \\
+  curl -s ${relay.url}/sql -H 'content-type: application/json' -H 'Neon-Connection-String: ${databaseUrl}' \\${relayToken ? `\n    -H 'Authorization: Bearer ${relayToken}' \\` : ''}
     -d '{"query":"select now() as now, $1::int as n","params":[42]}'
 
 or with examples/http.ts:
 
-  SQL_URL='${relay.url}/sql' DATABASE_URL='${databaseUrl}' node scripts/launch.mjs node --conditions=source examples/http.ts
+  ${relayToken ? `RELAY_TOKEN='${relayToken}' ` : ''}SQL_URL='${relay.url}/sql' DATABASE_URL='${databaseUrl}' node scripts/launch.mjs node --conditions=source examples/http.ts
 
 or in code:
 
-  const db = http('${databaseUrl}', { url: '${relay.url}/sql' })   // from '@edgepg/client/http'
+  const db = http('${databaseUrl}', { url: '${relay.url}/sql'${relayToken ? ', token: process.env.RELAY_TOKEN' : ''} })   // from '@edgepg/client/http'
   console.log(await db.query('select now() as now, $1::int as n', [42]))
 
 Press Ctrl-C to stop.`)
@@ -148,6 +158,7 @@ const stop = async () => {
   if (isStopping) return
   isStopping = true
   await relay.shutdown()
+  if (tokenKey) await rm(tokenKeyFile, { force: true })
   await server?.stop()
   await release?.()
   process.exit(0)
