@@ -1,0 +1,60 @@
+import { Oid } from '@edgepg/client'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { bodyHeight, columnWidths, MAX_BODY_HEIGHT, ROW_HEIGHT, rowWindow } from './grid.ts'
+
+describe('rowWindow', () => {
+  it('draws the rows in view plus a margin, each where the full-height body puts it', () => {
+    expect(rowWindow(0, 240, 100_000)).toEqual({ first: 0, end: 30, offset: 0 })
+    const middle = rowWindow(50_000 * ROW_HEIGHT, 240, 100_000)
+    expect(middle).toEqual({ first: 49_980, end: 50_030, offset: 49_980 * ROW_HEIGHT })
+    const bottom = rowWindow(bodyHeight(100_000) - 240, 240, 100_000)
+    expect(bottom.end).toBe(100_000)
+    expect(rowWindow(0, 240, 3)).toEqual({ first: 0, end: 3, offset: 0 })
+  })
+
+  it('keeps every visible row drawn and no more than the view and two margins, at any scroll position', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5_000_000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (rowCount, viewHeight, fraction) => {
+          const height = bodyHeight(rowCount)
+          const scrollTop = Math.max(0, height - Math.min(viewHeight, height)) * fraction
+          const { first, end, offset } = rowWindow(scrollTop, viewHeight, rowCount)
+          expect(first).toBeGreaterThanOrEqual(0)
+          expect(end).toBeLessThanOrEqual(rowCount)
+          expect(end - first).toBeLessThanOrEqual(Math.ceil(viewHeight / ROW_HEIGHT) + 41)
+          // The drawn window covers the view and never reaches past the body.
+          const view = Math.min(viewHeight, height)
+          if (rowCount > 0) {
+            expect(offset).toBeLessThanOrEqual(scrollTop + 1e-6)
+            expect(offset + (end - first) * ROW_HEIGHT).toBeGreaterThanOrEqual(scrollTop + view - 1e-6)
+          }
+          if (fraction === 1) expect(end).toBe(rowCount)
+          if (scrollTop === 0) expect(first).toBe(0)
+        },
+      ),
+    )
+  })
+
+  it('compresses a body taller than the browser allows, so the last of millions of rows is reachable', () => {
+    expect(bodyHeight(5_000_000)).toBe(MAX_BODY_HEIGHT)
+    const last = rowWindow(MAX_BODY_HEIGHT - 400, 400, 5_000_000)
+    expect(last.end).toBe(5_000_000)
+    expect(last.offset + (last.end - last.first) * ROW_HEIGHT).toBeCloseTo(MAX_BODY_HEIGHT, 6)
+  })
+})
+
+describe('columnWidths', () => {
+  it('fits the name, the type and the values, within bounds, NULL counted as its four letters', () => {
+    const fields = [
+      { name: 'id', typeOid: Oid.int4 },
+      { name: 'n', typeOid: Oid.text },
+      { name: 'long', typeOid: Oid.text },
+    ] as never
+    expect(columnWidths({ fields, rows: [[1, null, 'x'.repeat(500)]] })).toEqual([4, 4, 48])
+    expect(columnWidths({ fields, rows: [] })).toEqual([4, 4, 4])
+  })
+})
