@@ -15,9 +15,10 @@ describe('typeName', () => {
 })
 
 describe('displayValue', () => {
-  it('keeps SQL NULL apart from the text "NULL"', () => {
+  it('keeps SQL NULL apart from the text "NULL" and from the empty string', () => {
     expect(displayValue(null)).toBeNull()
     expect(displayValue('NULL')).toBe('NULL')
+    expect(displayValue('')).toBe('')
   })
 
   it('writes bytea as hex, bigints exactly and arrays and JSON as JSON', () => {

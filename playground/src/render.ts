@@ -1,14 +1,21 @@
 /**
- * The results grid and the error view. Everything goes into the DOM as text nodes: nothing from the server
- * or the editor is ever parsed as HTML.
+ * The results (one section per statement: its command tag and row count, CSV and JSON export, a virtualised
+ * grid or an EXPLAIN plan) and the error view. Everything goes into the DOM as text nodes: nothing from the
+ * server or the editor is ever parsed as HTML.
  */
 import { conditionName, isDatabaseError, isPgError, type QueryResult } from '@edgepg/client'
-import { displayValue, positionRange, typeName } from './format.ts'
+import { downloadText, toCsv, toJson } from './export.ts'
+import { positionRange } from './format.ts'
+import { ResultGrid } from './grid.ts'
+import { planView } from './plan.ts'
 
-/** Rows drawn per result; the rest are counted, not drawn. */
-const MAX_ROWS = 1000
+/** A result with its rows as arrays in column order (`rowMode: 'array'`). */
+export type ArrayResult = QueryResult<unknown[]>
 
-/** `tag('td', { className: 'null' }, 'NULL')` */
+/** How long the "copied" confirmation stays, in ms. */
+const COPIED_MS = 1500
+
+/** `tag('p', { className: 'caption' }, 'SELECT · 1 row')` */
 function tag<K extends keyof HTMLElementTagNameMap>(
   name: K,
   properties: Partial<HTMLElementTagNameMap[K]> = {},
@@ -19,52 +26,108 @@ function tag<K extends keyof HTMLElementTagNameMap>(
   return element
 }
 
-/** Draws one grid per statement and the line that sums them up. */
-export function renderResults(
-  results: QueryResult[],
-  elapsedMs: number,
-  into: { summary: HTMLElement; results: HTMLElement },
-): void {
-  const rows = results.reduce((sum, result) => sum + result.rows.length, 0)
-  const statements = results.length === 1 ? '1 statement' : `${results.length} statements`
-  into.summary.textContent = `${statements} · ${plural(rows, 'row')} · ${elapsedMs.toFixed(1)} ms`
-  into.results.replaceChildren(...results.map(renderResult))
+/** What each results area must release when it is redrawn (its grids' observers). */
+const disposers = new WeakMap<HTMLElement, (() => void)[]>()
+
+/** Empties a results area and releases what its grids held. */
+export function clearResults(into: HTMLElement): void {
+  for (const dispose of disposers.get(into) ?? []) dispose()
+  disposers.delete(into)
+  into.replaceChildren()
 }
 
-function renderResult(result: QueryResult): HTMLElement {
+/**
+ * The line over the results: `3 statements · 120 rows · 4.2 ms`, and which statement failed when one did
+ * (`results` are the statements before it).
+ */
+export function summaryLine(results: ArrayResult[], elapsedMs: number, isFailed = false): string {
+  const rows = results.reduce((sum, result) => sum + result.rows.length, 0)
+  const parts = [plural(results.length, 'statement'), plural(rows, 'row'), `${elapsedMs.toFixed(1)} ms`]
+  if (isFailed) parts.push(`statement ${results.length + 1} failed`)
+  return parts.join(' · ')
+}
+
+/** Draws one section per statement into `into` (replacing what was there). */
+export function renderResults(results: ArrayResult[], into: HTMLElement): void {
+  clearResults(into)
+  const release: (() => void)[] = []
+  disposers.set(into, release)
+  into.append(...results.map((result, index) => renderResult(result, index, release)))
+}
+
+function renderResult(result: ArrayResult, index: number, release: (() => void)[]): HTMLElement {
   const count = result.rowCount ?? result.rows.length
   const caption =
     result.fields.length > 0 ? `${result.command} · ${plural(count, 'row')}` : commandTag(result)
-  const section = tag('section', { className: 'panel result' }, tag('p', { className: 'caption' }, caption))
+  const bar = tag('div', { className: 'result-bar' }, tag('p', { className: 'caption' }, caption))
+  const section = tag('section', { className: 'panel result' }, bar)
+  section.dataset.statement = String(index + 1)
   if (result.fields.length === 0) return section
-  const names = result.fields.map((field) => field.name)
-  if (new Set(names).size < names.length) {
-    section.append(
-      tag('p', {}, 'columns with the same name share one value in row objects: rename them with AS'),
-    )
-  }
-  const head = tag(
-    'tr',
-    {},
-    ...result.fields.map((field) => tag('th', {}, field.name, tag('small', {}, typeName(field.typeOid)))),
+
+  const copied = tag('span', { className: 'copied' })
+  copied.setAttribute('role', 'status')
+  const tools = tag('div', { className: 'result-tools' }, copied)
+  const name = `result-${index + 1}`
+  tools.append(
+    button('CSV', 'export-csv', `download ${name}.csv`, () =>
+      downloadText(toCsv(result), `${name}.csv`, 'text/csv;charset=utf-8'),
+    ),
+    button('JSON', 'export-json', `download ${name}.json`, () =>
+      downloadText(toJson(result), `${name}.json`, 'application/json'),
+    ),
   )
-  const body = tag('tbody')
-  for (const row of result.rows.slice(0, MAX_ROWS)) {
-    const tr = tag('tr')
-    for (const name of names) {
-      const text = displayValue(row[name])
-      tr.append(text === null ? tag('td', { className: 'null' }, 'NULL') : tag('td', {}, text))
+  bar.append(tools)
+
+  let grid: ResultGrid | undefined
+  const gridElement = () => {
+    if (!grid) {
+      const made = new ResultGrid(result, (text) => copyCell(text, copied))
+      release.push(() => made.dispose())
+      grid = made
     }
-    body.append(tr)
+    return grid.element
   }
-  section.append(tag('table', {}, tag('thead', {}, head), body))
-  if (result.rows.length > MAX_ROWS) {
-    section.append(tag('p', {}, `showing the first ${MAX_ROWS} of ${result.rows.length} rows`))
+  // planView reads array rows as well as object rows.
+  const plan = planView(result as unknown as QueryResult)
+  if (!plan) {
+    section.append(gridElement())
+    return section
   }
+  let isPlanShown = true
+  const toggle = button('rows', 'plan-toggle', 'show the raw rows', () => {
+    isPlanShown = !isPlanShown
+    section.lastElementChild?.replaceWith(isPlanShown ? plan : gridElement())
+    toggle.textContent = isPlanShown ? 'rows' : 'plan'
+    toggle.title = isPlanShown ? 'show the raw rows' : 'show the plan'
+  })
+  tools.prepend(toggle)
+  section.append(plan)
   return section
 }
 
-function commandTag(result: QueryResult): string {
+/** Copies a cell's text (NULL as empty text) and says so in `status` for a moment. */
+function copyCell(text: string | null, status: HTMLElement): void {
+  const say = (message: string) => {
+    status.textContent = message
+    const shown = message
+    setTimeout(() => {
+      if (status.textContent === shown) status.textContent = ''
+    }, COPIED_MS)
+  }
+  navigator.clipboard.writeText(text ?? '').then(
+    () => say(text === null ? 'copied NULL as empty text' : 'copied'),
+    (error: unknown) => say(`could not copy: ${error instanceof Error ? error.message : String(error)}`),
+  )
+}
+
+function button(text: string, className: string, title: string, onClick: () => void): HTMLButtonElement {
+  const element = tag('button', { type: 'button', className: `small ${className}`, title }, text)
+  element.addEventListener('click', onClick)
+  return element
+}
+
+function commandTag(result: ArrayResult): string {
+  if (result.command === '') return 'empty query'
   return result.rowCount === null ? result.command : `${result.command} ${result.rowCount}`
 }
 
@@ -113,7 +176,9 @@ function markedSql(sql: string, range: { start: number; end: number }): HTMLElem
   return tag('pre', { className: 'sql-context' }, sql.slice(0, range.start), mark, sql.slice(range.end))
 }
 
+/** Hides and empties the error view. */
 export function clearError(into: HTMLElement): void {
   into.hidden = true
+  into.classList.remove('after-results')
   into.replaceChildren()
 }

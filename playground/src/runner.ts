@@ -1,17 +1,26 @@
 /**
- * Running the editor's SQL: one simple query on the session's client, then every statement's result (and the
- * error, with its position) drawn into the results area.
+ * Running the editor's SQL, psql-style: one simple query on the session's client with rows as arrays (columns
+ * of the same name all keep their values), then every statement's result drawn, and when a statement fails,
+ * the results of the statements before it, then the error with its position marked. While it runs, the
+ * Cancel button sends a CancelRequest through the relay.
  */
 import { type Client, isDatabaseError } from '@edgepg/client'
 import { positionRange } from './format.ts'
-import { clearError, renderError, renderResults } from './render.ts'
+import {
+  type ArrayResult,
+  clearError,
+  clearResults,
+  renderError,
+  renderResults,
+  summaryLine,
+} from './render.ts'
 
 /** Where a run draws. */
 export interface RunView {
   summary: HTMLElement
   results: HTMLElement
   error: HTMLElement
-  /** Enabled while a statement runs. */
+  /** Enabled while the statements run; a click cancels the running one. */
   cancel: HTMLButtonElement
 }
 
@@ -25,18 +34,47 @@ export async function runStatements(
   view: RunView,
 ): Promise<{ start: number; end: number } | undefined> {
   clearError(view.error)
+  clearResults(view.results)
   view.summary.textContent = 'running…'
-  view.results.replaceChildren()
+  const cancelling = new AbortController()
+  const { signal } = cancelling
+  view.cancel.addEventListener('click', () => cancel(client, view, signal), { signal })
+  view.cancel.disabled = false
+  const started = performance.now()
   try {
-    const started = performance.now()
-    const results = await client.simpleQuery(sql)
-    renderResults(results, performance.now() - started, view)
+    // Rows as arrays: `select 1 as a, 2 as a` keeps both values. Values decode with the connection's types.
+    const results = (await client.simpleQuery(sql, { rowMode: 'array' })) as unknown as ArrayResult[]
+    view.summary.textContent = summaryLine(results, performance.now() - started)
+    renderResults(results, view.results)
     return undefined
   } catch (error) {
-    view.summary.textContent = ''
+    const before = (isDatabaseError(error) ? error.results : undefined) as ArrayResult[] | undefined
+    view.summary.textContent = summaryLine(before ?? [], performance.now() - started, true)
+    renderResults(before ?? [], view.results)
     renderError(error, sql, view.error)
+    // psql's order: the results, then the error under them.
+    view.error.classList.add('after-results')
     return isDatabaseError(error) && error.position !== undefined
       ? positionRange(sql, error.position)
       : undefined
+  } finally {
+    cancelling.abort()
+    view.cancel.disabled = true
+  }
+}
+
+/** Sends a CancelRequest for whatever the connection runs (a second WebSocket through the same relay). */
+function cancel(client: Client, view: RunView, running: AbortSignal): void {
+  view.cancel.disabled = true
+  view.summary.textContent = 'cancelling…'
+  const failed = (error: unknown) => {
+    // Once the run has ended its summary stands: a late failure of the cancel no longer matters.
+    if (!running.aborted)
+      view.summary.textContent = `could not cancel: ${error instanceof Error ? error.message : String(error)}`
+  }
+  try {
+    client.cancelToken().cancel().catch(failed)
+  } catch (error) {
+    failed(error)
   }
 }

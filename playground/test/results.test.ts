@@ -1,0 +1,419 @@
+/**
+ * The playground's results in real headless Chromium, served by a real relay in front of the test PostgreSQL:
+ * psql-style results before an error, duplicate column names, NULL, a 100,000-row virtualised grid, Cancel,
+ * CSV/JSON export and copying a cell. The CSV export is also held against PostgreSQL's own COPY … CSV output.
+ */
+import { readFile } from 'node:fs/promises'
+import { type Client, connect } from '@edgepg/client'
+import { nodeSocket } from '@edgepg/client/node'
+import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
+import fc from 'fast-check'
+import { type Browser, chromium, type Page } from 'playwright'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { freePort } from '../../scripts/embedded-pg.ts'
+import { chromiumLaunchOptions } from '../../test/chromium.ts'
+import { admin, waitFor } from '../../test/pg-admin.ts'
+import { createPlayground } from '../server.ts'
+import { toCsv } from '../src/export.ts'
+
+const pg = inject('pg')
+const role = pg.roles.scram
+let relay: RunningRelay
+let browser: Browser
+/** One page for every test (a new page costs a SCRAM login): each test reads and empties `problems`. */
+let page: Page
+const problems: string[] = []
+
+beforeAll(async () => {
+  const port = await freePort()
+  const mount = await createPlayground({
+    server: `${pg.host}:${pg.port}`,
+    user: role.user,
+    password: role.password,
+    database: pg.database,
+  })
+  relay = await startRelay(
+    {
+      port,
+      allow: [`${pg.host}:${pg.port}`],
+      allowedOrigins: [`http://127.0.0.1:${port}`],
+      allowMissingOrigin: 'never',
+      shutdownGrace: 1000,
+    },
+    { logger: silentLogger, mount },
+  )
+  browser = await chromium.launch(chromiumLaunchOptions)
+  page = await openPlayground()
+})
+
+afterAll(async () => {
+  await page?.context().close()
+  await browser?.close()
+  await relay?.shutdown()
+})
+
+/**
+ * The playground loaded in a context that accepts downloads and may use the clipboard; page errors and console
+ * errors (CSP violations are console errors) go to `problems`.
+ */
+async function openPlayground(): Promise<Page> {
+  const context = await browser.newContext({
+    acceptDownloads: true,
+    permissions: ['clipboard-read', 'clipboard-write'],
+  })
+  const opened = await context.newPage()
+  opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  opened.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
+  })
+  await opened.goto(`${relay.url}/`)
+  await opened.waitForSelector('body[data-ready]')
+  return opened
+}
+
+/** The problems since the last call (each test ends with `expect(takeProblems()).toEqual([])`). */
+const takeProblems = () => problems.splice(0)
+
+/** Puts `sql` in the editor, CodeMirror's or the textarea, and clicks Run (no key bindings involved). */
+async function startRun(page: Page, sql: string): Promise<void> {
+  const editor = (await page.$('.cm-content')) ? '.cm-content' : '#sql'
+  await page.focus(editor)
+  await page.keyboard.press('ControlOrMeta+a')
+  await page.keyboard.insertText(sql)
+  // The summary is rewritten by every run: empty it so that the wait below sees this run's line.
+  await page.$eval('#summary', (summary) => {
+    summary.textContent = ''
+  })
+  await page.click('#run')
+}
+
+async function runFinished(page: Page): Promise<string> {
+  await page.waitForFunction(() => {
+    const text = document.getElementById('summary')?.textContent ?? ''
+    return text !== '' && text !== 'running…' && text !== 'cancelling…'
+  })
+  return (await page.textContent('#summary')) ?? ''
+}
+
+async function run(page: Page, sql: string): Promise<string> {
+  await startRun(page, sql)
+  return runFinished(page)
+}
+
+const texts = (page: Page, selector: string) =>
+  page.$$eval(selector, (elements) => elements.map((e) => e.textContent ?? ''))
+
+/** The data cells (not the row numbers) of result `n` (1-based), row by row. */
+const cells = (page: Page, n: number) =>
+  page.$$eval(`#results > .result:nth-child(${n}) .grid-row`, (rows) =>
+    rows.map((row) => [...row.querySelectorAll('.cell[data-column]')].map((cell) => cell.textContent ?? '')),
+  )
+
+describe('playground results', () => {
+  it('shows the results of the statements before an error, then the error with its position marked', async () => {
+    const sql = "select 1 as n;\nselect 'two' as word union all select 'three';\nselect lenght('x')"
+    const summary = await run(page, sql)
+    expect(summary).toMatch(/^2 statements · 3 rows · \d+\.\d ms · statement 3 failed$/)
+    expect(await texts(page, '#results .caption')).toEqual(['SELECT · 1 row', 'SELECT · 2 rows'])
+    expect(await cells(page, 2)).toEqual([['two'], ['three']])
+    expect(await page.textContent('#error .sqlstate')).toBe('42883')
+    expect(await texts(page, '#error dd')).toContain('undefined_function')
+    expect(await page.textContent('#error mark')).toBe('l')
+    expect(await page.textContent('#error pre')).toBe(sql)
+    // psql's order: the error is drawn under the results.
+    const [resultsBottom, errorTop] = await page.evaluate(() => [
+      document.getElementById('results')!.getBoundingClientRect().bottom,
+      document.getElementById('error')!.getBoundingClientRect().top,
+    ])
+    expect(errorTop).toBeGreaterThanOrEqual(resultsBottom!)
+    // A run that succeeds clears the error and puts it back in its place.
+    expect(await run(page, 'select 1')).toMatch(/^1 statement · 1 row · /)
+    expect(await page.isHidden('#error')).toBe(true)
+    expect(takeProblems()).toEqual([])
+  })
+
+  it("shows each statement's command tag and row count, and a count line over them", async () => {
+    const summary = await run(
+      page,
+      'create temp table pets (name text); insert into pets values (1), (2), (3); select * from pets; ' +
+        'update pets set name = name where false; drop table pets',
+    )
+    expect(summary).toMatch(/^5 statements · 3 rows · \d+\.\d ms$/)
+    expect(await texts(page, '#results .caption')).toEqual([
+      'CREATE TABLE',
+      'INSERT 3',
+      'SELECT · 3 rows',
+      'UPDATE 0',
+      'DROP TABLE',
+    ])
+    expect(takeProblems()).toEqual([])
+  })
+
+  it('shows every column of a repeated name with its own value', async () => {
+    await run(page, "select 1 as a, 2 as a, 'three' as a")
+    expect(await texts(page, '#results .grid-head .cell .name')).toEqual(['a', 'a', 'a'])
+    expect(await cells(page, 1)).toEqual([['1', '2', 'three']])
+    expect(await page.textContent('#results')).not.toContain('rename')
+    expect(takeProblems()).toEqual([])
+  })
+
+  it("shows NULL muted and italic, apart from the text 'NULL' and the empty string", async () => {
+    await run(page, "select null::text as nothing, 'NULL' as word, '' as empty")
+    expect(await cells(page, 1)).toEqual([['NULL', 'NULL', '']])
+    const styles = await page.$$eval('#results .grid-row .cell[data-column]', (elements) =>
+      elements.map((cell) => ({
+        isNull: cell.classList.contains('null'),
+        fontStyle: getComputedStyle(cell).fontStyle,
+      })),
+    )
+    expect(styles).toEqual([
+      { isNull: true, fontStyle: 'italic' },
+      { isNull: false, fontStyle: 'normal' },
+      { isNull: false, fontStyle: 'normal' },
+    ])
+    expect(takeProblems()).toEqual([])
+  })
+
+  it('shows dates as PostgreSQL writes them, int8 and numeric exactly, bytea as hex, arrays and json', async () => {
+    await run(
+      page,
+      "select date '2024-02-29' as d, timestamp '2024-02-29 13:14:15.5' as ts, 9007199254740993::int8 as big, " +
+        "1.50::numeric as num, '\\xdead'::bytea as bytes, array[1, null, 3] as list, " +
+        "'{\"k\": [true, null]}'::jsonb as doc, 'line one\nline two' as lines",
+    )
+    expect(await cells(page, 1)).toEqual([
+      [
+        '2024-02-29',
+        '2024-02-29 13:14:15.5',
+        '9007199254740993',
+        '1.50',
+        '\\xdead',
+        '[1,null,3]',
+        '{"k":[true,null]}',
+        'line one↵line two',
+      ],
+    ])
+    expect(takeProblems()).toEqual([])
+  })
+
+  it('draws 100,000 rows with a bounded DOM, reaches the last row by scrolling and keeps the page responsive', async () => {
+    // The longest gap between animation frames from the run on: a page frozen by drawing shows as one gap.
+    await page.evaluate(() => {
+      const probe = { last: performance.now(), longest: 0 }
+      Object.assign(window, { probe })
+      const frame = (now: number) => {
+        probe.longest = Math.max(probe.longest, now - probe.last)
+        probe.last = now
+        requestAnimationFrame(frame)
+      }
+      requestAnimationFrame(frame)
+    })
+    const summary = await run(page, 'select g, md5(g::text) from generate_series(1, 100000) g')
+    expect(summary).toMatch(/^1 statement · 100000 rows · \d+\.\d ms$/)
+    expect(await texts(page, '#results .caption')).toEqual(['SELECT · 100000 rows'])
+    expect(await page.getAttribute('#results .grid', 'aria-rowcount')).toBe('100001')
+    const drawn = () => page.$$eval('#results .grid-row', (rows) => rows.length)
+    expect(await drawn()).toBeGreaterThan(10)
+    expect(await drawn()).toBeLessThan(200)
+    const headerWidths = () =>
+      page.$$eval('#results .grid-head .cell', (heads) => heads.map((h) => h.getBoundingClientRect().width))
+    const widthsAtTop = await headerWidths()
+
+    await page.$eval('#results .grid', (grid) => {
+      grid.scrollTop = grid.scrollHeight
+    })
+    await page.waitForSelector('#results .grid-row[aria-rowindex="100001"]')
+    const last = await page.$$eval('#results .grid-row[aria-rowindex="100001"] .cell', (row) =>
+      row.map((cell) => cell.textContent),
+    )
+    expect(last.slice(0, 2)).toEqual(['100000', '100000'])
+    expect(last[2]).toMatch(/^[0-9a-f]{32}$/)
+    // The last row is inside the visible part of the scroll container.
+    const [rowBottom, gridBottom] = await page.evaluate(() => [
+      document.querySelector('#results .grid-row[aria-rowindex="100001"]')!.getBoundingClientRect().bottom,
+      document.querySelector('#results .grid')!.getBoundingClientRect().bottom,
+    ])
+    expect(rowBottom).toBeLessThanOrEqual(gridBottom! + 1)
+    expect(await drawn()).toBeLessThan(200)
+    expect(await headerWidths()).toEqual(widthsAtTop)
+    // Two more frames, then read the probe: the generous bound only catches a page frozen for seconds.
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+    )
+    const longest = await page.evaluate(
+      () => (window as unknown as { probe: { longest: number } }).probe.longest,
+    )
+    console.log('LONGEST', longest)
+    expect(longest).toBeLessThan(2000)
+    expect(takeProblems()).toEqual([])
+  })
+
+  it('cancels a running statement: the results before it, then 57014, and the connection still runs queries', async () => {
+    expect(await page.isDisabled('#cancel')).toBe(true)
+    await startRun(page, 'select 1 as before; select pg_sleep(30) /* results-cancel */')
+    await page.waitForSelector('#cancel:not([disabled])')
+    await waitFor(
+      async () =>
+        (
+          await admin(
+            "select 1 from pg_stat_activity where state = 'active' and query like '%results-cancel */' " +
+              'and pid <> pg_backend_pid()',
+          )
+        ).length > 0,
+    )
+    await page.click('#cancel')
+    const summary = await runFinished(page)
+    expect(summary).toMatch(/^1 statement · 1 row · \d+\.\d ms · statement 2 failed$/)
+    expect(await cells(page, 1)).toEqual([['1']])
+    expect(await page.textContent('#error .sqlstate')).toBe('57014')
+    expect(await page.textContent('#error .message')).toBe('canceling statement due to user request')
+    expect(await page.isDisabled('#cancel')).toBe(true)
+    expect(await run(page, "select 'still connected' as after")).toMatch(/^1 statement · 1 row · /)
+    expect(await cells(page, 1)).toEqual([['still connected']])
+    expect(await page.isHidden('#error')).toBe(true)
+    expect(takeProblems()).toEqual([])
+  })
+
+  it('exports a result as CSV and as JSON through a download, under the CSP', async () => {
+    await run(
+      page,
+      "select 1 as a, 'x,\"y\"' as b, null::text as c, '' as d, 9007199254740993::int8 as a; select 2 as other",
+    )
+    const download = async (selector: string) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)])
+      return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') }
+    }
+    expect(await download('#results > .result:nth-child(1) .export-csv')).toEqual({
+      name: 'result-1.csv',
+      text: 'a,b,c,d,a\r\n1,"x,""y""",,"",9007199254740993\r\n',
+    })
+    expect(await download('#results > .result:nth-child(1) .export-json')).toEqual({
+      name: 'result-1.json',
+      text: '[\n  {"a":1,"b":"x,\\"y\\"","c":null,"d":"","a_2":"9007199254740993"}\n]\n',
+    })
+    expect(await download('#results > .result:nth-child(2) .export-csv')).toEqual({
+      name: 'result-2.csv',
+      text: 'other\r\n2\r\n',
+    })
+    expect(takeProblems()).toEqual([])
+  })
+
+  it('copies a clicked cell, NULL as empty text, and says so', async () => {
+    await run(page, "select 'line one\nline two' as text, null::int as nothing")
+    await page.click('#results .grid-row .cell[data-column="0"]')
+    await page.waitForFunction(() => document.querySelector('#results .copied')?.textContent === 'copied')
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('line one\nline two')
+    await page.click('#results .grid-row .cell[data-column="1"]')
+    await page.waitForFunction(
+      () => document.querySelector('#results .copied')?.textContent === 'copied NULL as empty text',
+    )
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('')
+    expect(takeProblems()).toEqual([])
+  })
+})
+
+describe('EXPLAIN in the results', () => {
+  it('shows an EXPLAIN (FORMAT JSON) result as the plan, with a toggle to its raw rows and back', async () => {
+    await run(
+      page,
+      'select 1 as first; explain (analyze, format json) select count(*) from generate_series(1, 10)',
+    )
+    const second = '#results > .result:nth-child(2)'
+    expect(await page.$$eval('#results > .result:nth-child(1) .grid', (grids) => grids.length)).toBe(1)
+    expect(await page.$$eval(`${second} .grid`, (grids) => grids.length)).toBe(0)
+    expect(await page.isVisible(`${second} .plan`)).toBe(true)
+    await page.click(`${second} .plan-toggle`)
+    expect(await page.$$eval(`${second} .plan`, (plans) => plans.length)).toBe(0)
+    expect(await texts(page, `${second} .grid-head .cell .name`)).toEqual(['QUERY PLAN'])
+    expect(await page.$$eval(`${second} .grid-row`, (rows) => rows.length)).toBe(1)
+    expect(await page.textContent(`${second} .plan-toggle`)).toBe('plan')
+    await page.click(`${second} .plan-toggle`)
+    expect(await page.isVisible(`${second} .plan`)).toBe(true)
+    expect(await page.textContent(`${second} .plan-toggle`)).toBe('rows')
+    expect(takeProblems()).toEqual([])
+  })
+})
+
+describe('CSV export against PostgreSQL', () => {
+  let client: Client
+  let done: Promise<void>
+
+  beforeAll(async () => {
+    const [opened, connection] = await connect(
+      { host: pg.host, port: pg.port, user: role.user, password: role.password, database: pg.database },
+      { transport: nodeSocket(), types: { dates: 'string' } },
+    )
+    client = opened
+    done = connection.run()
+  })
+
+  afterAll(async () => {
+    await client?.end()
+    await done
+  })
+
+  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
+  const identifier = (name: string) => `"${name.replaceAll('"', '""')}"`
+  const text = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom(',', '"', '\r', '\n', ' ', '\\', '.', '\\.', "'", 'NULL'),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((s) => !s.includes('\0')),
+    ),
+    maxLength: 10,
+  })
+  const column = fc.oneof(
+    fc.constant({ type: 'text', value: text }),
+    fc.constant({ type: 'int4', value: fc.integer().map(String) }),
+    fc.constant({ type: 'int8', value: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String) }),
+    fc.constant({
+      type: 'numeric',
+      value: fc
+        .tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 12 }))
+        .map(([digits, scale]) => `${digits}e-${scale}`),
+    }),
+  )
+  const table = fc.array(
+    fc.record({
+      name: text.filter((name) => name !== '' && new TextEncoder().encode(name).length < 60),
+      column,
+    }),
+    { minLength: 1, maxLength: 4 },
+  )
+
+  it('writes what COPY (…) TO STDOUT WITH (FORMAT csv, HEADER) writes for the same rows (LF line ends)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        table.chain((columns) =>
+          fc.record({
+            columns: fc.constant(columns),
+            rows: fc.array(fc.tuple(...columns.map(({ column }) => fc.option(column.value, { nil: null }))), {
+              maxLength: 5,
+            }),
+          }),
+        ),
+        async ({ columns, rows }) => {
+          const select = (values: (string | null)[]) =>
+            `select ${columns
+              .map(
+                ({ name, column }, i) =>
+                  `${values[i] === null ? 'null' : literal(values[i]!)}::${column.type} as ${identifier(name)}`,
+              )
+              .join(', ')}`
+          const sql =
+            rows.length === 0
+              ? `${select(columns.map(() => null))} where false`
+              : rows.map((row) => select(row)).join(' union all ')
+          const [result] = await client.simpleQuery(sql, { rowMode: 'array' })
+          const ours = toCsv(result as unknown as { fields: { name: string }[]; rows: unknown[][] }, {
+            lineEnd: '\n',
+          })
+          const copied = await new Response(
+            await client.copyOut(`copy (${sql}) to stdout with (format csv, header)`),
+          ).text()
+          expect(ours).toBe(copied)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+})
