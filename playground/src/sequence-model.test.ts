@@ -90,6 +90,12 @@ function extendedQuery(value: string, withSync: boolean): Uint8Array {
   )
 }
 
+/** A login without a password (trust), ending at -1 ms: the fixtures after it start at 0. */
+const trustLogin = (): Chunk[] => [
+  client(-3, serialize.startup({ user: 'app' })),
+  server(-1, message('R', int32(0)), message('K', int32(1), int32(2)), idle()),
+]
+
 const extendedResponse = (value: string) =>
   concat(parseComplete(), message('2'), rowDescription(['n']), dataRow([value]), commandComplete('SELECT 1'))
 
@@ -230,23 +236,48 @@ describe('SequenceModel on captured conversations', () => {
   it('does not count a notification that comes before the answer as the answer', () => {
     const sequence = model(
       decode([
+        ...trustLogin(),
         client(0, serialize.query('select pg_sleep(1)')),
         server(10, notification(1, 'jobs', 'early')),
         server(1000, rowDescription(['pg_sleep']), dataRow(['']), commandComplete('SELECT 1'), idle()),
       ]),
     )
-    expect(sequence.flights.map((f) => f.roundTrip)).toEqual([undefined, undefined, 1])
-    expect(sequence.flights[2]?.latency).toBe(1000)
+    expect(outline(sequence.flights.slice(2))).toEqual([
+      '> Query',
+      '< NotificationResponse',
+      '< RowDescription, DataRow, CommandComplete, ReadyForQuery',
+    ])
+    expect(sequence.flights.map((f) => f.roundTrip)).toEqual([undefined, 1, undefined, undefined, 2])
+    expect(sequence.flights[4]?.latency).toBe(1000)
+  })
+
+  it('keeps an ErrorResponse or a NoticeResponse and the rest of the answer after it in one flight across chunks', () => {
+    const error = message('E', [0x53, ...cstring('ERROR')], [0x4d, ...cstring('syntax error')], [0])
+    const notice = message('N', [0x53, ...cstring('NOTICE')], [0x4d, ...cstring('working')], [0])
+    const sequence = model(
+      decode([
+        ...trustLogin(),
+        client(0, serialize.query('do $$ begin raise notice $q$working$q$; end $$; selec 2')),
+        server(10, notice),
+        server(15, commandComplete('DO'), error),
+        server(20, idle()),
+      ]),
+    )
+    expect(outline(sequence.flights.slice(2))).toEqual([
+      '> Query',
+      '< NoticeResponse, CommandComplete, ErrorResponse, ReadyForQuery',
+    ])
   })
 
   it('marks an ErrorResponse arrow as bad', () => {
     const sequence = model(
       decode([
+        ...trustLogin(),
         client(0, serialize.query('selec 1')),
         server(1, message('E', [0x53, ...cstring('ERROR')], [0x4d, ...cstring('syntax error')], [0]), idle()),
       ]),
     )
-    expect(sequence.flights[1]?.arrows.map((a) => [a.type, a.isBad, a.detail])).toEqual([
+    expect(sequence.flights[3]?.arrows.map((a) => [a.type, a.isBad, a.detail])).toEqual([
       ['ErrorResponse', true, 'syntax error'],
       ['ReadyForQuery', false, 'I (idle)'],
     ])

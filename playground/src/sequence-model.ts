@@ -87,9 +87,9 @@ const WAITS_FOR_CLIENT = new Set([
   'CopyInResponse',
   'CopyBothResponse',
   'PortalSuspended',
+  // Delivered only between transactions: a later one is another burst. (A notice or an error can come in
+  // the middle of an answer, with the rest of it after.)
   'NotificationResponse',
-  'NoticeResponse',
-  'ErrorResponse',
   'Unreadable',
 ])
 
