@@ -1,11 +1,12 @@
 /**
  * The playground page: connects with `@edgepg/client` over `@edgepg/client/websocket` through the relay that
- * served the page, runs the editor's SQL as one simple query, and shows the rows, the errors and every
- * protocol message. All SQL runs here in the browser; the server only relays bytes.
+ * served the page, runs the editor's SQL (all of it, or the statement under the cursor) as one simple query,
+ * and shows the rows, the errors and every protocol message. All SQL runs here in the browser; the server only relays bytes.
  */
 import { type Client, connect } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
 import { type Context, type SchemaCompletion, type Session, Store } from './app.ts'
+import { SqlEditor } from './editor.ts'
 import { History } from './history.ts'
 import { Inspector } from './inspector.ts'
 import { mountListen } from './listen.ts'
@@ -13,7 +14,9 @@ import { clearError, renderError } from './render.ts'
 import { runStatements } from './runner.ts'
 import { mountSchema } from './schema.ts'
 import { SequenceDiagram } from './sequence.ts'
+import { statementAt } from './statements.ts'
 import { tapped } from './tap.ts'
+import { mountTheme } from './theme.ts'
 import { WireDecoder } from './wire.ts'
 
 /** Defaults served by the relay at `/playground/config.json` (see playground/server.ts). */
@@ -33,8 +36,8 @@ const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) 
 const form = byId<HTMLFormElement>('connection')
 const field = (name: string) => byId<HTMLInputElement>(name)
 const status = byId<HTMLElement>('status')
-const editor = byId<HTMLTextAreaElement>('sql')
 const runButton = byId<HTMLButtonElement>('run')
+const runStatementButton = byId<HTMLButtonElement>('run-statement')
 const disconnectButton = byId<HTMLButtonElement>('disconnect')
 const cancelButton = byId<HTMLButtonElement>('cancel')
 const errorView = byId<HTMLElement>('error')
@@ -43,6 +46,12 @@ const historyList = byId<HTMLOListElement>('history')
 const inspector = new Inspector(byId<HTMLTableElement>('wire'), byId<HTMLElement>('wire-count'))
 const history = new History(localStorage)
 const sequence = new SequenceDiagram(byId('sequence'))
+const editor = new SqlEditor(
+  byId('sql'),
+  history.entries()[0] ?? DEFAULT_SQL,
+  { runAll: () => void run('all'), runStatement: () => void run('statement') },
+  { dark: false },
+)
 
 let session: (Session & { done: Promise<void> }) | undefined
 const context: Context = {
@@ -54,12 +63,12 @@ const context: Context = {
     return session!
   },
   draft(sql) {
-    editor.value = sql
+    editor.setText(sql)
     editor.focus()
   },
   async run(sql) {
-    editor.value = sql
-    await run()
+    editor.setText(sql)
+    await run('all')
   },
 }
 let isBusy = false
@@ -153,23 +162,32 @@ async function connectClicked() {
   }
 }
 
-async function run() {
-  const sql = editor.value
-  if (isBusy || sql.trim() === '') return
+/**
+ * Runs the whole text (`all`) or the statement under the cursor, as one simple query. A server error's
+ * position is selected in the editor: the runner counts it within the SQL it ran, so a statement's start is
+ * added.
+ */
+async function run(scope: 'all' | 'statement') {
+  const text = editor.text
+  const statement = scope === 'all' ? { start: 0, text } : statementAt(text, editor.cursor)
+  if (isBusy || statement === undefined || statement.text.trim() === '') return
+  const sql = statement.text
   isBusy = true
   runButton.disabled = true
+  runStatementButton.disabled = true
   showHistory(history.add(sql))
   clearError(errorView)
   try {
     const { client } = await context.connect()
     const range = await runStatements(client, sql, { ...output, error: errorView, cancel: cancelButton })
-    if (range) editor.setSelectionRange(range.start, range.end)
+    if (range) editor.select({ start: statement.start + range.start, end: statement.start + range.end })
   } catch (error) {
     output.summary.textContent = ''
     renderError(error, undefined, errorView)
   } finally {
     isBusy = false
     runButton.disabled = false
+    runStatementButton.disabled = false
     context.runs.set(context.runs.value + 1)
   }
 }
@@ -181,10 +199,7 @@ function showHistory(entries: string[]) {
       button.type = 'button'
       button.textContent = sql.replace(/\s+/g, ' ')
       button.title = sql
-      button.addEventListener('click', () => {
-        editor.value = sql
-        editor.focus()
-      })
+      button.addEventListener('click', () => context.draft(sql))
       const item = document.createElement('li')
       item.append(button)
       return item
@@ -213,13 +228,8 @@ form.addEventListener('submit', (event) => {
   void connectClicked()
 })
 disconnectButton.addEventListener('click', () => void close())
-runButton.addEventListener('click', () => void run())
-editor.addEventListener('keydown', (event) => {
-  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault()
-    void run()
-  }
-})
+runButton.addEventListener('click', () => void run('all'))
+runStatementButton.addEventListener('click', () => void run('statement'))
 byId('clear-history').addEventListener('click', () => {
   history.clear()
   showHistory([])
@@ -237,10 +247,11 @@ for (const tab of document.querySelectorAll<HTMLButtonElement>('.tabs [role="tab
     }
   })
 }
+mountTheme(byId('theme'), (theme) => editor.setDark(theme === 'dark'))
+context.schema.subscribe((schema) => editor.setSchema(schema))
 mountSchema(byId('schema'), context)
 mountListen(byId('listen'), context)
 
-editor.value = history.entries()[0] ?? DEFAULT_SQL
 showHistory(history.entries())
 setStatus('disconnected', 'disconnected')
 loadDefaults().then(

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../scripts/embedded-pg.ts'
 import { chromiumLaunchOptions } from '../../test/chromium.ts'
 import { CONTENT_SECURITY_POLICY, createPlayground } from '../server.ts'
+import { editorSelection, editorText, setSql } from './editor-page.ts'
 
 const pg = inject('pg')
 const role = pg.roles.scram
@@ -55,7 +56,7 @@ async function openPlayground(): Promise<{ page: Page; problems: string[] }> {
 }
 
 async function run(page: Page, sql: string) {
-  await page.fill('#sql', sql)
+  await setSql(page, sql)
   await page.click('#run')
   await page.waitForFunction(() => {
     const summary = document.getElementById('summary')?.textContent ?? ''
@@ -130,8 +131,8 @@ describe('playground', () => {
 
   it('runs the query on Ctrl+Enter', async () => {
     const { page } = await openPlayground()
-    await page.fill('#sql', "select 'from the keyboard' as how")
-    await page.press('#sql', 'Control+Enter')
+    await setSql(page, "select 'from the keyboard' as how")
+    await page.keyboard.press('Control+Enter')
     await page.waitForSelector('#results td')
     expect(await texts(page, '#results td')).toEqual(['from the keyboard'])
     await page.context().close()
@@ -218,7 +219,8 @@ describe('playground', () => {
     expect(await page.textContent('#error pre')).toBe(sql)
     const before = await page.$eval('#error mark', (mark) => mark.previousSibling?.textContent)
     expect(before).toBe('select 1;\nselect ')
-    expect(await page.$eval('#sql', (e) => (e as HTMLTextAreaElement).selectionStart)).toBe(17)
+    // …and the editor selects it.
+    expect(await editorSelection(page)).toEqual({ text: 'l', before: 'select ' })
     await page.context().close()
   })
 
@@ -230,7 +232,7 @@ describe('playground', () => {
     await page.waitForSelector('body[data-ready]')
     expect(await texts(page, '#history button')).toEqual(['select 202 as second', 'select 101 as first'])
     await page.click('#history li:nth-child(2) button')
-    expect(await page.inputValue('#sql')).toBe('select 101 as first')
+    expect(await editorText(page)).toBe('select 101 as first')
     await page.context().close()
   })
 })
