@@ -57,4 +57,10 @@ describe('columnWidths', () => {
     expect(columnWidths({ fields, rows: [[1, null, 'x'.repeat(500)]] })).toEqual([4, 4, 48])
     expect(columnWidths({ fields, rows: [] })).toEqual([4, 4, 4])
   })
+
+  it('measures the last row too, where a counting column is widest (a sample of 200 rows skips it)', () => {
+    const fields = [{ name: 'g', typeOid: Oid.int4 }] as never
+    const counting = Array.from({ length: 100_000 }, (_, index) => [index + 1])
+    expect(columnWidths({ fields, rows: counting })).toEqual([6])
+  })
 })

@@ -4,7 +4,7 @@
  * height; column widths are chosen once from a sample of the rows and never change while scrolling; the header
  * sticks to the top and the row numbers to the left. Values go into the DOM as text nodes only.
  */
-import type { FieldDescription } from '@edgepg/client'
+import { type FieldDescription, Oid } from '@edgepg/client'
 import { displayValue, typeName } from './format.ts'
 
 /** Height of every body row in CSS pixels (the stylesheet reads it from `--row-height`). */
@@ -70,13 +70,28 @@ export function columnWidths(data: GridData): number[] {
   const step = Math.max(1, Math.floor(rows.length / SAMPLE_ROWS))
   return fields.map((field, column) => {
     let widest = Math.max(field.name.length, typeName(field.typeOid).length)
-    for (let index = 0; index < rows.length; index += step) {
+    const measure = (index: number) => {
       const text = cellText(rows[index]![column])
       widest = Math.max(widest, text === null ? 4 : text.length)
     }
+    for (let index = 0; index < rows.length; index += step) measure(index)
+    // The last row too: where counting columns reach their widest.
+    if (rows.length > 0) measure(rows.length - 1)
     return Math.min(MAX_COLUMN_CH, Math.max(MIN_COLUMN_CH, widest))
   })
 }
+
+/** Types whose values line up on the right, as psql aligns them. */
+const NUMERIC_OIDS = new Set([
+  Oid.int2,
+  Oid.int4,
+  Oid.int8,
+  Oid.oid,
+  Oid.float4,
+  Oid.float8,
+  Oid.numeric,
+  Oid.money,
+])
 
 function div(className: string, role: string, text?: string): HTMLDivElement {
   const element = document.createElement('div')
@@ -96,12 +111,14 @@ export class ResultGrid {
   readonly #window: HTMLDivElement
   readonly #resize: ResizeObserver
   readonly #onCellClick: (text: string | null) => void
+  readonly #isNumber: boolean[]
   #drawn: { first: number; end: number } = { first: -1, end: -1 }
   #frame = 0
 
   constructor(data: GridData, onCellClick: (text: string | null) => void) {
     this.#data = data
     this.#onCellClick = onCellClick
+    this.#isNumber = data.fields.map((field) => NUMERIC_OIDS.has(field.typeOid))
     const count = data.rows.length
     const grid = div('grid', 'grid')
     grid.tabIndex = 0
@@ -116,7 +133,7 @@ export class ResultGrid {
     head.setAttribute('aria-rowindex', '1')
     head.append(div('cell rownum', 'columnheader', '#'))
     for (const field of data.fields) {
-      const cell = div('cell', 'columnheader')
+      const cell = div(NUMERIC_OIDS.has(field.typeOid) ? 'cell number' : 'cell', 'columnheader')
       const name = document.createElement('span')
       name.className = 'name'
       name.textContent = field.name

@@ -228,6 +228,11 @@ describe('playground results', () => {
     )
     expect(last.slice(0, 2)).toEqual(['100000', '100000'])
     expect(last[2]).toMatch(/^[0-9a-f]{32}$/)
+    // No value of the last row is cut short: the widths were measured on it too.
+    const clipped = await page.$$eval('#results .grid-row[aria-rowindex="100001"] .cell', (row) =>
+      row.filter((cell) => cell.scrollWidth > cell.clientWidth).map((cell) => cell.textContent),
+    )
+    expect(clipped).toEqual([])
     // The last row is inside the visible part of the scroll container.
     const [rowBottom, gridBottom] = await page.evaluate(() => [
       document.querySelector('#results .grid-row[aria-rowindex="100001"]')!.getBoundingClientRect().bottom,
