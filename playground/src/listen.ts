@@ -70,11 +70,23 @@ class ListenPanel {
     this.#channelList.id = 'listen-channels'
     this.#count.id = 'listen-count'
     this.#rows.id = 'notifications'
+    const listenForm = form('listen-form', [label('Channel', this.#channelInput), this.#listenButton], () =>
+      this.#listen(this.#channelInput.value),
+    )
+    const notifyForm = form(
+      'notify-form',
+      [
+        label('Notify channel', this.#notifyChannel),
+        label('Payload', this.#notifyPayload),
+        this.#notifyButton,
+      ],
+      () => this.#notify(this.#notifyChannel.value, this.#notifyPayload.value),
+    )
     container.replaceChildren(
-      this.#listenForm(),
+      listenForm,
       this.#status,
       this.#channelList,
-      this.#notifyForm(),
+      notifyForm,
       this.#notificationsView(),
     )
     this.#badge.hidden = true
@@ -89,30 +101,6 @@ class ListenPanel {
     this.#say('not connected: Listen connects with the connection panel’s settings')
     this.#showChannels()
     this.#showCount()
-  }
-
-  #listenForm(): HTMLFormElement {
-    const form = element('form', 'listen-form')
-    form.append(label('Channel', this.#channelInput), this.#listenButton)
-    form.addEventListener('submit', (event) => {
-      event.preventDefault()
-      void this.#listen(this.#channelInput.value)
-    })
-    return form
-  }
-
-  #notifyForm(): HTMLFormElement {
-    const form = element('form', 'notify-form')
-    form.append(
-      label('Notify channel', this.#notifyChannel),
-      label('Payload', this.#notifyPayload),
-      this.#notifyButton,
-    )
-    form.addEventListener('submit', (event) => {
-      event.preventDefault()
-      void this.#notify(this.#notifyChannel.value, this.#notifyPayload.value)
-    })
-    return form
   }
 
   #notificationsView(): HTMLElement {
@@ -147,7 +135,9 @@ class ListenPanel {
       const [failure] = await this.#listenOn(live, [name])
       if (failure) this.#say(`could not listen on ${name}: ${failure}`, true)
       else {
-        this.#say(`listening on ${name}`)
+        // Inside a transaction the editor opened, LISTEN takes effect at its COMMIT (and never on ROLLBACK).
+        const isPending = session.client.transactionStatus === 'transaction'
+        this.#say(`listening on ${name}${isPending ? ' once the open transaction commits' : ''}`)
         this.#channelInput.value = ''
         if (this.#notifyChannel.value === '') this.#notifyChannel.value = name
       }
@@ -395,6 +385,16 @@ function button(id: string, text: string, type: 'button' | 'submit'): HTMLButton
   const node = element('button', '', text)
   if (id !== '') node.id = id
   node.type = type
+  return node
+}
+
+function form(className: string, parts: HTMLElement[], submit: () => Promise<void>): HTMLFormElement {
+  const node = element('form', className)
+  node.append(...parts)
+  node.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void submit()
+  })
   return node
 }
 

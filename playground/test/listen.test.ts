@@ -88,6 +88,19 @@ async function listen(page: Page, channel: string) {
   await waitForStatus(page, `listening on ${channel}`)
 }
 
+/** Runs one utility statement (`begin`, `commit`) from the editor (CodeMirror or the plain textarea). */
+async function run(page: Page, sql: string) {
+  const target = (await page.$('.cm-content')) ? '.cm-content' : '#sql'
+  await page.focus(target)
+  await page.keyboard.press('Control+A')
+  await page.keyboard.insertText(sql)
+  await page.click('#run')
+  await page.waitForFunction(
+    (tag) => (document.getElementById('results')?.textContent ?? '').includes(tag),
+    sql.toUpperCase(),
+  )
+}
+
 const waitForStatus = (page: Page, text: string) =>
   page.waitForFunction((expected) => document.getElementById('listen-status')?.textContent === expected, text)
 
@@ -217,6 +230,20 @@ describe('LISTEN/NOTIFY panel', () => {
     await page.click('#connect')
     await waitForStatus(page, `reconnected: listening again on ${CHANNEL}, second`)
     expect(await states()).toEqual(['listening', 'listening'])
+    expect(problems).toEqual([])
+    await page.context().close()
+  })
+
+  it("says a LISTEN inside the editor's open transaction takes effect at COMMIT, and it does", async () => {
+    const { page, problems } = await openPlayground()
+    await run(page, 'begin')
+    await page.click('#tab-listen')
+    await page.fill('#listen-channel', 'in a transaction')
+    await page.click('#listen-button')
+    await waitForStatus(page, 'listening on in a transaction once the open transaction commits')
+    await run(page, 'commit')
+    await notifyFromNode('in a transaction', 'after commit')
+    await waitForPayload(page, 'after commit')
     expect(problems).toEqual([])
     await page.context().close()
   })
