@@ -82,7 +82,7 @@ export function columnWidths(data: GridData): number[] {
 }
 
 /** Types whose values line up on the right, as psql aligns them. */
-const NUMERIC_OIDS = new Set([
+const NUMERIC_OIDS = new Set<number>([
   Oid.int2,
   Oid.int4,
   Oid.int8,
