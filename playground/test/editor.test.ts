@@ -184,6 +184,35 @@ describe('the editor', () => {
     await page.context().close()
   })
 
+  it('completes a table and a column of a table the schema browser read after a run created it', async () => {
+    const { page, problems } = await openPlayground()
+    const table = `editor_completion_${process.pid}`
+    await setSql(page, `create table ${table} (id int, flavour text)`)
+    await finished(page, () => page.click('#run'))
+    try {
+      // The run connected and may have been DDL: the schema browser reads the catalog and fills context.schema.
+      await page.waitForFunction(
+        (name) => document.getElementById('schema')?.textContent?.includes(name),
+        table,
+      )
+      await setSql(page, 'select * from editor_compl')
+      await page.keyboard.press('Control+Space')
+      await pick(page, table)
+      await page.keyboard.insertText(` where ${table}.fla`)
+      await page.keyboard.press('Control+Space')
+      await pick(page, 'flavour')
+      expect(await editorText(page)).toBe(`select * from ${table} where ${table}.flavour`)
+      expect(problems).toEqual([])
+    } finally {
+      await setSql(page, `drop table ${table}`)
+      await page.click('#run')
+      await page.waitForFunction(() =>
+        document.getElementById('summary')?.textContent?.startsWith('1 statement'),
+      )
+      await page.context().close()
+    }
+  })
+
   it('loads a history entry into the editor on a click', async () => {
     const { page } = await openPlayground()
     await setSql(page, 'select 7 as seven')
