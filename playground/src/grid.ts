@@ -195,7 +195,8 @@ export class ResultGrid {
     const values = this.#data.rows[index]!
     for (let column = 0; column < this.#data.fields.length; column++) {
       const text = cellText(values[column])
-      const cell = text === null ? div('cell null', 'gridcell', 'NULL') : div('cell', 'gridcell', text)
+      const kind = this.#isNumber[column] ? 'cell number' : 'cell'
+      const cell = text === null ? div(`${kind} null`, 'gridcell', 'NULL') : div(kind, 'gridcell', text)
       cell.dataset.column = String(column)
       row.append(cell)
     }

@@ -193,6 +193,11 @@ describe('playground results', () => {
         'line one↵line two',
       ],
     ])
+    // Numbers line up on the right, as psql aligns them; text on the left.
+    const aligned = await page.$$eval('#results .grid-row .cell[data-column]', (elements) =>
+      elements.map((cell) => getComputedStyle(cell).textAlign),
+    )
+    expect(aligned).toEqual(['start', 'start', 'right', 'right', 'start', 'start', 'start', 'start'])
     expect(takeProblems()).toEqual([])
   })
 
