@@ -253,7 +253,6 @@ describe('playground results', () => {
     const longest = await page.evaluate(
       () => (window as unknown as { probe: { longest: number } }).probe.longest,
     )
-    console.log('LONGEST', longest)
     expect(longest).toBeLessThan(2000)
     expect(takeProblems()).toEqual([])
   })
