@@ -37,13 +37,13 @@ export function clearResults(into: HTMLElement): void {
 }
 
 /**
- * The line over the results: `3 statements · 120 rows · 4.2 ms`, and which statement failed when one did
- * (`results` are the statements before it).
+ * The line over the results: `3 statements · 120 rows · 4.2 ms`, then `failure` when the run did not finish
+ * (`results` are then the statements before it).
  */
-export function summaryLine(results: ArrayResult[], elapsedMs: number, isFailed = false): string {
+export function summaryLine(results: ArrayResult[], elapsedMs: number, failure?: string): string {
   const rows = results.reduce((sum, result) => sum + result.rows.length, 0)
   const parts = [plural(results.length, 'statement'), plural(rows, 'row'), `${elapsedMs.toFixed(1)} ms`]
-  if (isFailed) parts.push(`statement ${results.length + 1} failed`)
+  if (failure !== undefined) parts.push(failure)
   return parts.join(' · ')
 }
 

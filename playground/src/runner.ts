@@ -4,7 +4,7 @@
  * the results of the statements before it, then the error with its position marked. While it runs, the
  * Cancel button sends a CancelRequest through the relay.
  */
-import { type Client, isDatabaseError } from '@edgepg/client'
+import { type Client, isDatabaseError, isPgError } from '@edgepg/client'
 import { positionRange } from './format.ts'
 import {
   type ArrayResult,
@@ -48,9 +48,14 @@ export async function runStatements(
     renderResults(results, view.results)
     return undefined
   } catch (error) {
-    const before = (isDatabaseError(error) ? error.results : undefined) as ArrayResult[] | undefined
-    view.summary.textContent = summaryLine(before ?? [], performance.now() - started, true)
-    renderResults(before ?? [], view.results)
+    // A server error comes with the results of the statements before it; a client error (the connection
+    // lost, say) with none, and no statement to blame.
+    const before = ((isDatabaseError(error) ? error.results : undefined) ?? []) as unknown as ArrayResult[]
+    const failure = isDatabaseError(error)
+      ? `statement ${before.length + 1} failed`
+      : `stopped: ${isPgError(error) ? error.kind : 'error'}`
+    view.summary.textContent = summaryLine(before, performance.now() - started, failure)
+    renderResults(before, view.results)
     renderError(error, sql, view.error)
     // psql's order: the results, then the error under them.
     view.error.classList.add('after-results')
