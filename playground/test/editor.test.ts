@@ -288,6 +288,22 @@ describe('themes', () => {
     expect(problems).toEqual([])
     await page.context().close()
   })
+
+  it('shows the dark colours on a dark system before the script has run, and follows the system until a choice', async () => {
+    const context = await browser.newContext({ colorScheme: 'dark', javaScriptEnabled: false })
+    const page = await context.newPage()
+    await page.goto(`${relay.url}/`)
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(20, 23, 28)')
+    await context.close()
+    const { page: live, problems } = await openPlayground({ colorScheme: 'dark' })
+    await live.emulateMedia({ colorScheme: 'light' })
+    await live.waitForFunction(() => document.documentElement.dataset.theme === 'light')
+    expect(await live.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(246, 247, 249)',
+    )
+    expect(problems).toEqual([])
+    await live.context().close()
+  })
 })
 
 describe('layout', () => {
