@@ -102,6 +102,7 @@ export class SqlEditor {
     const keys = Prec.highest(
       keymap.of([
         { key: 'Mod-Enter', run: () => call(actions.runAll) },
+        { key: 'Ctrl-Enter', run: () => call(actions.runAll) }, // on a Mac too, where Mod is ⌘
         { key: 'Shift-Enter', run: () => call(actions.runStatement) },
       ]),
     )
