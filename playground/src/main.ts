@@ -1,7 +1,8 @@
 /**
  * The playground page: connects with `@edgepg/client` over `@edgepg/client/websocket` through the relay that
  * served the page, runs the editor's SQL (all of it, or the statement under the cursor) as one simple query,
- * and shows the rows, the errors and every protocol message. All SQL runs here in the browser; the server only relays bytes.
+ * and shows the rows, the errors and every protocol message. All SQL runs here in the browser; the server only
+ * relays bytes.
  */
 import { type Client, connect } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
