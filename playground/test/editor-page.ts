@@ -1,16 +1,31 @@
 /**
  * Driving the playground's SQL editor (CodeMirror, in the open shadow root of `#sql`) from Playwright as a
- * user would: click into it, select all, type. Playwright's CSS selectors pierce open shadow roots.
+ * user would: click into it, select all, paste or type. Playwright's CSS selectors pierce open shadow roots.
  */
 import type { Page } from 'playwright'
 
-/** Replaces the editor's text with `sql`, as a paste would; the cursor ends after it. */
+/**
+ * Replaces the editor's text with `sql` as a paste does (select all, then a paste event that CodeMirror
+ * handles), so no completion list opens as it would for typed text; the cursor ends after the text.
+ */
 export async function setSql(page: Page, sql: string): Promise<void> {
   await page.click('.cm-content')
   await page.keyboard.press('ControlOrMeta+A')
-  if (sql === '') await page.keyboard.press('Delete')
-  else await page.keyboard.insertText(sql)
-  await page.keyboard.press('Escape') // close a completion list the typing may have opened
+  if (sql === '') {
+    await page.keyboard.press('Delete')
+    return
+  }
+  await page.$eval(
+    '.cm-content',
+    (content, text) => {
+      const data = new DataTransfer()
+      data.setData('text/plain', text)
+      content.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+      )
+    },
+    sql,
+  )
 }
 
 /** The editor's text, line by line as it shows it. */
