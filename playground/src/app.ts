@@ -52,6 +52,11 @@ export interface Context {
   schema: Store<SchemaCompletion>
   /** Bumped after every run the editor started (the schema browser reloads: the run may have been DDL). */
   runs: Store<number>
+  /**
+   * True while a run the editor started is in flight (set before it connects, cleared before `runs` is
+   * bumped): other parts keep their own queries out of its round trips, so the wire shows the user's alone.
+   */
+  running: Store<boolean>
   /** The open session, or a new one opened with the connection panel's settings. */
   connect(): Promise<Session>
   /** Replaces the editor's text with `sql` and focuses it (nothing runs). */

@@ -18,7 +18,7 @@ import { SequenceDiagram } from './sequence.ts'
 import { statementAt } from './statements.ts'
 import { tapped } from './tap.ts'
 import { mountTheme } from './theme.ts'
-import { WireDecoder } from './wire.ts'
+import { WireDecoder, type WireMessage } from './wire.ts'
 
 /** Defaults served by the relay at `/playground/config.json` (see playground/server.ts). */
 interface Defaults {
@@ -29,6 +29,12 @@ interface Defaults {
   /** Where to find the password when the server does not hand it out. */
   passwordHint?: string
 }
+
+/**
+ * Dates and json as PostgreSQL's own text: the grid shows what the server said (in the session's time zone;
+ * json with every digit, which JSON.parse would round).
+ */
+const TYPES = { dates: 'string', parsers: { 114: String, 3802: String } } as const
 
 const DEFAULT_SQL = `select version();
 select 42 as answer, null as nothing, now() as at, array[1, 2, 3] as list;`
@@ -55,13 +61,19 @@ const editor = new SqlEditor(
 )
 
 let session: (Session & { done: Promise<void> }) | undefined
+/** The connect in progress: every part that asks for a session meanwhile gets this one, not a second socket. */
+let opening: Promise<Session> | undefined
 const context: Context = {
   session: new Store<Session | undefined>(undefined),
   schema: new Store<SchemaCompletion>({}),
   runs: new Store(0),
-  async connect() {
-    if (!session) await open()
-    return session!
+  running: new Store(false),
+  connect() {
+    if (session) return Promise.resolve(session)
+    opening ??= open().finally(() => {
+      opening = undefined
+    })
+    return opening
   },
   draft(sql) {
     editor.setText(sql)
@@ -81,20 +93,22 @@ function setStatus(state: 'disconnected' | 'connecting' | 'connected' | 'failed'
 }
 
 /** Opens a new connection with the panel's settings (closing any previous one). */
-async function open(): Promise<Client> {
+async function open(): Promise<Session> {
   await close()
   inspector.clear()
   sequence.clear()
   const [host, port] = splitServer(field('server').value)
   const user = field('user').value
   const database = field('database').value || user
-  const wire = new WireDecoder((message) => {
+  const show = (message: WireMessage) => {
     inspector.add(message)
     sequence.add(message)
+  }
+  // One decoder per stream: the session's, then one for each CancelRequest's own short connection.
+  const transport = tapped(webSocket({ url: field('relay-url').value }), () => {
+    const wire = new WireDecoder(show)
+    return (direction, chunk, at) => wire.push(direction, chunk, at)
   })
-  const transport = tapped(webSocket({ url: field('relay-url').value }), (direction, chunk, at) =>
-    wire.push(direction, chunk, at),
-  )
   setStatus('connecting', `connecting to ${database} as ${user}…`)
   try {
     const [client, connection] = await connect(
@@ -107,8 +121,7 @@ async function open(): Promise<Client> {
         sslmode: 'disable',
         applicationName: 'edgepg playground',
       },
-      // Dates as PostgreSQL's own text: the grid shows what the server said, in the session's time zone.
-      { transport, types: { dates: 'string' } },
+      { transport, types: TYPES },
     )
     const done = connection.run()
     session = { client, connection, user, database, done }
@@ -119,7 +132,7 @@ async function open(): Promise<Client> {
         closed(client, `connection lost: ${error instanceof Error ? error.message : error}`),
     )
     setStatus('connected', `connected to ${database} as ${user}`)
-    return client
+    return session
   } catch (error) {
     setStatus('failed', 'not connected')
     throw error
@@ -155,6 +168,7 @@ async function connectClicked() {
   isBusy = true
   clearError(errorView)
   try {
+    await opening?.catch(() => {})
     await open()
   } catch (error) {
     renderError(error, undefined, errorView)
@@ -174,6 +188,7 @@ async function run(scope: 'all' | 'statement') {
   if (isBusy || statement === undefined || statement.text.trim() === '') return
   const sql = statement.text
   isBusy = true
+  context.running.set(true)
   runButton.disabled = true
   runStatementButton.disabled = true
   showHistory(history.add(sql))
@@ -189,6 +204,7 @@ async function run(scope: 'all' | 'statement') {
     isBusy = false
     runButton.disabled = false
     runStatementButton.disabled = false
+    context.running.set(false)
     context.runs.set(context.runs.value + 1)
   }
 }

@@ -32,7 +32,10 @@ function tag<K extends keyof HTMLElementTagNameMap>(
  */
 export function mountSchema(container: HTMLElement, context: Context): void {
   const browser = new SchemaBrowser(container, context)
-  context.session.subscribe(() => browser.reload())
+  // A connect made by Run: the run's end bumps `runs` and reloads then, after the user's query.
+  context.session.subscribe(() => {
+    if (!context.running.value) browser.reload()
+  })
   context.runs.subscribe(() => browser.reload())
   document.getElementById('schema-refresh')?.addEventListener('click', () => browser.reload())
   browser.reload()

@@ -8,10 +8,15 @@ import type { Direction } from './wire.ts'
 /** Receives each chunk and the milliseconds since the stream opened. */
 export type Tap = (direction: Direction, chunk: Uint8Array, at: number) => void
 
-/** Wraps `transport` so that `tap` sees what the client writes and what the server sends. */
-export function tapped(transport: Transport, tap: Tap): Transport {
+/**
+ * Wraps `transport` so that a tap sees what the client writes and what the server sends. `openTap` is called
+ * for each stream opened (the session's, and each CancelRequest's own connection), so none is read as part
+ * of another.
+ */
+export function tapped(transport: Transport, openTap: () => Tap): Transport {
   return async (target) => {
     const stream = await transport(target)
+    const tap = openTap()
     const opened = performance.now()
     const since = () => performance.now() - opened
     const wrapped: ByteStream = {
