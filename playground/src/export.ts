@@ -13,14 +13,16 @@
  * `a_2`, `a_3`, skipping any name another column already has). int8 and numeric are strings with their exact
  * digits (a JSON number would be rounded by JavaScript's JSON.parse); other numbers are JSON numbers, except
  * NaN and ±Infinity, which JSON lacks: strings. bytea is `\x…` hex text, arrays are arrays, json and jsonb
- * are their JSON values, everything else is its text.
+ * are their JSON values (the server's text as it is when the column is json or jsonb and the value a string,
+ * so every digit stays), everything else is its text.
  */
 import type { FieldDescription } from '@edgepg/client'
 import { displayValue } from './format.ts'
 
 /** What an export reads: the columns and the rows as arrays in column order. */
 export interface ExportData {
-  fields: readonly Pick<FieldDescription, 'name'>[]
+  /** `typeOid` marks json and jsonb columns, whose text (the page keeps PostgreSQL's) is embedded as JSON. */
+  fields: readonly (Pick<FieldDescription, 'name'> & { typeOid?: number })[]
   rows: readonly (readonly unknown[])[]
 }
 
@@ -88,12 +90,20 @@ export function jsonValue(value: unknown): string {
   )
 }
 
+const JSON_OID = 114
+const JSONB_OID = 3802
+
 /** The result as a JSON array of objects, one row per line. */
 export function toJson(data: ExportData): string {
   const keys = uniqueKeys(data.fields.map((field) => field.name)).map((key) => JSON.stringify(key))
   if (data.rows.length === 0) return '[]\n'
+  const isJson = data.fields.map((field) => field.typeOid === JSON_OID || field.typeOid === JSONB_OID)
+  const value = (row: readonly unknown[], column: number) => {
+    const cell = row[column]
+    return isJson[column] && typeof cell === 'string' ? cell : jsonValue(cell)
+  }
   const lines = data.rows.map(
-    (row) => `  {${keys.map((key, column) => `${key}:${jsonValue(row[column])}`).join(',')}}`,
+    (row) => `  {${keys.map((key, column) => `${key}:${value(row, column)}`).join(',')}}`,
   )
   return `[\n${lines.join(',\n')}\n]\n`
 }

@@ -189,7 +189,7 @@ describe('playground results', () => {
         '1.50',
         '\\xdead',
         '[1,null,3]',
-        '{"k":[true,null]}',
+        '{"k": [true, null]}',
         'line one↵line two',
       ],
     ])
@@ -286,7 +286,8 @@ describe('playground results', () => {
   it('exports a result as CSV and as JSON through a download, under the CSP', async () => {
     await run(
       page,
-      "select 1 as a, 'x,\"y\"' as b, null::text as c, '' as d, 9007199254740993::int8 as a; select 2 as other",
+      "select 1 as a, 'x,\"y\"' as b, null::text as c, '' as d, 9007199254740993::int8 as a, " +
+        '\'{"n": 12345678901234567890.5}\'::json as doc; select 2 as other',
     )
     const download = async (selector: string) => {
       const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)])
@@ -294,11 +295,11 @@ describe('playground results', () => {
     }
     expect(await download('#results > .result:nth-child(1) .export-csv')).toEqual({
       name: 'result-1.csv',
-      text: 'a,b,c,d,a\r\n1,"x,""y""",,"",9007199254740993\r\n',
+      text: 'a,b,c,d,a,doc\r\n1,"x,""y""",,"",9007199254740993,"{""n"": 12345678901234567890.5}"\r\n',
     })
     expect(await download('#results > .result:nth-child(1) .export-json')).toEqual({
       name: 'result-1.json',
-      text: '[\n  {"a":1,"b":"x,\\"y\\"","c":null,"d":"","a_2":"9007199254740993"}\n]\n',
+      text: '[\n  {"a":1,"b":"x,\\"y\\"","c":null,"d":"","a_2":"9007199254740993","doc":{"n": 12345678901234567890.5}}\n]\n',
     })
     expect(await download('#results > .result:nth-child(2) .export-csv')).toEqual({
       name: 'result-2.csv',
