@@ -9,14 +9,14 @@
  * of the frame come from the page's CSS variables, which inherit into the shadow root; the syntax colours
  * switch with the theme through a compartment.
  */
-import { autocompletion, closeCompletion } from '@codemirror/autocomplete'
+import { closeCompletion } from '@codemirror/autocomplete'
 import { PostgreSQL, sql } from '@codemirror/lang-sql'
 import { defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language'
 import { Compartment, EditorState, type Extension, Prec } from '@codemirror/state'
 import { oneDarkHighlightStyle } from '@codemirror/theme-one-dark'
 import { EditorView, keymap } from '@codemirror/view'
-import { basicSetup } from 'codemirror'
 import type { SchemaCompletion } from './app.ts'
+import { editorSetup } from './editor-setup.ts'
 import type { Span } from './statements.ts'
 
 /** What the editor calls back for its run keys. */
@@ -119,8 +119,7 @@ export class SqlEditor {
         extensions: [
           keys,
           typeOverSelection,
-          basicSetup,
-          autocompletion({ icons: false }),
+          editorSetup,
           this.#language.of(sqlLanguage({})),
           frame,
           this.#theme.of(darkness(options.dark)),
