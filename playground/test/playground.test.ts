@@ -2,78 +2,23 @@
  * The playground in real headless Chromium (Debian's), served by a real relay in front of the test PostgreSQL.
  * The page connects with `@edgepg/client` through that relay; the relay allows exactly the page's Origin.
  */
-import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
-import { type Browser, chromium, type Page } from 'playwright'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort } from '../../scripts/embedded-pg.ts'
-import { chromiumLaunchOptions } from '../../test/chromium.ts'
-import { CONTENT_SECURITY_POLICY, createPlayground } from '../server.ts'
-import { editorSelection, editorText, setSql } from './editor-page.ts'
+import { describe, expect, inject, it } from 'vitest'
+import { CONTENT_SECURITY_POLICY } from '../server.ts'
+import {
+  editorSelection,
+  editorText,
+  inspectorSettled,
+  openPage,
+  runSql,
+  setSql,
+  texts,
+  usePlayground,
+  withPage,
+} from './page.ts'
 
 const pg = inject('pg')
 const role = pg.roles.scram
-let relay: RunningRelay
-let browser: Browser
-
-beforeAll(async () => {
-  const port = await freePort()
-  const mount = await createPlayground({
-    server: `${pg.host}:${pg.port}`,
-    user: role.user,
-    password: role.password,
-    database: pg.database,
-  })
-  relay = await startRelay(
-    {
-      port,
-      allow: [`${pg.host}:${pg.port}`],
-      allowedOrigins: [`http://127.0.0.1:${port}`],
-      allowMissingOrigin: 'never',
-      shutdownGrace: 1000,
-    },
-    { logger: silentLogger, mount },
-  )
-  browser = await chromium.launch(chromiumLaunchOptions)
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await relay?.shutdown()
-})
-
-/** A fresh page (own localStorage) with the playground loaded and its defaults filled in. */
-async function openPlayground(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  const problems: string[] = []
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
-  })
-  await page.goto(`${relay.url}/`)
-  await page.waitForSelector('body[data-ready]')
-  return { page, problems }
-}
-
-async function run(page: Page, sql: string) {
-  await setSql(page, sql)
-  await page.click('#run')
-  await page.waitForFunction(() => {
-    const summary = document.getElementById('summary')?.textContent ?? ''
-    return summary !== 'running…' && (summary !== '' || !document.getElementById('error')?.hidden)
-  })
-}
-
-/** The inspector redraws on a timer: wait until its last line is the ReadyForQuery that ended a query. */
-async function inspectorSettled(page: Page) {
-  await page.waitForFunction(() => {
-    const types = [...document.querySelectorAll('#wire tbody td.type')].map((td) => td.textContent)
-    return types.at(-1) === 'ReadyForQuery' && types.includes('Query')
-  })
-}
-
-const texts = (page: Page, selector: string) =>
-  page.$$eval(selector, (elements) => elements.map((e) => e.textContent ?? ''))
+const playground = usePlayground()
 
 describe('playground', () => {
   it('serves the page, its script and its stylesheet with their types and a strict CSP; relay routes still win', async () => {
@@ -84,7 +29,7 @@ describe('playground', () => {
       '/playground/config.json': 'application/json; charset=utf-8',
     }
     for (const [path, type] of Object.entries(expected)) {
-      const response = await fetch(`${relay.url}${path}`)
+      const response = await fetch(`${playground.relay.url}${path}`)
       expect(response.status, path).toBe(200)
       expect(response.headers.get('content-type'), path).toBe(type)
       expect(response.headers.get('content-security-policy'), path).toBe(CONTENT_SECURITY_POLICY)
@@ -92,49 +37,49 @@ describe('playground', () => {
     }
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
     expect(CONTENT_SECURITY_POLICY).toContain("connect-src 'self' ws: wss:")
-    expect(await (await fetch(`${relay.url}/healthz`)).json()).toMatchObject({ status: 'ok' })
-    expect((await fetch(`${relay.url}/v1`)).status).toBe(426)
+    expect(await (await fetch(`${playground.relay.url}/healthz`)).json()).toMatchObject({ status: 'ok' })
+    expect((await fetch(`${playground.relay.url}/v1`)).status).toBe(426)
   })
 
-  it('loads without script errors or CSP violations and fills the connection panel with the defaults', async () => {
-    const { page, problems } = await openPlayground()
-    expect(await page.inputValue('#relay-url')).toBe(relay.wsUrl)
-    expect(await page.inputValue('#server')).toBe(`${pg.host}:${pg.port}`)
-    expect(await page.inputValue('#user')).toBe(role.user)
-    expect(await page.inputValue('#database')).toBe(pg.database)
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'loads without script errors or CSP violations and fills the connection panel with the defaults',
+    withPage(playground, async (page) => {
+      expect(await page.inputValue('#relay-url')).toBe(playground.relay.wsUrl)
+      expect(await page.inputValue('#server')).toBe(`${pg.host}:${pg.port}`)
+      expect(await page.inputValue('#user')).toBe(role.user)
+      expect(await page.inputValue('#database')).toBe(pg.database)
+    }),
+  )
 
-  it('runs several statements and shows each result with column names, types, rows, NULL and timing', async () => {
-    const { page, problems } = await openPlayground()
-    await run(
-      page,
-      "select 1 as n, 'two' as word, null::int as nothing; select 'a' as x union all select 'b'",
-    )
-    expect(await page.getAttribute('#status', 'data-state')).toBe('connected')
-    expect(await page.$$eval('#results .grid', (grids) => grids.length)).toBe(2)
-    const first = '#results > .result:nth-child(1)'
-    expect(await texts(page, `${first} .grid-head .cell:not(.rownum)`)).toEqual([
-      'nint4',
-      'wordtext',
-      'nothingint4',
-    ])
-    expect(await texts(page, `${first} .grid-head .cell small`)).toEqual(['int4', 'text', 'int4'])
-    expect(await texts(page, `${first} .grid-row .cell[data-column]`)).toEqual(['1', 'two', 'NULL'])
-    expect(await texts(page, `${first} .grid-row .cell.null`)).toEqual(['NULL'])
-    expect(await texts(page, '#results > .result:nth-child(2) .grid-row .cell[data-column]')).toEqual([
-      'a',
-      'b',
-    ])
-    expect(await texts(page, '#results .caption')).toEqual(['SELECT · 1 row', 'SELECT · 2 rows'])
-    expect(await page.textContent('#summary')).toMatch(/^2 statements · 3 rows · \d+\.\d ms$/)
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'runs several statements and shows each result with column names, types, rows, NULL and timing',
+    withPage(playground, async (page) => {
+      await runSql(
+        page,
+        "select 1 as n, 'two' as word, null::int as nothing; select 'a' as x union all select 'b'",
+      )
+      expect(await page.getAttribute('#status', 'data-state')).toBe('connected')
+      expect(await page.$$eval('#results .grid', (grids) => grids.length)).toBe(2)
+      const first = '#results > .result:nth-child(1)'
+      expect(await texts(page, `${first} .grid-head .cell:not(.rownum)`)).toEqual([
+        'nint4',
+        'wordtext',
+        'nothingint4',
+      ])
+      expect(await texts(page, `${first} .grid-head .cell small`)).toEqual(['int4', 'text', 'int4'])
+      expect(await texts(page, `${first} .grid-row .cell[data-column]`)).toEqual(['1', 'two', 'NULL'])
+      expect(await texts(page, `${first} .grid-row .cell.null`)).toEqual(['NULL'])
+      expect(await texts(page, '#results > .result:nth-child(2) .grid-row .cell[data-column]')).toEqual([
+        'a',
+        'b',
+      ])
+      expect(await texts(page, '#results .caption')).toEqual(['SELECT · 1 row', 'SELECT · 2 rows'])
+      expect(await page.textContent('#summary')).toMatch(/^2 statements · 3 rows · \d+\.\d ms$/)
+    }),
+  )
 
   it('runs the query on Ctrl+Enter', async () => {
-    const { page } = await openPlayground()
+    const { page } = await openPage(playground)
     await setSql(page, "select 'from the keyboard' as how")
     await page.keyboard.press('Control+Enter')
     await page.waitForSelector('#results .grid-row .cell[data-column]')
@@ -143,7 +88,7 @@ describe('playground', () => {
   })
 
   it('shows a wrong password as SQLSTATE 28P01 and stays disconnected', async () => {
-    const { page } = await openPlayground()
+    const { page } = await openPage(playground)
     await page.fill('#password', 'not-the-password')
     await page.click('#connect')
     await page.waitForSelector('#error:not([hidden])')
@@ -154,8 +99,8 @@ describe('playground', () => {
   })
 
   it('lists every message of the SCRAM login and the query in the inspector, with no password or proof', async () => {
-    const { page } = await openPlayground()
-    await run(page, 'select 1 as n')
+    const { page } = await openPage(playground)
+    await runSql(page, 'select 1 as n')
     await inspectorSettled(page)
     const rows = await page.$$eval('#wire tbody tr', (trs) =>
       trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')),
@@ -191,8 +136,8 @@ describe('playground', () => {
   })
 
   it('counts a long run of DataRows on one inspector line and keeps the login in view', async () => {
-    const { page } = await openPlayground()
-    await run(page, 'select g from generate_series(1, 5000) g')
+    const { page } = await openPage(playground)
+    await runSql(page, 'select g from generate_series(1, 5000) g')
     expect(await page.textContent('#summary')).toMatch(/^1 statement · 5000 rows · /)
     await inspectorSettled(page)
     const types = await texts(page, '#wire tbody td.type')
@@ -212,9 +157,9 @@ describe('playground', () => {
   })
 
   it('shows a server error with SQLSTATE, message, hint and the position marked in the SQL', async () => {
-    const { page } = await openPlayground()
+    const { page } = await openPage(playground)
     const sql = "select 1;\nselect lenght('edgepg')"
-    await run(page, sql)
+    await runSql(page, sql)
     expect(await page.isVisible('#error')).toBe(true)
     expect(await page.textContent('#error .sqlstate')).toBe('42883')
     expect(await page.textContent('#error .message')).toBe('function lenght(unknown) does not exist')
@@ -232,9 +177,9 @@ describe('playground', () => {
   })
 
   it('keeps the query history across reloads and loads an entry back into the editor', async () => {
-    const { page } = await openPlayground()
-    await run(page, 'select 101 as first')
-    await run(page, 'select 202 as second')
+    const { page } = await openPage(playground)
+    await runSql(page, 'select 101 as first')
+    await runSql(page, 'select 202 as second')
     await page.reload()
     await page.waitForSelector('body[data-ready]')
     expect(await texts(page, '#history button')).toEqual(['select 202 as second', 'select 101 as first'])

@@ -4,104 +4,33 @@
  * CSV/JSON export and copying a cell. The CSV export is also held against PostgreSQL's own COPY … CSV output.
  */
 import { readFile } from 'node:fs/promises'
-import { type Client, connect } from '@edgepg/client'
-import { nodeSocket } from '@edgepg/client/node'
-import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
 import fc from 'fast-check'
-import { type Browser, chromium, type Page } from 'playwright'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort } from '../../scripts/embedded-pg.ts'
-import { chromiumLaunchOptions } from '../../test/chromium.ts'
+import type { Page } from 'playwright'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { admin, waitFor } from '../../test/pg-admin.ts'
-import { createPlayground } from '../server.ts'
 import { toCsv } from '../src/export.ts'
+import { connectNodeClient, type NodeClient } from './node-client.ts'
+import { openPage, runFinished, runSql, startRun, texts, usePlayground } from './page.ts'
 
-const pg = inject('pg')
-const role = pg.roles.scram
-let relay: RunningRelay
-let browser: Browser
+const playground = usePlayground()
 /** One page for every test (a new page costs a SCRAM login): each test reads and empties `problems`. */
 let page: Page
-const problems: string[] = []
+let problems: string[] = []
 
 beforeAll(async () => {
-  const port = await freePort()
-  const mount = await createPlayground({
-    server: `${pg.host}:${pg.port}`,
-    user: role.user,
-    password: role.password,
-    database: pg.database,
-  })
-  relay = await startRelay(
-    {
-      port,
-      allow: [`${pg.host}:${pg.port}`],
-      allowedOrigins: [`http://127.0.0.1:${port}`],
-      allowMissingOrigin: 'never',
-      shutdownGrace: 1000,
-    },
-    { logger: silentLogger, mount },
-  )
-  browser = await chromium.launch(chromiumLaunchOptions)
-  page = await openPlayground()
+  // A context that accepts downloads and may use the clipboard.
+  ;({ page, problems } = await openPage(playground, {
+    acceptDownloads: true,
+    permissions: ['clipboard-read', 'clipboard-write'],
+  }))
 })
 
 afterAll(async () => {
   await page?.context().close()
-  await browser?.close()
-  await relay?.shutdown()
 })
-
-/**
- * The playground loaded in a context that accepts downloads and may use the clipboard; page errors and console
- * errors (CSP violations are console errors) go to `problems`.
- */
-async function openPlayground(): Promise<Page> {
-  const context = await browser.newContext({
-    acceptDownloads: true,
-    permissions: ['clipboard-read', 'clipboard-write'],
-  })
-  const opened = await context.newPage()
-  opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-  opened.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
-  })
-  await opened.goto(`${relay.url}/`)
-  await opened.waitForSelector('body[data-ready]')
-  return opened
-}
 
 /** The problems since the last call (each test ends with `expect(takeProblems()).toEqual([])`). */
 const takeProblems = () => problems.splice(0)
-
-/** Puts `sql` in the editor, CodeMirror's or the textarea, and clicks Run (no key bindings involved). */
-async function startRun(page: Page, sql: string): Promise<void> {
-  const editor = (await page.$('.cm-content')) ? '.cm-content' : '#sql'
-  await page.focus(editor)
-  await page.keyboard.press('ControlOrMeta+a')
-  await page.keyboard.insertText(sql)
-  // The summary is rewritten by every run: empty it so that the wait below sees this run's line.
-  await page.$eval('#summary', (summary) => {
-    summary.textContent = ''
-  })
-  await page.click('#run')
-}
-
-async function runFinished(page: Page): Promise<string> {
-  await page.waitForFunction(() => {
-    const text = document.getElementById('summary')?.textContent ?? ''
-    return text !== '' && text !== 'running…' && text !== 'cancelling…'
-  })
-  return (await page.textContent('#summary')) ?? ''
-}
-
-async function run(page: Page, sql: string): Promise<string> {
-  await startRun(page, sql)
-  return runFinished(page)
-}
-
-const texts = (page: Page, selector: string) =>
-  page.$$eval(selector, (elements) => elements.map((e) => e.textContent ?? ''))
 
 /** The data cells (not the row numbers) of result `n` (1-based), row by row. */
 const cells = (page: Page, n: number) =>
@@ -112,7 +41,7 @@ const cells = (page: Page, n: number) =>
 describe('playground results', () => {
   it('shows the results of the statements before an error, then the error with its position marked', async () => {
     const sql = "select 1 as n;\nselect 'two' as word union all select 'three';\nselect lenght('x')"
-    const summary = await run(page, sql)
+    const summary = await runSql(page, sql)
     expect(summary).toMatch(/^2 statements · 3 rows · \d+\.\d ms · statement 3 failed$/)
     expect(await texts(page, '#results .caption')).toEqual(['SELECT · 1 row', 'SELECT · 2 rows'])
     expect(await cells(page, 2)).toEqual([['two'], ['three']])
@@ -127,13 +56,13 @@ describe('playground results', () => {
     ])
     expect(errorTop).toBeGreaterThanOrEqual(resultsBottom!)
     // A run that succeeds clears the error and puts it back in its place.
-    expect(await run(page, 'select 1')).toMatch(/^1 statement · 1 row · /)
+    expect(await runSql(page, 'select 1')).toMatch(/^1 statement · 1 row · /)
     expect(await page.isHidden('#error')).toBe(true)
     expect(takeProblems()).toEqual([])
   })
 
   it("shows each statement's command tag and row count, and a count line over them", async () => {
-    const summary = await run(
+    const summary = await runSql(
       page,
       'create temp table pets (name text); insert into pets values (1), (2), (3); select * from pets; ' +
         'update pets set name = name where false; drop table pets',
@@ -150,7 +79,7 @@ describe('playground results', () => {
   })
 
   it('shows every column of a repeated name with its own value', async () => {
-    await run(page, "select 1 as a, 2 as a, 'three' as a")
+    await runSql(page, "select 1 as a, 2 as a, 'three' as a")
     expect(await texts(page, '#results .grid-head .cell .name')).toEqual(['a', 'a', 'a'])
     expect(await cells(page, 1)).toEqual([['1', '2', 'three']])
     expect(await page.textContent('#results')).not.toContain('rename')
@@ -158,7 +87,7 @@ describe('playground results', () => {
   })
 
   it("shows NULL muted and italic, apart from the text 'NULL' and the empty string", async () => {
-    await run(page, "select null::text as nothing, 'NULL' as word, '' as empty")
+    await runSql(page, "select null::text as nothing, 'NULL' as word, '' as empty")
     expect(await cells(page, 1)).toEqual([['NULL', 'NULL', '']])
     const styles = await page.$$eval('#results .grid-row .cell[data-column]', (elements) =>
       elements.map((cell) => ({
@@ -175,7 +104,7 @@ describe('playground results', () => {
   })
 
   it('shows dates as PostgreSQL writes them, int8 and numeric exactly, bytea as hex, arrays and json', async () => {
-    await run(
+    await runSql(
       page,
       "select date '2024-02-29' as d, timestamp '2024-02-29 13:14:15.5' as ts, 9007199254740993::int8 as big, " +
         "1.50::numeric as num, '\\xdead'::bytea as bytes, array[1, null, 3] as list, " +
@@ -213,7 +142,7 @@ describe('playground results', () => {
       }
       requestAnimationFrame(frame)
     })
-    const summary = await run(page, 'select g, md5(g::text) from generate_series(1, 100000) g')
+    const summary = await runSql(page, 'select g, md5(g::text) from generate_series(1, 100000) g')
     expect(summary).toMatch(/^1 statement · 100000 rows · \d+\.\d ms$/)
     expect(await texts(page, '#results .caption')).toEqual(['SELECT · 100000 rows'])
     expect(await page.getAttribute('#results .grid', 'aria-rowcount')).toBe('100001')
@@ -277,14 +206,14 @@ describe('playground results', () => {
     expect(await page.textContent('#error .sqlstate')).toBe('57014')
     expect(await page.textContent('#error .message')).toBe('canceling statement due to user request')
     expect(await page.isDisabled('#cancel')).toBe(true)
-    expect(await run(page, "select 'still connected' as after")).toMatch(/^1 statement · 1 row · /)
+    expect(await runSql(page, "select 'still connected' as after")).toMatch(/^1 statement · 1 row · /)
     expect(await cells(page, 1)).toEqual([['still connected']])
     expect(await page.isHidden('#error')).toBe(true)
     expect(takeProblems()).toEqual([])
   })
 
   it('exports a result as CSV and as JSON through a download, under the CSP', async () => {
-    await run(
+    await runSql(
       page,
       "select 1 as a, 'x,\"y\"' as b, null::text as c, '' as d, 9007199254740993::int8 as a, " +
         '\'{"n": 12345678901234567890.5}\'::json as doc; select 2 as other',
@@ -309,7 +238,7 @@ describe('playground results', () => {
   })
 
   it('copies a clicked cell, NULL as empty text, and says so', async () => {
-    await run(page, "select 'line one\nline two' as text, null::int as nothing")
+    await runSql(page, "select 'line one\nline two' as text, null::int as nothing")
     await page.click('#results .grid-row .cell[data-column="0"]')
     await page.waitForFunction(() => document.querySelector('#results .copied')?.textContent === 'copied')
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('line one\nline two')
@@ -324,7 +253,7 @@ describe('playground results', () => {
 
 describe('EXPLAIN in the results', () => {
   it('shows an EXPLAIN (FORMAT JSON) result as the plan, with a toggle to its raw rows and back', async () => {
-    await run(
+    await runSql(
       page,
       'select 1 as first; explain (analyze, format json) select count(*) from generate_series(1, 10)',
     )
@@ -345,21 +274,14 @@ describe('EXPLAIN in the results', () => {
 })
 
 describe('CSV export against PostgreSQL', () => {
-  let client: Client
-  let done: Promise<void>
+  let node: NodeClient
 
   beforeAll(async () => {
-    const [opened, connection] = await connect(
-      { host: pg.host, port: pg.port, user: role.user, password: role.password, database: pg.database },
-      { transport: nodeSocket(), types: { dates: 'string' } },
-    )
-    client = opened
-    done = connection.run()
+    node = await connectNodeClient({}, { types: { dates: 'string' } })
   })
 
   afterAll(async () => {
-    await client?.end()
-    await done
+    await node?.close()
   })
 
   const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
@@ -413,12 +335,12 @@ describe('CSV export against PostgreSQL', () => {
             rows.length === 0
               ? `${select(columns.map(() => null))} where false`
               : rows.map((row) => select(row)).join(' union all ')
-          const [result] = await client.simpleQuery(sql, { rowMode: 'array' })
+          const [result] = await node.client.simpleQuery(sql, { rowMode: 'array' })
           const ours = toCsv(result as unknown as { fields: { name: string }[]; rows: unknown[][] }, {
             lineEnd: '\n',
           })
           const copied = await new Response(
-            await client.copyOut(`copy (${sql}) to stdout with (format csv, header)`),
+            await node.client.copyOut(`copy (${sql}) to stdout with (format csv, header)`),
           ).text()
           expect(ours).toBe(copied)
         },

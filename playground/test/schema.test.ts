@@ -6,12 +6,11 @@
 import type { Page } from 'playwright'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { admin } from '../../test/pg-admin.ts'
-import { editorText, openPage, type Playground, runSql, startPlayground } from './schema-plan-page.ts'
+import { editorText, openPage, runSql, texts, usePlayground, withPage } from './page.ts'
 
 const SCHEMA = 'schema_browser_test'
 const ODD = 'odd schema'
 const CAPPED = 'schema_browser_capped'
-let playground: Playground
 
 beforeAll(async () => {
   await admin(`
@@ -28,15 +27,16 @@ beforeAll(async () => {
     create table "${ODD}"."Mixed Case""Q" (id int primary key, "Label" text not null);
     insert into "${ODD}"."Mixed Case""Q" values (1, 'one');
   `)
-  playground = await startPlayground()
 })
 
 afterAll(async () => {
-  await playground?.close()
   await admin(
     `drop schema if exists ${SCHEMA} cascade; drop schema if exists "${ODD}" cascade; drop schema if exists ${CAPPED} cascade`,
   )
 })
+
+// After the hooks above: started after the schemas are made, stopped before they are dropped.
+const playground = usePlayground()
 
 /** The table's entry in the tree, once the browser shows it. */
 const relation = (schema: string, table: string) =>
@@ -50,94 +50,93 @@ async function expand(page: Page, schema: string, table: string) {
   await page.waitForSelector(`${entry}[open] .schema-columns`)
 }
 
-const texts = (page: Page, selector: string) =>
-  page.$$eval(selector, (elements) => elements.map((element) => element.textContent ?? ''))
-
 describe('schema browser', () => {
-  it('shows tables and views with estimates, columns with types and NOT NULL, and indexes', async () => {
-    const { page, problems } = await openPage(playground)
-    expect(await page.textContent('#schema')).toBe('not connected')
-    await runSql(page, 'select 1')
-    await expand(page, SCHEMA, 'orders')
-    const orders = relation(SCHEMA, 'orders')
-    expect(await page.textContent(`${orders} .schema-estimate`)).toBe('~250 rows')
-    const columns = await page.$$eval(`${orders} .schema-column`, (items) =>
-      items.map((item) => [...item.children].map((child) => child.textContent)),
-    )
-    expect(columns).toEqual([
-      ['id', 'bigint', 'not null', 'PK'],
-      ['customer', 'text', 'not null'],
-      ['note', 'text', 'null'],
-      ['placed', 'date', 'null', 'default CURRENT_DATE'],
-    ])
-    expect(await texts(page, `${orders} .index-name`)).toEqual(['orders_customer', 'orders_pkey'])
-    expect(await texts(page, `${orders} .index-definition`)).toEqual([
-      `CREATE INDEX orders_customer ON ${SCHEMA}.orders USING btree (customer)`,
-      `CREATE UNIQUE INDEX orders_pkey ON ${SCHEMA}.orders USING btree (id)`,
-    ])
-    await expand(page, SCHEMA, 'big_orders')
-    expect(await page.textContent(`${relation(SCHEMA, 'big_orders')} .schema-kind`)).toBe('view')
-    expect(await texts(page, `${relation(SCHEMA, 'big_orders')} .column-name`)).toEqual(['id', 'customer'])
-    const schemas = await page.$$eval('#schema details.schema-node', (nodes) =>
-      nodes.map((node) => (node as HTMLElement).dataset.schema),
-    )
-    expect(schemas).toEqual(expect.arrayContaining(['public', SCHEMA, ODD]))
-    expect(schemas.filter((name) => name?.startsWith('pg_') || name === 'information_schema')).toEqual([])
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'shows tables and views with estimates, columns with types and NOT NULL, and indexes',
+    withPage(playground, async (page) => {
+      expect(await page.textContent('#schema')).toBe('not connected')
+      await runSql(page, 'select 1')
+      await expand(page, SCHEMA, 'orders')
+      const orders = relation(SCHEMA, 'orders')
+      expect(await page.textContent(`${orders} .schema-estimate`)).toBe('~250 rows')
+      const columns = await page.$$eval(`${orders} .schema-column`, (items) =>
+        items.map((item) => [...item.children].map((child) => child.textContent)),
+      )
+      expect(columns).toEqual([
+        ['id', 'bigint', 'not null', 'PK'],
+        ['customer', 'text', 'not null'],
+        ['note', 'text', 'null'],
+        ['placed', 'date', 'null', 'default CURRENT_DATE'],
+      ])
+      expect(await texts(page, `${orders} .index-name`)).toEqual(['orders_customer', 'orders_pkey'])
+      expect(await texts(page, `${orders} .index-definition`)).toEqual([
+        `CREATE INDEX orders_customer ON ${SCHEMA}.orders USING btree (customer)`,
+        `CREATE UNIQUE INDEX orders_pkey ON ${SCHEMA}.orders USING btree (id)`,
+      ])
+      await expand(page, SCHEMA, 'big_orders')
+      expect(await page.textContent(`${relation(SCHEMA, 'big_orders')} .schema-kind`)).toBe('view')
+      expect(await texts(page, `${relation(SCHEMA, 'big_orders')} .column-name`)).toEqual(['id', 'customer'])
+      const schemas = await page.$$eval('#schema details.schema-node', (nodes) =>
+        nodes.map((node) => (node as HTMLElement).dataset.schema),
+      )
+      expect(schemas).toEqual(expect.arrayContaining(['public', SCHEMA, ODD]))
+      expect(schemas.filter((name) => name?.startsWith('pg_') || name === 'information_schema')).toEqual([])
+    }),
+  )
 
-  it('drafts select * from the clicked table, quoting names that need it, and the draft runs', async () => {
-    const { page, problems } = await openPage(playground)
-    await page.click('#connect')
-    await page.waitForSelector(relation(SCHEMA, 'orders'))
-    await page.click(`${relation(SCHEMA, 'orders')} button.schema-table`)
-    expect(await editorText(page)).toBe(`select * from ${SCHEMA}.orders limit 100`)
-    expect(await page.getAttribute(relation(SCHEMA, 'orders'), 'open')).toBeNull()
-    await page.click(`${relation(ODD, 'Mixed Case"Q')} button.schema-table`)
-    const drafted = await editorText(page)
-    expect(drafted).toBe('select * from "odd schema"."Mixed Case""Q" limit 100')
-    await page.click('#run')
-    await page.waitForSelector('#run:not([disabled])')
-    expect(await page.isVisible('#error')).toBe(false)
-    expect(await page.textContent('#results')).toContain('one')
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'drafts select * from the clicked table, quoting names that need it, and the draft runs',
+    withPage(playground, async (page) => {
+      await page.click('#connect')
+      await page.waitForSelector(relation(SCHEMA, 'orders'))
+      await page.click(`${relation(SCHEMA, 'orders')} button.schema-table`)
+      expect(await editorText(page)).toBe(`select * from ${SCHEMA}.orders limit 100`)
+      expect(await page.getAttribute(relation(SCHEMA, 'orders'), 'open')).toBeNull()
+      await page.click(`${relation(ODD, 'Mixed Case"Q')} button.schema-table`)
+      const drafted = await editorText(page)
+      expect(drafted).toBe('select * from "odd schema"."Mixed Case""Q" limit 100')
+      await page.click('#run')
+      await page.waitForSelector('#run:not([disabled])')
+      expect(await page.isVisible('#error')).toBe(false)
+      expect(await page.textContent('#results')).toContain('one')
+    }),
+  )
 
-  it('shows a table created by a run in the page without a refresh, and one created elsewhere on refresh', async () => {
-    const { page, problems } = await openPage(playground)
-    await runSql(page, `create table ${SCHEMA}.added_here (n int not null)`)
-    await expand(page, SCHEMA, 'added_here')
-    expect(await texts(page, `${relation(SCHEMA, 'added_here')} .schema-column > span`)).toEqual([
-      'n',
-      'integer',
-      'not null',
-    ])
-    expect(await page.textContent(`${relation(SCHEMA, 'added_here')} .schema-estimate`)).toBe('not analysed')
-    await admin(`create table ${SCHEMA}.added_elsewhere (n int)`)
-    await page.click('#schema-refresh')
-    await page.waitForSelector(relation(SCHEMA, 'added_elsewhere'))
-    // The open entry stays open across reloads.
-    expect(await page.getAttribute(relation(SCHEMA, 'added_here'), 'open')).toBe('')
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'shows a table created by a run in the page without a refresh, and one created elsewhere on refresh',
+    withPage(playground, async (page) => {
+      await runSql(page, `create table ${SCHEMA}.added_here (n int not null)`)
+      await expand(page, SCHEMA, 'added_here')
+      expect(await texts(page, `${relation(SCHEMA, 'added_here')} .schema-column > span`)).toEqual([
+        'n',
+        'integer',
+        'not null',
+      ])
+      expect(await page.textContent(`${relation(SCHEMA, 'added_here')} .schema-estimate`)).toBe(
+        'not analysed',
+      )
+      await admin(`create table ${SCHEMA}.added_elsewhere (n int)`)
+      await page.click('#schema-refresh')
+      await page.waitForSelector(relation(SCHEMA, 'added_elsewhere'))
+      // The open entry stays open across reloads.
+      expect(await page.getAttribute(relation(SCHEMA, 'added_here'), 'open')).toBe('')
+    }),
+  )
 
-  it('shows why the catalog could not be read, recovers, and says when it is disconnected', async () => {
-    const { page, problems } = await openPage(playground)
-    await runSql(page, 'begin; select 1/0')
-    await page.waitForSelector('#schema .schema-error')
-    expect(await page.textContent('#schema .schema-error')).toMatch(
-      /^could not read the catalog: 25P02 current transaction is aborted/,
-    )
-    await runSql(page, 'rollback')
-    await page.waitForSelector(relation(SCHEMA, 'orders'))
-    await page.click('#disconnect')
-    await page.waitForFunction(() => document.getElementById('schema')?.textContent === 'not connected')
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'shows why the catalog could not be read, recovers, and says when it is disconnected',
+    withPage(playground, async (page) => {
+      await runSql(page, 'begin; select 1/0')
+      await page.waitForSelector('#schema .schema-error')
+      expect(await page.textContent('#schema .schema-error')).toMatch(
+        /^could not read the catalog: 25P02 current transaction is aborted/,
+      )
+      await runSql(page, 'rollback')
+      await page.waitForSelector(relation(SCHEMA, 'orders'))
+      await page.click('#disconnect')
+      await page.waitForFunction(() => document.getElementById('schema')?.textContent === 'not connected')
+    }),
+  )
 
   it('draws at most 500 tables of a schema and says how many more there are', async () => {
     await admin(`

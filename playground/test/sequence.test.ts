@@ -5,69 +5,11 @@
  * one client flight with several queries). The grouping rules themselves are unit-tested on decoded bytes
  * in src/sequence-model.test.ts.
  */
-import { type RunningRelay, silentLogger, startRelay } from '@edgepg/proxy'
-import { type Browser, chromium, type Page } from 'playwright'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort } from '../../scripts/embedded-pg.ts'
-import { chromiumLaunchOptions } from '../../test/chromium.ts'
-import { createPlayground } from '../server.ts'
+import type { Page } from 'playwright'
+import { describe, expect, it } from 'vitest'
+import { runSql, usePlayground, withPage } from './page.ts'
 
-const pg = inject('pg')
-const role = pg.roles.scram
-let relay: RunningRelay
-let browser: Browser
-
-beforeAll(async () => {
-  const port = await freePort()
-  const mount = await createPlayground({
-    server: `${pg.host}:${pg.port}`,
-    user: role.user,
-    password: role.password,
-    database: pg.database,
-  })
-  relay = await startRelay(
-    {
-      port,
-      allow: [`${pg.host}:${pg.port}`],
-      allowedOrigins: [`http://127.0.0.1:${port}`],
-      allowMissingOrigin: 'never',
-      shutdownGrace: 1000,
-    },
-    { logger: silentLogger, mount },
-  )
-  browser = await chromium.launch(chromiumLaunchOptions)
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await relay?.shutdown()
-})
-
-async function openPlayground(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  const problems: string[] = []
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
-  })
-  await page.goto(`${relay.url}/`)
-  await page.waitForSelector('body[data-ready]')
-  return { page, problems }
-}
-
-/** Puts `sql` in the editor (CodeMirror or the plain textarea) and runs it; waits for the result or error. */
-async function run(page: Page, sql: string) {
-  const target = (await page.$('.cm-content')) ? '.cm-content' : '#sql'
-  await page.focus(target)
-  await page.keyboard.press('Control+A')
-  await page.keyboard.insertText(sql)
-  await page.click('#run')
-  await page.waitForFunction(() => {
-    const summary = document.getElementById('summary')?.textContent ?? ''
-    return !summary.startsWith('running') && (summary !== '' || !document.getElementById('error')?.hidden)
-  })
-}
+const playground = usePlayground()
 
 interface DrawnFlight {
   direction: 'frontend' | 'backend'
@@ -106,83 +48,83 @@ async function queryDrawn(page: Page, sql: string) {
 }
 
 describe('sequence diagram', () => {
-  it('draws the SCRAM login and a simple query as flights of arrows between client and server, counting round trips', async () => {
-    const { page, problems } = await openPlayground()
-    await run(page, 'select 1 as sequence_check')
-    await page.click('#tab-sequence') // drawn once shown: it was hidden while the messages came
-    await queryDrawn(page, 'select 1 as sequence_check')
-    const drawn = await flights(page)
-    expect(drawn.slice(0, 5).map((f) => [f.direction, f.arrows])).toEqual([
-      ['frontend', ['StartupMessage']],
-      ['backend', ['AuthenticationSASL']],
-      ['frontend', ['SASLInitialResponse']],
-      ['backend', ['AuthenticationSASLContinue']],
-      ['frontend', ['SASLResponse']],
-    ])
-    const login = drawn[5]!
-    expect(login.direction).toBe('backend')
-    expect(login.arrows[0]).toBe('AuthenticationSASLFinal')
-    expect(login.arrows).toEqual(expect.arrayContaining(['AuthenticationOk', 'BackendKeyData']))
-    expect(login.arrows.some((label) => /^ParameterStatus × \d+$/.test(label))).toBe(true)
-    expect(login.arrows.at(-1)).toBe('ReadyForQuery')
-    expect(login.notes[0]).toBe('round trip 3')
+  it(
+    'draws the SCRAM login and a simple query as flights of arrows between client and server, counting round trips',
+    withPage(playground, async (page) => {
+      await runSql(page, 'select 1 as sequence_check')
+      await page.click('#tab-sequence') // drawn once shown: it was hidden while the messages came
+      await queryDrawn(page, 'select 1 as sequence_check')
+      const drawn = await flights(page)
+      expect(drawn.slice(0, 5).map((f) => [f.direction, f.arrows])).toEqual([
+        ['frontend', ['StartupMessage']],
+        ['backend', ['AuthenticationSASL']],
+        ['frontend', ['SASLInitialResponse']],
+        ['backend', ['AuthenticationSASLContinue']],
+        ['frontend', ['SASLResponse']],
+      ])
+      const login = drawn[5]!
+      expect(login.direction).toBe('backend')
+      expect(login.arrows[0]).toBe('AuthenticationSASLFinal')
+      expect(login.arrows).toEqual(expect.arrayContaining(['AuthenticationOk', 'BackendKeyData']))
+      expect(login.arrows.some((label) => /^ParameterStatus × \d+$/.test(label))).toBe(true)
+      expect(login.arrows.at(-1)).toBe('ReadyForQuery')
+      expect(login.notes[0]).toBe('round trip 3')
 
-    const query = drawn.findIndex((f) => f.titles.some((t) => t.endsWith('\nselect 1 as sequence_check')))
-    expect(drawn[query]?.direction).toBe('frontend')
-    expect(drawn[query]?.arrows).toContain('Query')
-    const answer = drawn.slice(query + 1).find((f) => f.arrows.includes('ReadyForQuery'))
-    expect(answer?.direction).toBe('backend')
-    expect(answer?.arrows).toEqual(expect.arrayContaining(['RowDescription', 'DataRow', 'CommandComplete']))
-    const summary = (await page.textContent('#sequence .sequence-summary')) ?? ''
-    const roundTrips = Number(/^(\d+) round trips · \d+ messages in \d+ flights$/.exec(summary)?.[1])
-    expect(roundTrips).toBeGreaterThanOrEqual(4)
-    expect(await page.$$eval('#sequence [style]', (styled) => styled.length)).toBe(0)
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+      const query = drawn.findIndex((f) => f.titles.some((t) => t.endsWith('\nselect 1 as sequence_check')))
+      expect(drawn[query]?.direction).toBe('frontend')
+      expect(drawn[query]?.arrows).toContain('Query')
+      const answer = drawn.slice(query + 1).find((f) => f.arrows.includes('ReadyForQuery'))
+      expect(answer?.direction).toBe('backend')
+      expect(answer?.arrows).toEqual(expect.arrayContaining(['RowDescription', 'DataRow', 'CommandComplete']))
+      const summary = (await page.textContent('#sequence .sequence-summary')) ?? ''
+      const roundTrips = Number(/^(\d+) round trips · \d+ messages in \d+ flights$/.exec(summary)?.[1])
+      expect(roundTrips).toBeGreaterThanOrEqual(4)
+      expect(await page.$$eval('#sequence [style]', (styled) => styled.length)).toBe(0)
+    }),
+  )
 
-  it('draws a 5,000-row result as one arrow DataRow × 5000', async () => {
-    const { page, problems } = await openPlayground()
-    await page.click('#tab-sequence')
-    await run(page, 'select g as sequence_rows from generate_series(1, 5000) g')
-    await queryDrawn(page, 'select g as sequence_rows from generate_series(1, 5000) g')
-    const drawn = await flights(page)
-    const query = drawn.findIndex((f) => f.titles.some((t) => t.includes('sequence_rows')))
-    const answer = drawn.slice(query + 1).find((f) => f.arrows.includes('DataRow × 5000'))
-    expect(answer?.arrows).toEqual(['RowDescription', 'DataRow × 5000', 'CommandComplete', 'ReadyForQuery'])
-    expect(answer?.notes).toContain('5,000 rows')
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+  it(
+    'draws a 5,000-row result as one arrow DataRow × 5000',
+    withPage(playground, async (page) => {
+      await page.click('#tab-sequence')
+      await runSql(page, 'select g as sequence_rows from generate_series(1, 5000) g')
+      await queryDrawn(page, 'select g as sequence_rows from generate_series(1, 5000) g')
+      const drawn = await flights(page)
+      const query = drawn.findIndex((f) => f.titles.some((t) => t.includes('sequence_rows')))
+      const answer = drawn.slice(query + 1).find((f) => f.arrows.includes('DataRow × 5000'))
+      expect(answer?.arrows).toEqual(['RowDescription', 'DataRow × 5000', 'CommandComplete', 'ReadyForQuery'])
+      expect(answer?.notes).toContain('5,000 rows')
+    }),
+  )
 
-  it('shows the pipelining the page does as one client flight with several queries', async () => {
-    const { page, problems } = await openPlayground()
-    await page.click('#tab-listen')
-    for (const channel of ['one', 'two', 'three']) {
-      await page.fill('#listen-channel', channel)
-      await page.click('#listen-button')
+  it(
+    'shows the pipelining the page does as one client flight with several queries',
+    withPage(playground, async (page) => {
+      await page.click('#tab-listen')
+      for (const channel of ['one', 'two', 'three']) {
+        await page.fill('#listen-channel', channel)
+        await page.click('#listen-button')
+        await page.waitForFunction(
+          (name) => document.getElementById('listen-status')?.textContent === `listening on ${name}`,
+          channel,
+        )
+      }
+      // A reconnect: the panel sends its pid query and the three LISTENs at once, without waiting in between.
+      await page.click('#connect')
       await page.waitForFunction(
-        (name) => document.getElementById('listen-status')?.textContent === `listening on ${name}`,
-        channel,
+        () =>
+          document.getElementById('listen-status')?.textContent ===
+          'reconnected: listening again on one, two, three',
       )
-    }
-    // A reconnect: the panel sends its pid query and the three LISTENs at once, without waiting in between.
-    await page.click('#connect')
-    await page.waitForFunction(
-      () =>
-        document.getElementById('listen-status')?.textContent ===
-        'reconnected: listening again on one, two, three',
-    )
-    await page.click('#tab-sequence')
-    await page.waitForSelector('#sequence g.flight.pipelined')
-    const pipelined = (await flights(page)).filter((f) => f.isPipelined)
-    const relisten = pipelined.find((f) => f.titles.some((t) => t.endsWith('\nLISTEN "one"')))
-    expect(relisten?.direction).toBe('frontend')
-    expect(relisten?.queries).toBeGreaterThanOrEqual(4)
-    expect(relisten?.arrows).toEqual(expect.arrayContaining(['Parse', 'Execute', 'Sync']))
-    expect(relisten?.arrows.some((label) => /^Query( × \d+)?$/.test(label))).toBe(true)
-    expect(relisten?.notes).toContain(`${relisten?.queries} queries in one flight`)
-    expect(problems).toEqual([])
-    await page.context().close()
-  })
+      await page.click('#tab-sequence')
+      await page.waitForSelector('#sequence g.flight.pipelined')
+      const pipelined = (await flights(page)).filter((f) => f.isPipelined)
+      const relisten = pipelined.find((f) => f.titles.some((t) => t.endsWith('\nLISTEN "one"')))
+      expect(relisten?.direction).toBe('frontend')
+      expect(relisten?.queries).toBeGreaterThanOrEqual(4)
+      expect(relisten?.arrows).toEqual(expect.arrayContaining(['Parse', 'Execute', 'Sync']))
+      expect(relisten?.arrows.some((label) => /^Query( × \d+)?$/.test(label))).toBe(true)
+      expect(relisten?.notes).toContain(`${relisten?.queries} queries in one flight`)
+    }),
+  )
 })

@@ -3,23 +3,16 @@
  * for it at once get one connection; the user's run goes out alone (the schema browser reads after it); a
  * cancel's own short connection is not read as part of the session's wire.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { Page } from 'playwright'
+import { describe, expect, inject, it } from 'vitest'
 import { admin, waitFor } from '../../test/pg-admin.ts'
-import { openPage, type Playground, runSql, startPlayground } from './schema-plan-page.ts'
+import { inspectorSettled, openPage, runSql, startRun, usePlayground } from './page.ts'
 
 const pg = inject('pg')
-let playground: Playground
+const playground = usePlayground()
 
-beforeAll(async () => {
-  playground = await startPlayground()
-})
-
-afterAll(async () => {
-  await playground?.close()
-})
-
-/** The inspector's lines as `direction type`, once it has drawn a line with `last` as its type. */
-async function wireLines(page: import('playwright').Page): Promise<string[]> {
+/** The inspector's lines as `direction type`. */
+async function wireLines(page: Page): Promise<string[]> {
   return page.$$eval('#wire tbody tr', (rows) =>
     rows.map((row) =>
       [...row.querySelectorAll('td')]
@@ -79,11 +72,7 @@ describe('the playground session', () => {
   it("keeps reading the session's wire after a cancel, whose CancelRequest shows on its own", async () => {
     const { page, problems } = await openPage(playground)
     await runSql(page, 'select 1')
-    await page.click('.cm-content')
-    await page.keyboard.press('ControlOrMeta+A')
-    await page.keyboard.insertText('select pg_sleep(30) /* session-cancel */')
-    await page.keyboard.press('Escape')
-    await page.click('#run')
+    await startRun(page, 'select pg_sleep(30) /* session-cancel */')
     await page.waitForSelector('#cancel:not([disabled])')
     await waitFor(
       async () =>
@@ -102,6 +91,8 @@ describe('the playground session', () => {
         cell.textContent?.includes('after the cancel'),
       ),
     )
+    // The inspector draws a burst at most every 100 ms: the Query can be drawn before the answer to it.
+    await inspectorSettled(page)
     const lines = await wireLines(page)
     expect(lines).toContain('→ F CancelRequest')
     expect(lines.at(-1)).toBe('← B ReadyForQuery')
