@@ -8,11 +8,9 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { silentLogger, startRelay } from '@edgepg/proxy'
-import { type Browser, chromium, type Page } from 'playwright'
-import { createPlayground } from '../playground/server.ts'
-import { chromiumLaunchOptions } from '../test/chromium.ts'
-import { freePort, startEmbeddedPostgres } from './embedded-pg.ts'
+import type { Page } from 'playwright'
+import { openPage, setSql as pasteSql, startPlayground } from '../playground/test/page.ts'
+import { startEmbeddedPostgres } from './embedded-pg.ts'
 
 const args = process.argv.slice(2)
 const outIndex = args.indexOf('--out')
@@ -148,21 +146,9 @@ where o.placed_at > now() - interval '200 days' group by c.name order by 2 desc 
   },
 ]
 
-/** Puts `sql` in the editor (CodeMirror, as a paste: no completion list opens) with the cursor at its start. */
+/** Puts `sql` in the editor with the cursor at its start (so a picture shows the start of each line). */
 async function setSql(page: Page, sql: string): Promise<void> {
-  await page.click('.cm-content')
-  await page.keyboard.press('ControlOrMeta+A')
-  await page.$eval(
-    '.cm-content',
-    (content, text) => {
-      const data = new DataTransfer()
-      data.setData('text/plain', text)
-      content.dispatchEvent(
-        new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
-      )
-    },
-    sql,
-  )
+  await pasteSql(page, sql)
   await page.keyboard.press('ControlOrMeta+Home')
 }
 
@@ -174,55 +160,32 @@ async function run(page: Page, sql: string): Promise<void> {
 }
 
 const pg = await startEmbeddedPostgres()
-let browser: Browser | undefined
-const relay = await (async () => {
-  await pg.admin(DEMO)
-  const port = await freePort()
-  const mount = await createPlayground({
-    server: `${pg.host}:${pg.port}`,
-    user: pg.roles.scram.user,
-    password: pg.roles.scram.password,
-    database: pg.database,
+const playground = await pg
+  .admin(DEMO)
+  .then(() => startPlayground({ server: pg }))
+  .catch(async (error: unknown) => {
+    await pg.stop()
+    throw error
   })
-  return startRelay(
-    {
-      port,
-      allow: [`${pg.host}:${pg.port}`],
-      allowedOrigins: [`http://127.0.0.1:${port}`],
-      shutdownGrace: 1000,
-    },
-    { logger: silentLogger, mount },
-  )
-})()
 try {
   await mkdir(out, { recursive: true })
-  browser = await chromium.launch(chromiumLaunchOptions)
   for (const scene of scenes) {
-    const context = await browser.newContext({
+    const { page, problems } = await openPage(playground, {
       viewport: { width: scene.width ?? 1280, height: scene.height ?? 800 },
       deviceScaleFactor: 1,
       colorScheme: scene.theme ?? 'light',
     })
-    const page = await context.newPage()
-    const problems: string[] = []
-    page.on('pageerror', (error) => problems.push(error.message))
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text())
-    })
-    await page.goto(`${relay.url}/`)
-    await page.waitForSelector('body[data-ready]')
     await scene.act(page)
     // The inspector and the diagram redraw on a timer: let them catch up before the picture.
     await page.waitForTimeout(300)
     const file = join(out, `${scene.name}.png`)
     await rm(file, { force: true })
     await page.screenshot({ path: file, fullPage: scene.width !== undefined })
-    await context.close()
+    await page.context().close()
     if (problems.length > 0) throw new Error(`scene ${scene.name}: ${problems.join('; ')}`)
     console.log(`screenshots: ${file}`)
   }
 } finally {
-  await browser?.close()
-  await relay.shutdown()
+  await playground.close()
   await pg.stop()
 }
