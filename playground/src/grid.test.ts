@@ -1,13 +1,23 @@
 import { Oid } from '@edgepg/client'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { bodyHeight, columnWidths, MAX_BODY_HEIGHT, ROW_HEIGHT, rowWindow } from './grid.ts'
+import {
+  bodyHeight,
+  columnWidths,
+  columnWindow,
+  MARGIN_COLUMNS,
+  MARGIN_ROWS,
+  MAX_BODY_HEIGHT,
+  ROW_HEIGHT,
+  rowWindow,
+} from './grid.ts'
 
 describe('rowWindow', () => {
   it('draws the rows in view plus a margin, each where the full-height body puts it', () => {
-    expect(rowWindow(0, 240, 100_000)).toEqual({ first: 0, end: 30, offset: 0 })
+    expect(rowWindow(0, 240, 100_000)).toEqual({ first: 0, end: 10 + MARGIN_ROWS, offset: 0 })
     const middle = rowWindow(50_000 * ROW_HEIGHT, 240, 100_000)
-    expect(middle).toEqual({ first: 49_980, end: 50_030, offset: 49_980 * ROW_HEIGHT })
+    const first = 50_000 - MARGIN_ROWS
+    expect(middle).toEqual({ first, end: 50_010 + MARGIN_ROWS, offset: first * ROW_HEIGHT })
     const bottom = rowWindow(bodyHeight(100_000) - 240, 240, 100_000)
     expect(bottom.end).toBe(100_000)
     expect(rowWindow(0, 240, 3)).toEqual({ first: 0, end: 3, offset: 0 })
@@ -25,7 +35,7 @@ describe('rowWindow', () => {
           const { first, end, offset } = rowWindow(scrollTop, viewHeight, rowCount)
           expect(first).toBeGreaterThanOrEqual(0)
           expect(end).toBeLessThanOrEqual(rowCount)
-          expect(end - first).toBeLessThanOrEqual(Math.ceil(viewHeight / ROW_HEIGHT) + 41)
+          expect(end - first).toBeLessThanOrEqual(Math.ceil(viewHeight / ROW_HEIGHT) + 2 * MARGIN_ROWS + 1)
           // The drawn window covers the view and never reaches past the body.
           const view = Math.min(viewHeight, height)
           if (rowCount > 0) {
@@ -44,6 +54,52 @@ describe('rowWindow', () => {
     const last = rowWindow(MAX_BODY_HEIGHT - 400, 400, 5_000_000)
     expect(last.end).toBe(5_000_000)
     expect(last.offset + (last.end - last.first) * ROW_HEIGHT).toBeCloseTo(MAX_BODY_HEIGHT, 6)
+  })
+})
+
+describe('columnWindow', () => {
+  /** Left edges of columns `widths` wide, then the right edge of the last. */
+  const lefts = (widths: number[]) => {
+    const edges = [0]
+    for (const width of widths) edges.push(edges.at(-1)! + width)
+    return edges
+  }
+
+  it('draws the columns in view plus a margin', () => {
+    const edges = lefts(Array.from({ length: 1000 }, () => 50))
+    expect(columnWindow(0, 600, edges)).toEqual({ first: 0, end: 12 + MARGIN_COLUMNS })
+    expect(columnWindow(5000, 600, edges)).toEqual({ first: 100 - MARGIN_COLUMNS, end: 112 + MARGIN_COLUMNS })
+    // Scrolled to the right end: the last column is drawn.
+    expect(columnWindow(50_000 - 600, 600, edges)).toEqual({ first: 988 - MARGIN_COLUMNS, end: 1000 })
+    expect(columnWindow(0, 600, lefts([80, 90]))).toEqual({ first: 0, end: 2 })
+    expect(columnWindow(0, 600, [0])).toEqual({ first: 0, end: 0 })
+  })
+
+  it('keeps every column at least partly in view drawn, and at most the visible ones and two margins', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 40, max: 420 }), { minLength: 1, maxLength: 1200 }),
+        fc.integer({ min: 0, max: 3000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (widths, viewWidth, fraction) => {
+          const edges = lefts(widths)
+          const total = edges.at(-1)!
+          const scrollLeft = Math.max(0, total - viewWidth) * fraction
+          const { first, end } = columnWindow(scrollLeft, viewWidth, edges)
+          expect(first).toBeGreaterThanOrEqual(0)
+          expect(end).toBeLessThanOrEqual(widths.length)
+          const visible = widths
+            .map((_, column) => column)
+            .filter((column) => edges[column + 1]! > scrollLeft && edges[column]! < scrollLeft + viewWidth)
+          for (const column of visible) {
+            expect(column).toBeGreaterThanOrEqual(first)
+            expect(column).toBeLessThan(end)
+          }
+          expect(end - first).toBeLessThanOrEqual(Math.max(1, visible.length) + 2 * MARGIN_COLUMNS)
+          if (fraction === 1 || total <= viewWidth) expect(end).toBe(widths.length)
+        },
+      ),
+    )
   })
 })
 

@@ -1,8 +1,10 @@
 /**
- * A virtualised grid for one result: the scroll container has the full height of every row, but only the rows
- * in view (and a margin) are in the DOM, so 100,000 rows cost as little to draw as 50. Rows have a fixed
- * height; column widths are chosen once from a sample of the rows and never change while scrolling; the header
- * sticks to the top and the row numbers to the left. Values go into the DOM as text nodes only.
+ * A virtualised grid for one result: the scroll container has the full height of every row and the full
+ * width of every column, but only the rows and the columns in view (and a margin) are in the DOM, so 100,000
+ * rows or 1,000 columns cost as little to draw as 50. Rows have a fixed height; column widths are chosen once
+ * from a sample of the rows and never change while scrolling, so every column's position is known; the header
+ * sticks to the top and the row numbers to the left. A scroll step reuses the drawn row and cell elements
+ * (their text and classes are updated in place). Values go into the DOM as text nodes only.
  */
 import { type FieldDescription, Oid } from '@edgepg/client'
 import { displayValue, typeName } from './format.ts'
@@ -10,7 +12,15 @@ import { displayValue, typeName } from './format.ts'
 /** Height of every body row in CSS pixels (the stylesheet reads it from `--row-height`). */
 export const ROW_HEIGHT = 24
 /** Rows drawn above and below the visible ones. */
-const MARGIN_ROWS = 20
+export const MARGIN_ROWS = 10
+/** Columns drawn left and right of the visible ones. */
+export const MARGIN_COLUMNS = 2
+/** Pixels a cell adds to its width in `ch`: its padding (8 px each side) and its right border. */
+const CELL_EXTRA_PX = 17
+/** The width of one `ch` assumed before the grid is laid out (13 px monospace). */
+const FALLBACK_CH_PX = 7.8
+/** The viewport width assumed before the grid is laid out. */
+const FALLBACK_VIEW_WIDTH = 1200
 /** The viewport height assumed before the grid is laid out (the stylesheet's max-height, rounded up). */
 const FALLBACK_VIEW_HEIGHT = 480
 /** Tallest body the grid makes; beyond it, one pixel of scrolling moves more than one pixel of rows. */
@@ -45,6 +55,53 @@ export function rowWindow(scrollTop: number, viewHeight: number, rowCount: numbe
   const first = Math.max(0, Math.floor(virtualTop / ROW_HEIGHT) - MARGIN_ROWS)
   const end = Math.min(rowCount, Math.ceil((virtualTop + view) / ROW_HEIGHT) + MARGIN_ROWS)
   return { first, end, offset: scroll + first * ROW_HEIGHT - virtualTop }
+}
+
+/** The columns to draw: `first` up to (not including) `end`. */
+export interface ColumnWindow {
+  first: number
+  end: number
+}
+
+/**
+ * The columns to draw when the value columns are scrolled `scrollLeft` pixels to the left with `viewWidth`
+ * pixels of them visible (the container's width less the row numbers). `lefts[i]` is column i's left edge in
+ * pixels from the first column's, `lefts[columnCount]` the right edge of the last.
+ */
+export function columnWindow(scrollLeft: number, viewWidth: number, lefts: readonly number[]): ColumnWindow {
+  const count = lefts.length - 1
+  if (count <= 0) return { first: 0, end: 0 }
+  // The first column whose right edge is past the left of the view, the first whose left is past its right.
+  const visibleFirst = Math.min(count - 1, firstAbove(lefts, Math.max(0, scrollLeft)) - 1)
+  const visibleEnd = Math.max(visibleFirst + 1, firstAtOrAbove(lefts, scrollLeft + Math.max(0, viewWidth)))
+  return {
+    first: Math.max(0, visibleFirst - MARGIN_COLUMNS),
+    end: Math.min(count, visibleEnd + MARGIN_COLUMNS),
+  }
+}
+
+/** The first index whose value is above `x` in ascending `values` (`values.length` when none is). */
+function firstAbove(values: readonly number[], x: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (values[middle]! > x) high = middle
+    else low = middle + 1
+  }
+  return low
+}
+
+/** The first index whose value is at or above `x` in ascending `values` (`values.length` when none is). */
+function firstAtOrAbove(values: readonly number[], x: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (values[middle]! >= x) high = middle
+    else low = middle + 1
+  }
+  return low
 }
 
 /** Body height in pixels for `rowCount` rows. */
@@ -101,6 +158,17 @@ function div(className: string, role: string, text?: string): HTMLDivElement {
   return element
 }
 
+/** A drawn body row: its element, its value cells (from the first drawn column on) and what it shows. */
+interface DrawnRow {
+  element: HTMLDivElement
+  rownum: HTMLDivElement
+  cells: HTMLDivElement[]
+  /** The row index it shows (-1: none yet). */
+  index: number
+  /** The column window it shows ({@link ResultGrid}'s `#columnsDrawn` counter when it was filled). */
+  columns: number
+}
+
 /**
  * One result's grid. `element` is the scroll container; add it to the page, and call {@link dispose} when it
  * is removed. Clicking a value calls `onCellClick` with the value's full text (`null` for NULL).
@@ -108,11 +176,27 @@ function div(className: string, role: string, text?: string): HTMLDivElement {
 export class ResultGrid {
   readonly element: HTMLDivElement
   readonly #data: GridData
+  readonly #head: HTMLDivElement
+  readonly #headCells: HTMLDivElement[] = []
   readonly #window: HTMLDivElement
+  /** Measures one `ch` of the grid's font (100 ch wide, hidden). */
+  readonly #chProbe: HTMLDivElement
   readonly #resize: ResizeObserver
   readonly #onCellClick: (text: string | null) => void
   readonly #isNumber: boolean[]
-  #drawn: { first: number; end: number } = { first: -1, end: -1 }
+  /** Column widths in `ch`, and the row-number column's. */
+  readonly #widthsCh: number[]
+  readonly #numberCh: number
+  /** Pixel layout for the `ch` width it was made for. */
+  #layout = { chPx: 0, numberPx: 0, widthsPx: [] as number[], lefts: [0] }
+  /** Drawn rows in DOM order, showing rows `#rowFirst`, `#rowFirst + 1`, … */
+  #rows: DrawnRow[] = []
+  #rowFirst = 0
+  #columns: ColumnWindow = { first: 0, end: -1 }
+  /** Counts column-window changes, so a row knows whether its cells show the current columns. */
+  #columnsDrawn = 0
+  /** The `grid-template-columns` of the head and of every drawn row. */
+  #tracks = ''
   #frame = 0
 
   constructor(data: GridData, onCellClick: (text: string | null) => void) {
@@ -124,30 +208,25 @@ export class ResultGrid {
     grid.tabIndex = 0
     grid.setAttribute('aria-rowcount', String(count + 1))
     grid.setAttribute('aria-colcount', String(data.fields.length + 1))
-    const numberWidth = Math.max(2, String(count).length)
-    const widths = [numberWidth, ...columnWidths(data)]
-    grid.style.setProperty('--columns', widths.map((ch) => `calc(${ch}ch + 17px)`).join(' '))
+    this.#numberCh = Math.max(2, String(count).length)
+    this.#widthsCh = columnWidths(data)
     grid.style.setProperty('--row-height', `${ROW_HEIGHT}px`)
 
-    const head = div('grid-head', 'row')
-    head.setAttribute('aria-rowindex', '1')
-    head.append(div('cell rownum', 'columnheader', '#'))
-    for (const field of data.fields) {
-      const cell = div(NUMERIC_OIDS.has(field.typeOid) ? 'cell number' : 'cell', 'columnheader')
-      const name = document.createElement('span')
-      name.className = 'name'
-      name.textContent = field.name
-      const type = document.createElement('small')
-      type.textContent = typeName(field.typeOid)
-      cell.append(name, type)
-      cell.title = `${field.name} (${typeName(field.typeOid)})`
-      head.append(cell)
-    }
+    this.#head = div('grid-head', 'row')
+    this.#head.setAttribute('aria-rowindex', '1')
+    const corner = div('cell rownum', 'columnheader', '#')
+    corner.setAttribute('aria-colindex', '1')
+    this.#head.append(corner)
     const body = div('grid-body', 'rowgroup')
     body.style.height = `${bodyHeight(count)}px`
     this.#window = div('grid-window', 'presentation')
-    body.append(this.#window)
-    grid.append(head, body)
+    // 100 ch inside a box of no size that clips it: measured, but never part of the scrolled width.
+    const probeBox = div('grid-ch', 'presentation')
+    probeBox.setAttribute('aria-hidden', 'true')
+    this.#chProbe = document.createElement('div')
+    probeBox.append(this.#chProbe)
+    body.append(this.#window, probeBox)
+    grid.append(this.#head, body)
     this.element = grid
 
     grid.addEventListener('scroll', () => this.#schedule(), { passive: true })
@@ -172,35 +251,147 @@ export class ResultGrid {
   }
 
   #draw(): void {
+    // Every read first (one layout), then the writes.
     const grid = this.element
-    const headHeight = grid.firstElementChild?.getBoundingClientRect().height ?? 0
-    const viewHeight = grid.clientHeight > 0 ? grid.clientHeight - headHeight : FALLBACK_VIEW_HEIGHT
-    const { first, end, offset } = rowWindow(grid.scrollTop, viewHeight, this.#data.rows.length)
-    if (first === this.#drawn.first && end === this.#drawn.end) {
-      this.#window.style.transform = `translateY(${offset}px)`
-      return
-    }
-    const rows: HTMLElement[] = []
-    for (let index = first; index < end; index++) rows.push(this.#row(index))
-    this.#window.style.transform = `translateY(${offset}px)`
-    this.#window.replaceChildren(...rows)
-    this.#drawn = { first, end }
+    const isLaidOut = grid.clientHeight > 0
+    const headHeight = isLaidOut ? this.#head.getBoundingClientRect().height : 0
+    const measuredCh = isLaidOut ? this.#chProbe.getBoundingClientRect().width / 100 : 0
+    const chPx = measuredCh > 0 ? measuredCh : this.#layout.chPx || FALLBACK_CH_PX
+    const { scrollTop, scrollLeft } = grid
+    if (chPx !== this.#layout.chPx) this.#relayout(chPx)
+    const { numberPx, lefts } = this.#layout
+    const viewHeight = isLaidOut ? grid.clientHeight - headHeight : FALLBACK_VIEW_HEIGHT
+    const viewWidth = (isLaidOut ? grid.clientWidth : FALLBACK_VIEW_WIDTH) - numberPx
+    const rows = rowWindow(scrollTop, viewHeight, this.#data.rows.length)
+    const columns = columnWindow(scrollLeft, viewWidth, lefts)
+    if (columns.first !== this.#columns.first || columns.end !== this.#columns.end) this.#showColumns(columns)
+    this.#placeRows(rows.first, rows.end)
+    for (let slot = 0; slot < this.#rows.length; slot++) this.#fill(this.#rows[slot]!, rows.first + slot)
+    this.#window.style.transform = `translateY(${rows.offset}px)`
   }
 
-  #row(index: number): HTMLElement {
-    const row = div('grid-row', 'row')
-    row.setAttribute('aria-rowindex', String(index + 2))
-    row.dataset.index = String(index)
-    row.append(div('cell rownum', 'rowheader', String(index + 1)))
+  /** Pixel widths for a `ch` of `chPx` (whole pixels, rounded up, so positions add up exactly). */
+  #relayout(chPx: number): void {
+    const widthsPx = this.#widthsCh.map((ch) => Math.ceil(ch * chPx) + CELL_EXTRA_PX)
+    const lefts = [0]
+    for (const width of widthsPx) lefts.push(lefts.at(-1)! + width)
+    const numberPx = Math.ceil(this.#numberCh * chPx) + CELL_EXTRA_PX
+    this.#layout = { chPx, numberPx, widthsPx, lefts }
+    this.element.style.setProperty('--grid-width', `${numberPx + lefts.at(-1)!}px`)
+    this.#columns = { first: 0, end: -1 }
+  }
+
+  /** Sets the tracks for columns `first`…`end - 1` (after a spacer as wide as the columns left of them). */
+  #showColumns(columns: ColumnWindow): void {
+    const { numberPx, widthsPx, lefts } = this.#layout
+    const tracks = [`${numberPx}px`, `${lefts[columns.first]}px`]
+    for (let column = columns.first; column < columns.end; column++) tracks.push(`${widthsPx[column]}px`)
+    this.#tracks = tracks.join(' ')
+    this.#head.style.gridTemplateColumns = this.#tracks
+    this.#columns = columns
+    this.#columnsDrawn++
+    const fields = this.#data.fields
+    const count = columns.end - columns.first
+    while (this.#headCells.length > count) this.#headCells.pop()!.remove()
+    while (this.#headCells.length < count) {
+      const cell = div('cell', 'columnheader')
+      const name = document.createElement('span')
+      name.className = 'name'
+      cell.append(name, document.createElement('small'))
+      this.#headCells.push(cell)
+      this.#head.append(cell)
+    }
+    for (let slot = 0; slot < count; slot++) {
+      const column = columns.first + slot
+      const cell = this.#headCells[slot]!
+      const field = fields[column]!
+      const type = typeName(field.typeOid)
+      cell.className = this.#isNumber[column] ? 'cell number' : 'cell'
+      cell.dataset.column = String(column)
+      cell.setAttribute('aria-colindex', String(column + 2))
+      cell.firstElementChild!.textContent = field.name
+      cell.lastElementChild!.textContent = type
+      cell.title = `${field.name} (${type})`
+    }
+  }
+
+  /**
+   * Makes `#rows` the elements for rows `first`…`end - 1`, in DOM order: rows still in view keep their
+   * element (and text); the ones that left it move to the other end for the rows that came in.
+   */
+  #placeRows(first: number, end: number): void {
+    const old = this.#rows
+    const oldFirst = this.#rowFirst
+    const keepFirst = Math.max(first, oldFirst)
+    const keepEnd = Math.min(end, oldFirst + old.length)
+    const want = Math.max(0, end - first)
+    if (keepFirst >= keepEnd) {
+      // Nothing in common: refill the elements where they are.
+      while (old.length > want) old.pop()!.element.remove()
+      while (old.length < want) {
+        const row = this.#newRow()
+        old.push(row)
+        this.#window.append(row.element)
+      }
+      this.#rowFirst = first
+      return
+    }
+    const spare = [...old.slice(0, keepFirst - oldFirst), ...old.slice(keepEnd - oldFirst)]
+    const kept = old.slice(keepFirst - oldFirst, keepEnd - oldFirst)
+    const take = () => spare.pop() ?? this.#newRow()
+    const above = Array.from({ length: keepFirst - first }, take)
+    const below = Array.from({ length: end - keepEnd }, take)
+    for (const row of spare) row.element.remove()
+    if (above.length > 0) this.#window.prepend(...above.map((row) => row.element))
+    if (below.length > 0) this.#window.append(...below.map((row) => row.element))
+    this.#rows = [...above, ...kept, ...below]
+    this.#rowFirst = first
+  }
+
+  #newRow(): DrawnRow {
+    const element = div('grid-row', 'row')
+    const rownum = div('cell rownum', 'rowheader')
+    rownum.setAttribute('aria-colindex', '1')
+    element.append(rownum)
+    return { element, rownum, cells: [], index: -1, columns: -1 }
+  }
+
+  /** Shows row `index` in the drawn columns in `row`, unless it already does. */
+  #fill(row: DrawnRow, index: number): void {
+    const hasColumns = row.columns === this.#columnsDrawn
+    if (row.index === index && hasColumns) return
+    const { first, end } = this.#columns
+    const cells = row.cells
+    if (!hasColumns) {
+      row.element.style.gridTemplateColumns = this.#tracks
+      while (cells.length > end - first) cells.pop()!.remove()
+      while (cells.length < end - first) {
+        const cell = div('cell', 'gridcell')
+        cells.push(cell)
+        row.element.append(cell)
+      }
+    }
+    if (row.index !== index) {
+      row.element.setAttribute('aria-rowindex', String(index + 2))
+      row.element.dataset.index = String(index)
+      row.rownum.textContent = String(index + 1)
+    }
     const values = this.#data.rows[index]!
-    for (let column = 0; column < this.#data.fields.length; column++) {
+    for (let slot = 0; slot < cells.length; slot++) {
+      const column = first + slot
+      const cell = cells[slot]!
       const text = cellText(values[column])
       const kind = this.#isNumber[column] ? 'cell number' : 'cell'
-      const cell = text === null ? div(`${kind} null`, 'gridcell', 'NULL') : div(kind, 'gridcell', text)
-      cell.dataset.column = String(column)
-      row.append(cell)
+      const className = text === null ? `${kind} null` : kind
+      if (cell.className !== className) cell.className = className
+      cell.textContent = text ?? 'NULL'
+      if (!hasColumns) {
+        cell.dataset.column = String(column)
+        cell.setAttribute('aria-colindex', String(column + 2))
+      }
     }
-    return row
+    row.index = index
+    row.columns = this.#columnsDrawn
   }
 
   #clicked(event: MouseEvent): void {
