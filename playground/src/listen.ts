@@ -1,23 +1,43 @@
 /**
  * The LISTEN/NOTIFY panel: LISTEN on channels of the open session, send a NOTIFY, and watch notifications
- * arrive (newest first, the last {@link MAX_KEPT} kept). The channels are the panel's, not the session's:
- * when the session is replaced (reconnect) the panel LISTENs again on the new one and says so; while
- * disconnected the listens are shown paused.
+ * arrive (newest first: `listen-received.ts`). The channels are the panel's wish, carried out on
+ * the session when it can: when the session is replaced (reconnect) the panel LISTENs again on the new one
+ * and says so; while disconnected the listens are shown paused.
+ *
+ * The panel shares the session with the editor, so it never sends while the editor's run is in flight
+ * (`context.running`) nor while the session is inside a transaction the editor opened: a LISTEN or UNLISTEN
+ * asked for then waits (the channel says what for) and goes out once the session is idle again, after the
+ * run or after COMMIT / ROLLBACK — inside the transaction it would take effect only at COMMIT and be undone
+ * by ROLLBACK. A Notify waits for a run to end but is refused inside a transaction (it would be sent only at
+ * COMMIT; sending it later would change when it happens). Payloads and channel names that the server would
+ * refuse are refused before sending, so nothing the panel sends can fail the user's transaction.
+ *
+ * After every editor run that leaves the session idle, the panel reads `pg_listening_channels()` (when it
+ * shows any channel) and follows the server: a channel the editor's UNLISTEN undid shows "not listening"
+ * with Listen again, one the editor LISTENed shows as listening.
  *
  * Each notification shows the sending backend's pid and whether that is this session's own backend
  * (`pg_backend_pid()`, read once per session, pipelined with the first LISTEN; until it is read, the pid
- * from BackendKeyData). Payloads and channel names reach the page as text nodes only. The notification
- * listener only queues: it cannot throw into the connection's read loop; rows are drawn at most every
- * {@link FLUSH_MS}.
+ * from BackendKeyData). Payloads and channel names reach the page as text nodes only.
  */
-import type { Notification } from '@edgepg/client'
 import type { Context, Session } from './app.ts'
-
-/** Notifications kept on screen; older ones are dropped and counted. */
-const MAX_KEPT = 500
-const FLUSH_MS = 100
-/** PostgreSQL's longest identifier in bytes (NAMEDATALEN - 1): a longer LISTEN is silently truncated. */
-const MAX_CHANNEL_BYTES = 63
+import { ReceivedList } from './listen-received.ts'
+import {
+  type Blocker,
+  button,
+  type ChannelState,
+  channelProblem,
+  deferral,
+  element,
+  form,
+  input,
+  label,
+  payloadProblem,
+  quoteIdentifier,
+  stateText,
+  TRANSACTION_FAILED,
+  TRANSACTION_OPEN,
+} from './listen-view.ts'
 
 /** The session the panel listens on, and how it knows its own backend. */
 interface Live {
@@ -28,12 +48,11 @@ interface Live {
   detach: () => void
 }
 
-type ChannelState = 'starting' | 'listening' | 'paused' | 'failed'
-
-interface Received {
-  time: Date
-  notification: Notification
-  live: Live
+/** What one round of sending did: each LISTEN's and UNLISTEN's problem (undefined: done), what changed. */
+interface Synced {
+  listened: Map<string, string | undefined>
+  unlistened: Map<string, string | undefined>
+  changes: string[]
 }
 
 /** Mounts the panel into `container` (the `#listen` element of the LISTEN / NOTIFY tab). */
@@ -50,26 +69,17 @@ class ListenPanel {
   readonly #notifyChannel = input('notify-channel', 'channel')
   readonly #notifyPayload = input('notify-payload', 'payload (text)')
   readonly #notifyButton = button('notify-button', 'Notify', 'submit')
-  readonly #count = element('span', 'muted')
-  readonly #rows = element('ol', 'notifications')
-  readonly #badge = element('span', 'listen-badge')
-  readonly #tab = document.getElementById('tab-listen')
+  readonly #received = new ReceivedList(document.getElementById('tab-listen'))
   readonly #channels = new Map<string, { state: ChannelState; problem?: string }>()
+  /** For each read of the server's channels in flight: the channels the panel changed since it was sent. */
+  readonly #reads = new Set<Set<string>>()
   #live: Live | undefined
-  #pending: Received[] = []
-  #kept = 0
-  #dropped = 0
-  #unseen = 0
-  #isFlushScheduled = false
-  #lastFlush = 0
 
   constructor(container: HTMLElement, context: Context) {
     this.#context = context
     this.#status.id = 'listen-status'
     this.#status.setAttribute('role', 'status')
     this.#channelList.id = 'listen-channels'
-    this.#count.id = 'listen-count'
-    this.#rows.id = 'notifications'
     const listenForm = form('listen-form', [label('Channel', this.#channelInput), this.#listenButton], () =>
       this.#listen(this.#channelInput.value),
     )
@@ -82,65 +92,33 @@ class ListenPanel {
       ],
       () => this.#notify(this.#notifyChannel.value, this.#notifyPayload.value),
     )
-    container.replaceChildren(
-      listenForm,
-      this.#status,
-      this.#channelList,
-      notifyForm,
-      this.#notificationsView(),
-    )
-    this.#badge.hidden = true
-    this.#tab?.append(' ', this.#badge)
-    if (this.#tab) {
-      new MutationObserver(() => this.#isTabSelected() && this.#markSeen()).observe(this.#tab, {
-        attributes: true,
-        attributeFilter: ['aria-selected'],
-      })
-    }
+    container.replaceChildren(listenForm, this.#status, this.#channelList, notifyForm, this.#received.view)
     context.session.subscribe((session) => this.#sessionChanged(session))
+    context.runs.subscribe(() => this.#runEnded())
     this.#say('not connected: Listen connects with the connection panel’s settings')
     this.#showChannels()
-    this.#showCount()
-  }
-
-  #notificationsView(): HTMLElement {
-    const section = element('section', 'listen-received')
-    const clear = button('', 'clear', 'button')
-    clear.classList.add('small')
-    clear.addEventListener('click', () => {
-      this.#pending = []
-      this.#rows.replaceChildren()
-      this.#kept = 0
-      this.#dropped = 0
-      this.#showCount()
-    })
-    const heading = element('h3', '')
-    heading.append('Notifications ', this.#count, ' ', clear)
-    const scroller = element('div', 'listen-scroll')
-    scroller.append(this.#rows)
-    section.append(heading, scroller)
-    return section
   }
 
   async #listen(name: string) {
     const problem = channelProblem(name)
     if (problem) return this.#say(problem, true)
-    if (this.#channels.has(name)) return this.#say(`already listening on ${name}`)
+    const existing = this.#channels.get(name)?.state
+    if (existing === 'waiting') return this.#say(`already waiting to listen on ${name}`)
+    if (existing !== undefined && existing !== 'undone' && existing !== 'failed')
+      return this.#say(`already listening on ${name}`)
     this.#listenButton.disabled = true
     try {
       const session = await this.#context.connect()
-      this.#channels.set(name, { state: 'starting' })
-      this.#showChannels()
       const live = this.#attach(session)
-      const [failure] = await this.#listenOn(live, [name])
+      this.#channels.set(name, { state: 'waiting' })
+      this.#touched(name)
+      this.#channelInput.value = ''
+      if (this.#notifyChannel.value === '') this.#notifyChannel.value = name
+      const sent = this.#sync(false)
+      if (!sent) return this.#say(`will listen on ${name} ${deferral('LISTEN', this.#blocker(live))}`)
+      const failure = (await sent).listened.get(name)
       if (failure) this.#say(`could not listen on ${name}: ${failure}`, true)
-      else {
-        // Inside a transaction the editor opened, LISTEN takes effect at its COMMIT (and never on ROLLBACK).
-        const isPending = session.client.transactionStatus === 'transaction'
-        this.#say(`listening on ${name}${isPending ? ' once the open transaction commits' : ''}`)
-        this.#channelInput.value = ''
-        if (this.#notifyChannel.value === '') this.#notifyChannel.value = name
-      }
+      else this.#say(`listening on ${name}`)
     } catch (error) {
       this.#say(`could not connect to listen on ${name}: ${reason(error)}`, true)
     } finally {
@@ -149,25 +127,41 @@ class ListenPanel {
   }
 
   async #unlisten(name: string) {
-    this.#channels.delete(name)
-    this.#showChannels()
+    const channel = this.#channels.get(name)
     const live = this.#live
-    if (!live) return this.#say(`no longer listening on ${name}`)
-    try {
-      await live.session.client.simpleQuery(`UNLISTEN ${quoteIdentifier(name)}`)
-      this.#say(`stopped listening on ${name}`)
-    } catch (error) {
-      this.#say(`could not unlisten ${name}: ${reason(error)}`, true)
+    if (!channel || channel.state === 'leaving') return
+    if (!live || !['starting', 'listening'].includes(channel.state)) {
+      // Nothing on the server to undo: it was never sent on this session, failed, or was undone already.
+      this.#channels.delete(name)
+      this.#touched(name)
+      this.#showChannels()
+      return this.#say(`no longer listening on ${name}`)
     }
+    channel.state = 'leaving'
+    const sent = this.#sync(false)
+    if (!sent) return this.#say(`will stop listening on ${name} ${deferral('UNLISTEN', this.#blocker(live))}`)
+    const failure = (await sent).unlistened.get(name)
+    if (failure) this.#say(`could not unlisten ${name}: ${failure}`, true)
+    else this.#say(`stopped listening on ${name}`)
   }
 
   async #notify(channel: string, payload: string) {
     const problem = channelProblem(channel)
     if (problem) return this.#say(problem, true)
+    const refused = payloadProblem(payload)
+    if (refused) return this.#say(`cannot notify ${channel}: ${refused}`, true)
     this.#notifyButton.disabled = true
     try {
-      const { client } = await this.#context.connect()
-      await client.query('select pg_notify($1, $2)', [channel, payload])
+      let session = await this.#context.connect()
+      while (this.#context.running.value) {
+        this.#say('Notify waits for the editor’s run to finish…')
+        await untilRunEnds(this.#context)
+        session = await this.#context.connect()
+      }
+      const status = session.client.transactionStatus
+      if (status !== 'idle')
+        return this.#say(`not sent: ${status === 'failed' ? TRANSACTION_FAILED : TRANSACTION_OPEN}`, true)
+      await session.client.query('select pg_notify($1, $2)', [channel, payload])
       this.#say(`sent a notification to ${channel}`)
     } catch (error) {
       this.#say(`could not notify ${channel}: ${reason(error)}`, true)
@@ -176,30 +170,133 @@ class ListenPanel {
     }
   }
 
-  /** LISTENs on `names` (pipelined, with the pid query on a new session); returns each one's problem. */
-  async #listenOn(live: Live, names: string[]): Promise<(string | undefined)[]> {
-    live.pidRead ??= live.session.client.query('select pg_backend_pid() as pid').then(
-      ({ rows }) => {
-        live.pid = Number(rows[0]?.pid)
-      },
-      () => {}, // the LISTENs say what went wrong
-    )
-    const results = await Promise.allSettled(
-      names.map((name) => live.session.client.simpleQuery(`LISTEN ${quoteIdentifier(name)}`)),
-    )
-    const problems = results.map((result) =>
-      result.status === 'rejected' ? reason(result.reason) : undefined,
-    )
-    if (this.#live === live) {
-      names.forEach((name, i) => {
-        const channel = this.#channels.get(name)
-        if (!channel) return // unlistened meanwhile
-        channel.state = problems[i] ? 'failed' : 'listening'
-        channel.problem = problems[i]
-      })
-      this.#showChannels()
+  /** Why the panel cannot send on `live` now, or undefined when the session is idle and no run is in flight. */
+  #blocker(live: Live): Blocker | undefined {
+    if (this.#context.running.value) return 'run'
+    const status = live.session.client.transactionStatus
+    return status === 'idle' ? undefined : status
+  }
+
+  /**
+   * Sends what the channels wait for — UNLISTENs, then LISTENs (with the pid query on a new session) and,
+   * when `read` and the panel shows any channel, `pg_listening_channels()` — all in one flight; or, while
+   * the panel must not send (no session, a run in flight, a transaction open), nothing: undefined.
+   */
+  #sync(read: boolean): Promise<Synced> | undefined {
+    const live = this.#live
+    this.#showChannels()
+    if (!live || this.#blocker(live) !== undefined) return undefined
+    const client = live.session.client
+    const named = (state: ChannelState) =>
+      [...this.#channels].filter(([, channel]) => channel.state === state).map(([name]) => name)
+    const listen = named('waiting')
+    const unlisten = named('leaving')
+    for (const name of listen) this.#channels.get(name)!.state = 'starting'
+    for (const name of unlisten) this.#channels.delete(name)
+    this.#touched(...listen, ...unlisten)
+    if (listen.length > 0) {
+      live.pidRead ??= client.query('select pg_backend_pid() as pid').then(
+        ({ rows }) => {
+          live.pid = Number(rows[0]?.pid)
+        },
+        () => {}, // the LISTENs say what went wrong
+      )
     }
-    return problems
+    const send = (command: string) => (name: string) =>
+      client.simpleQuery(`${command} ${quoteIdentifier(name)}`).then(
+        () => undefined,
+        (error: unknown) => reason(error),
+      )
+    const unlistened = Promise.all(unlisten.map(send('UNLISTEN')))
+    const listened = Promise.all(listen.map(send('LISTEN')))
+    const changes = read && this.#channels.size > 0 ? this.#follow(live) : Promise.resolve([])
+    this.#showChannels()
+    return (async () => {
+      const synced: Synced = {
+        unlistened: new Map(zip(unlisten, await unlistened)),
+        listened: new Map(zip(listen, await listened)),
+        changes: [],
+      }
+      if (this.#live === live) {
+        for (const [name, problem] of synced.listened) {
+          const channel = this.#channels.get(name)
+          if (channel?.state !== 'starting') continue // unlistened meanwhile
+          channel.state = problem ? 'failed' : 'listening'
+          channel.problem = problem
+        }
+      }
+      synced.changes = await changes
+      this.#showChannels()
+      return synced
+    })()
+  }
+
+  /**
+   * Reads the channels the session listens on and follows them: a listening channel the server has not
+   * becomes `undone`, one the server listens on is shown listening. Channels the panel changed since the
+   * read was sent are left as they are. Gives what changed, as sentences.
+   */
+  async #follow(live: Live): Promise<string[]> {
+    const touched = new Set<string>()
+    this.#reads.add(touched)
+    try {
+      const [result] = await live.session.client.simpleQuery('select pg_listening_channels() as channel')
+      const listening = new Set((result?.rows ?? []).map((row) => String(row.channel)))
+      if (this.#live !== live) return []
+      const undone: string[] = []
+      const joined: string[] = []
+      for (const [name, channel] of this.#channels) {
+        if (touched.has(name)) continue
+        if (channel.state === 'listening' && !listening.has(name)) {
+          channel.state = 'undone'
+          undone.push(name)
+        } else if ((channel.state === 'undone' || channel.state === 'failed') && listening.has(name)) {
+          channel.state = 'listening'
+          channel.problem = undefined
+          joined.push(name)
+        }
+      }
+      for (const name of listening) {
+        if (this.#channels.has(name) || touched.has(name)) continue
+        this.#channels.set(name, { state: 'listening' })
+        joined.push(name)
+      }
+      return [
+        ...(undone.length > 0
+          ? [`not listening on ${undone.join(', ')} any more: the editor’s UNLISTEN (or DISCARD) undid it`]
+          : []),
+        ...(joined.length > 0 ? [`listening on ${joined.join(', ')}: LISTENed in the editor`] : []),
+      ]
+    } catch (error) {
+      return [`could not read the session’s channels: ${reason(error)}`]
+    } finally {
+      this.#reads.delete(touched)
+    }
+  }
+
+  /** Marks `names` as changed by the panel for every read of the server's channels in flight. */
+  #touched(...names: string[]) {
+    for (const touched of this.#reads) for (const name of names) touched.add(name)
+  }
+
+  /** After every editor run: sends what waited for it, and follows the server's channels. */
+  #runEnded() {
+    const live = this.#live
+    const sent = this.#sync(true)
+    if (!live || !sent) return
+    void sent.then(({ listened, unlistened, changes }) => {
+      if (this.#live !== live) return
+      const done = (results: Map<string, string | undefined>) =>
+        [...results].filter(([, problem]) => problem === undefined).map(([name]) => name)
+      const failed = [...listened, ...unlistened].filter(([, problem]) => problem !== undefined)
+      const said = [
+        ...(done(listened).length > 0 ? [`listening on ${done(listened).join(', ')}`] : []),
+        ...(done(unlistened).length > 0 ? [`stopped listening on ${done(unlistened).join(', ')}`] : []),
+        ...failed.map(([name, problem]) => `could not change ${name}: ${problem}`),
+        ...changes,
+      ]
+      if (said.length > 0) this.#say(said.join('; '), failed.length > 0)
+    })
   }
 
   /** Listens to `session`'s notifications (once per session). */
@@ -207,19 +304,27 @@ class ListenPanel {
     if (this.#live?.session === session) return this.#live
     this.#live?.detach()
     const live: Live = { session, pid: session.connection.processId, pidRead: undefined, detach: () => {} }
-    live.detach = session.connection.on('notification', (notification) => this.#received(notification, live))
+    live.detach = session.connection.on('notification', (notification) =>
+      this.#received.add(notification, live),
+    )
     this.#live = live
     return live
   }
 
   #sessionChanged(session: Session | undefined) {
-    if (this.#live && this.#live.session !== session) {
-      this.#live.detach()
-      this.#live = undefined
+    if (session !== undefined && this.#live?.session === session) return
+    this.#live?.detach()
+    this.#live = undefined
+    for (const [name, channel] of this.#channels) {
+      if (channel.state === 'leaving')
+        this.#channels.delete(name) // a new session listens on nothing
+      else if (channel.state !== 'undone') {
+        channel.state = session ? 'waiting' : 'paused'
+        channel.problem = undefined
+      }
     }
-    const names = [...this.#channels.keys()]
+    const names = [...this.#channels].filter(([, c]) => c.state !== 'undone').map(([name]) => name)
     if (!session) {
-      for (const channel of this.#channels.values()) channel.state = 'paused'
       this.#showChannels()
       if (names.length > 0) {
         this.#say(`disconnected: ${plural(names.length, 'listen')} paused until the next connection`)
@@ -227,13 +332,17 @@ class ListenPanel {
       return
     }
     const live = this.#attach(session)
+    const sent = this.#sync(false)
     if (names.length === 0) return this.#say('connected: enter a channel and Listen')
-    for (const channel of this.#channels.values()) channel.state = 'starting'
-    this.#showChannels()
+    if (!sent) {
+      return this.#say(
+        `reconnected: will listen again on ${names.join(', ')} ${deferral('LISTEN', this.#blocker(live))}`,
+      )
+    }
     this.#say(`reconnected: listening again on ${names.join(', ')}…`)
-    void this.#listenOn(live, names).then((problems) => {
+    void sent.then(({ listened }) => {
       if (this.#live !== live) return
-      const failed = names.filter((_, i) => problems[i] !== undefined)
+      const failed = names.filter((name) => listened.get(name) !== undefined)
       this.#say(
         failed.length === 0
           ? `reconnected: listening again on ${names.join(', ')}`
@@ -243,81 +352,34 @@ class ListenPanel {
     })
   }
 
-  /** The notification listener: queues and schedules a redraw; never throws into the read loop. */
-  #received(notification: Notification, live: Live) {
-    try {
-      this.#pending.push({ time: new Date(), notification, live })
-      if (this.#pending.length > MAX_KEPT) {
-        this.#dropped += this.#pending.length - MAX_KEPT
-        this.#pending.splice(0, this.#pending.length - MAX_KEPT)
-      }
-      if (!this.#isTabSelected()) this.#unseen++
-      if (this.#isFlushScheduled) return
-      this.#isFlushScheduled = true
-      setTimeout(() => this.#flush(), Math.max(0, this.#lastFlush + FLUSH_MS - performance.now()))
-    } catch {
-      // Nothing here can fail short of the page running out of memory; the read loop must go on regardless.
-    }
-  }
-
-  #flush() {
-    this.#isFlushScheduled = false
-    this.#lastFlush = performance.now()
-    const fresh = this.#pending.splice(0)
-    const fragment = document.createDocumentFragment()
-    for (let i = fresh.length - 1; i >= 0; i--) fragment.append(notificationRow(fresh[i]!))
-    this.#rows.prepend(fragment)
-    this.#kept += fresh.length
-    while (this.#kept > MAX_KEPT) {
-      this.#rows.lastElementChild?.remove()
-      this.#kept--
-      this.#dropped++
-    }
-    this.#showCount()
-    this.#showBadge()
-  }
-
   #showChannels() {
     if (this.#channels.size === 0) {
       this.#channelList.replaceChildren(element('li', 'muted', 'listening on no channel'))
       return
     }
+    const blocker = this.#live && this.#blocker(this.#live)
     this.#channelList.replaceChildren(
       ...[...this.#channels].map(([name, channel]) => {
         const item = element('li', `channel-item ${channel.state}`)
         item.dataset.channel = name
-        const unlisten = button('', 'Unlisten', 'button')
-        unlisten.classList.add('small', 'unlisten')
-        unlisten.addEventListener('click', () => void this.#unlisten(name))
-        const state = channel.state === 'paused' ? 'paused (disconnected)' : channel.state
         const problem = channel.problem ? `: ${channel.problem}` : ''
         item.append(
           element('span', 'channel', name),
-          element('span', 'state', `${state}${problem}`),
-          unlisten,
+          element('span', 'state', `${stateText(channel.state, blocker)}${problem}`),
         )
+        const action = (text: string, className: string, act: () => Promise<void>) => {
+          const node = button('', text, 'button')
+          node.classList.add('small', className)
+          node.addEventListener('click', () => void act())
+          item.append(node)
+        }
+        if (channel.state === 'undone') {
+          action('Listen again', 'listen-again', () => this.#listen(name))
+          action('remove', 'remove', () => this.#unlisten(name))
+        } else if (channel.state !== 'leaving') action('Unlisten', 'unlisten', () => this.#unlisten(name))
         return item
       }),
     )
-  }
-
-  #showCount() {
-    const dropped = this.#dropped > 0 ? `, the oldest ${this.#dropped} not kept` : ''
-    this.#count.textContent = `${plural(this.#kept, 'notification')}${dropped}`
-  }
-
-  #showBadge() {
-    this.#badge.hidden = this.#unseen === 0
-    this.#badge.textContent = this.#unseen > 999 ? '999+' : String(this.#unseen)
-  }
-
-  #markSeen() {
-    this.#unseen = 0
-    this.#showBadge()
-  }
-
-  #isTabSelected(): boolean {
-    return this.#tab?.getAttribute('aria-selected') === 'true'
   }
 
   #say(text: string, isProblem = false) {
@@ -326,80 +388,18 @@ class ListenPanel {
   }
 }
 
-/** One notification: when, on which channel, from which backend (this session's or another), the payload. */
-function notificationRow({ time, notification, live }: Received): HTMLLIElement {
-  const item = element('li', 'notification')
-  const isOwn = notification.processId === live.pid
-  const from = element('span', 'from', `pid ${notification.processId}`)
-  if (isOwn) {
-    item.classList.add('own')
-    from.append(' ', element('span', 'own-tag', 'this connection'))
-  }
-  const meta = element('div', 'meta')
-  meta.append(element('span', 'time', clock(time)), element('span', 'channel', notification.channel), from)
-  item.append(meta, element('div', 'payload', notification.payload))
-  return item
+/** Resolves once the editor's run in flight (if any) has ended. */
+function untilRunEnds(context: Context): Promise<void> {
+  return new Promise((resolve) => {
+    if (!context.running.value) return resolve()
+    const stop = context.running.subscribe((running) => {
+      if (running) return
+      stop()
+      resolve()
+    })
+  })
 }
 
-/** `name` as a quoted SQL identifier: case, spaces and quotes kept exactly. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
-
-/** Why `name` cannot be a channel, or undefined when it can. */
-function channelProblem(name: string): string | undefined {
-  if (name === '') return 'enter a channel name'
-  if (name.includes('\u0000')) return 'a channel name cannot contain a NUL character'
-  const bytes = new TextEncoder().encode(name).length
-  if (bytes > MAX_CHANNEL_BYTES) return `a channel name is at most ${MAX_CHANNEL_BYTES} bytes, found ${bytes}`
-  return undefined
-}
-
+const zip = <A, B>(as: A[], bs: B[]): [A, B][] => as.map((a, i) => [a, bs[i]!])
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error))
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-const pad = (n: number, width = 2) => String(n).padStart(width, '0')
-const clock = (time: Date) =>
-  `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}.${pad(time.getMilliseconds(), 3)}`
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag)
-  if (className !== '') node.className = className
-  if (text !== undefined) node.textContent = text
-  return node
-}
-
-function input(id: string, placeholder: string): HTMLInputElement {
-  const field = element('input', '')
-  field.id = id
-  field.placeholder = placeholder
-  field.spellcheck = false
-  field.autocomplete = 'off'
-  return field
-}
-
-function button(id: string, text: string, type: 'button' | 'submit'): HTMLButtonElement {
-  const node = element('button', '', text)
-  if (id !== '') node.id = id
-  node.type = type
-  return node
-}
-
-function form(className: string, parts: HTMLElement[], submit: () => Promise<void>): HTMLFormElement {
-  const node = element('form', className)
-  node.append(...parts)
-  node.addEventListener('submit', (event) => {
-    event.preventDefault()
-    void submit()
-  })
-  return node
-}
-
-function label(text: string, field: HTMLInputElement): HTMLLabelElement {
-  const node = element('label', '', `${text} `)
-  node.append(field)
-  return node
-}
