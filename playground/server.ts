@@ -12,7 +12,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import type { Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 
 /** What the connection panel starts with, served at `/playground/config.json`. */
 export interface PlaygroundDefaults {
@@ -90,23 +90,48 @@ async function readStyles(): Promise<string> {
   return files.join('\n')
 }
 
+/** Options of the playground's routes. */
+export interface PlaygroundRouteOptions {
+  /**
+   * `Host` headers the page is served under (`127.0.0.1:8080`, `localhost:8080`). When set, a request for
+   * any other host gets 421 and no file: a page of another site that rebinds its DNS name to this address
+   * (DNS rebinding) cannot read `/playground/config.json` and the password in it.
+   */
+  hosts?: string[] | undefined
+}
+
 /** Routes for `/`, `/playground/app.js`, `/playground/style.css` and `/playground/config.json`. */
 export function playgroundRoutes(
   assets: PlaygroundAssets,
   defaults: PlaygroundDefaults,
+  options: PlaygroundRouteOptions = {},
 ): (app: Hono) => void {
   const config = JSON.stringify(defaults)
+  const hosts = options.hosts && new Set(options.hosts.map((host) => host.toLowerCase()))
+  const serve =
+    (body: string, contentType: string) =>
+    (c: Context): Response =>
+      hosts && !hosts.has((c.req.header('host') ?? '').toLowerCase())
+        ? c.body(
+            'this playground is not served under that host name\n',
+            421,
+            headers('text/plain; charset=utf-8'),
+          )
+        : c.body(body, 200, headers(contentType))
   return (app) => {
-    app.get('/', (c) => c.body(assets.html, 200, headers('text/html; charset=utf-8')))
-    app.get('/playground/app.js', (c) => c.body(assets.js, 200, headers('text/javascript; charset=utf-8')))
-    app.get('/playground/style.css', (c) => c.body(assets.css, 200, headers('text/css; charset=utf-8')))
-    app.get('/playground/config.json', (c) => c.body(config, 200, headers('application/json; charset=utf-8')))
+    app.get('/', serve(assets.html, 'text/html; charset=utf-8'))
+    app.get('/playground/app.js', serve(assets.js, 'text/javascript; charset=utf-8'))
+    app.get('/playground/style.css', serve(assets.css, 'text/css; charset=utf-8'))
+    app.get('/playground/config.json', serve(config, 'application/json; charset=utf-8'))
   }
 }
 
 /** Builds the assets and returns the routes, ready for `startRelay(config, { mount })`. */
-export async function createPlayground(defaults: PlaygroundDefaults): Promise<(app: Hono) => void> {
-  return playgroundRoutes(await buildPlayground(), defaults)
+export async function createPlayground(
+  defaults: PlaygroundDefaults,
+  options?: PlaygroundRouteOptions,
+): Promise<(app: Hono) => void> {
+  return playgroundRoutes(await buildPlayground(), defaults, options)
 }
 
 function headers(contentType: string): Record<string, string> {

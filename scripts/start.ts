@@ -86,14 +86,18 @@ const tokenKey = exposure.sharesPassword ? undefined : await writeRelayTokenKey(
 const relayToken = tokenKey && (await mintRelayToken(tokenKey))
 let relay: Awaited<ReturnType<typeof startRelay>>
 try {
-  const mount = await createPlayground({
-    server: address,
-    user,
-    password: sharedPassword,
-    database: decodeURIComponent(target.pathname.slice(1)) || user,
-    passwordHint:
-      sharedPassword === undefined ? 'the password in DATABASE_URL (see the terminal)' : undefined,
-  })
+  const mount = await createPlayground(
+    {
+      server: address,
+      user,
+      password: sharedPassword,
+      database: decodeURIComponent(target.pathname.slice(1)) || user,
+      passwordHint:
+        sharedPassword === undefined ? 'the password in DATABASE_URL (see the terminal)' : undefined,
+    },
+    // Only under the names it is opened at: a rebinding DNS name gets no page and no config.json.
+    { hosts: origins.map((origin) => new URL(origin).host) },
+  )
   relay = await startRelay(
     {
       host,

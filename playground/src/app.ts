@@ -57,6 +57,12 @@ export interface Context {
    * bumped): other parts keep their own queries out of its round trips, so the wire shows the user's alone.
    */
   running: Store<boolean>
+  /**
+   * The last run: its SQL and the command tags of its completed statements (`undefined` when it did not
+   * reach the server), set just before `runs` is bumped; the schema browser reads the catalog again only
+   * after a run that may have changed it.
+   */
+  lastRun: Store<{ sql: string; commands?: readonly string[] | undefined } | undefined>
   /** The open session, or a new one opened with the connection panel's settings. */
   connect(): Promise<Session>
   /** Replaces the editor's text with `sql` and focuses it (nothing runs). */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import {
   type Catalog,
   completionOf,
+  mayChangeCatalog,
   parseCatalog,
   quoteIdent,
   readCatalog,
@@ -252,5 +253,38 @@ describe('quoteIdent', () => {
       500,
     )
     expect(samples.map(quoteIdent)).toEqual(await serverQuoted(samples))
+  })
+})
+
+describe('mayChangeCatalog', () => {
+  it('re-reads after DDL, ANALYZE, a transaction end, CREATE TABLE AS, SELECT INTO, DO and a run that never ran', () => {
+    const changes = [
+      { sql: 'create table t (a int)', commands: ['CREATE TABLE'] },
+      { sql: 'analyze', commands: ['ANALYZE'] },
+      { sql: 'begin; create table t (a int)', commands: ['BEGIN', 'CREATE TABLE'] },
+      { sql: 'commit', commands: ['COMMIT'] },
+      { sql: 'rollback', commands: ['ROLLBACK'] },
+      { sql: 'create table t as select 1', commands: ['SELECT'] },
+      { sql: 'select 1 as a into t', commands: ['SELECT'] },
+      { sql: "do $$ begin execute 'create table t ()'; end $$", commands: ['DO'] },
+      { sql: 'call p()', commands: ['CALL'] },
+      { sql: 'select 1', commands: undefined },
+      undefined,
+    ]
+    for (const run of changes) expect(mayChangeCatalog(run), JSON.stringify(run)).toBe(true)
+  })
+
+  it('does not re-read after plain queries, DML, SET and LISTEN', () => {
+    const reads = [
+      { sql: 'select * from orders', commands: ['SELECT'] },
+      {
+        sql: 'insert into t values (1); update t set a = 2; delete from t',
+        commands: ['INSERT', 'UPDATE', 'DELETE'],
+      },
+      { sql: 'set search_path = public; show timezone', commands: ['SET', 'SHOW'] },
+      { sql: "listen jobs; notify jobs, 'x'", commands: ['LISTEN', 'NOTIFY'] },
+      { sql: 'begin; select 1', commands: ['BEGIN', 'SELECT'] },
+    ]
+    for (const run of reads) expect(mayChangeCatalog(run), run.sql).toBe(false)
   })
 })

@@ -272,3 +272,48 @@ export function quoteIdent(name: string): string {
 export function selectStatement(schema: string, table: string): string {
   return `select * from ${quoteIdent(schema)}.${quoteIdent(table)} limit 100`
 }
+
+/** Command tags of statements that change no catalog (CREATE TABLE AS and SELECT INTO answer SELECT too). */
+const READS_ONLY = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'COPY',
+  'FETCH',
+  'MOVE',
+  'SHOW',
+  'SET',
+  'RESET',
+  'EXPLAIN',
+  'LISTEN',
+  'UNLISTEN',
+  'NOTIFY',
+  'BEGIN',
+  'START TRANSACTION',
+  'SAVEPOINT',
+  'RELEASE',
+  'DECLARE CURSOR',
+  'CLOSE CURSOR',
+  'DEALLOCATE',
+  'DEALLOCATE ALL',
+  'LOCK TABLE',
+])
+
+/** Words of statements that may change the catalog or its estimates, wherever they appear in the text. */
+const CHANGES_CATALOG =
+  /\b(create|alter|drop|comment|grant|revoke|analy[sz]e|vacuum|truncate|reindex|cluster|refresh|import|security|do|call|execute)\b|\bselect\b[^;]*\binto\b/i
+
+/**
+ * Whether a run may have changed what the browser shows: a run that did not reach the server, a statement
+ * outside {@link READS_ONLY} (DDL, COMMIT or ROLLBACK of a transaction that may hold DDL, …), or text that
+ * names a catalog-changing command (CREATE TABLE AS answers SELECT). Runs of plain queries and DML do not
+ * re-read a large catalog.
+ */
+export function mayChangeCatalog(
+  run: { sql: string; commands?: readonly string[] | undefined } | undefined,
+): boolean {
+  if (run?.commands === undefined) return true
+  return run.commands.some((command) => !READS_ONLY.has(command)) || CHANGES_CATALOG.test(run.sql)
+}

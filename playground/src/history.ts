@@ -5,6 +5,8 @@
 
 const KEY = 'edgepg.playground.history'
 const MAX_ENTRIES = 50
+/** Longest SQL text kept, in UTF-16 units: the history is for queries, not for dumps. */
+const MAX_ENTRY_LENGTH = 100_000
 
 export class History {
   readonly #storage: Storage
@@ -23,12 +25,25 @@ export class History {
     }
   }
 
+  /**
+   * Puts `sql` first. Never throws: a text longer than {@link MAX_ENTRY_LENGTH} (a pasted dump) is not kept,
+   * and when the storage is full the oldest entries go until the rest fit (or, at worst, nothing is saved).
+   */
   add(sql: string): string[] {
     const text = sql.trim()
-    if (text === '') return this.entries()
-    const entries = [text, ...this.entries().filter((entry) => entry !== text)].slice(0, MAX_ENTRIES)
-    this.#storage.setItem(KEY, JSON.stringify(entries))
-    return entries
+    const kept = this.entries()
+    if (text === '' || text.length > MAX_ENTRY_LENGTH) return kept
+    const entries = [text, ...kept.filter((entry) => entry !== text)].slice(0, MAX_ENTRIES)
+    while (entries.length > 0) {
+      try {
+        this.#storage.setItem(KEY, JSON.stringify(entries))
+        return entries
+      } catch {
+        // QuotaExceededError (the origin's storage is full, or nearly): drop the oldest and try again.
+        entries.pop()
+      }
+    }
+    return kept
   }
 
   clear(): void {

@@ -11,6 +11,7 @@ import { SqlEditor } from './editor.ts'
 import { History } from './history.ts'
 import { Inspector } from './inspector.ts'
 import { mountListen } from './listen.ts'
+import { Notices } from './notices.ts'
 import { clearError, renderError } from './render.ts'
 import { runStatements } from './runner.ts'
 import { mountSchema } from './schema.ts'
@@ -36,6 +37,11 @@ interface Defaults {
  */
 const TYPES = { dates: 'string', parsers: { 114: String, 3802: String } } as const
 
+/** A connect that has not logged in by then fails (the relay or the server is silent). */
+const CONNECT_TIMEOUT = 10_000
+/** Disconnect waits this long for a cancelled statement's answer, then gives it up. */
+const END_TIMEOUT = 2_000
+
 const DEFAULT_SQL = `select version();
 select 42 as answer, null as nothing, now() as at, array[1, 2, 3] as list;`
 
@@ -48,6 +54,7 @@ const runStatementButton = byId<HTMLButtonElement>('run-statement')
 const disconnectButton = byId<HTMLButtonElement>('disconnect')
 const cancelButton = byId<HTMLButtonElement>('cancel')
 const errorView = byId<HTMLElement>('error')
+const noticesView = byId<HTMLElement>('notices')
 const output = { summary: byId<HTMLElement>('summary'), results: byId<HTMLElement>('results') }
 const historyList = byId<HTMLOListElement>('history')
 const inspector = new Inspector(byId<HTMLTableElement>('wire'), byId<HTMLElement>('wire-count'))
@@ -63,17 +70,19 @@ const editor = new SqlEditor(
 let session: (Session & { done: Promise<void> }) | undefined
 /** The connect in progress: every part that asks for a session meanwhile gets this one, not a second socket. */
 let opening: Promise<Session> | undefined
+/** Bumped by each connect and by Disconnect: a connect that is no longer the latest gives its socket up. */
+let attempt = 0
+/** Notices of the run in flight (shown with its results), or undefined between runs. */
+let runNotices: Notices | undefined
 const context: Context = {
   session: new Store<Session | undefined>(undefined),
   schema: new Store<SchemaCompletion>({}),
   runs: new Store(0),
   running: new Store(false),
+  lastRun: new Store<Context['lastRun']['value']>(undefined),
   connect() {
     if (session) return Promise.resolve(session)
-    opening ??= open().finally(() => {
-      opening = undefined
-    })
-    return opening
+    return opening ?? startOpen()
   },
   draft(sql) {
     editor.setText(sql)
@@ -84,16 +93,44 @@ const context: Context = {
     await run('all')
   },
 }
+/** True while a run the editor started is in flight. */
 let isBusy = false
 
 function setStatus(state: 'disconnected' | 'connecting' | 'connected' | 'failed', text: string) {
   status.dataset.state = state
   status.textContent = text
-  disconnectButton.disabled = state !== 'connected'
+  // Disconnect also gives up a connect that hangs (a relay that accepts and never answers).
+  disconnectButton.disabled = state !== 'connected' && state !== 'connecting'
 }
 
-/** Opens a new connection with the panel's settings (closing any previous one). */
+/** After a run: the session's transaction state, as psql's prompt shows it (`*` in one, `!` failed). */
+function showTransaction(current: Session) {
+  if (session !== current) return
+  const state = current.client.transactionStatus
+  const suffix =
+    state === 'transaction'
+      ? ' · in a transaction'
+      : state === 'failed'
+        ? ' · transaction aborted: ROLLBACK to go on'
+        : ''
+  setStatus('connected', `connected to ${current.database} as ${current.user}${suffix}`)
+}
+
+/** A connect that is the latest one: `opening` while it runs, whoever asked for it. */
+function startOpen(): Promise<Session> {
+  const promise: Promise<Session> = open().finally(() => {
+    if (opening === promise) opening = undefined
+  })
+  opening = promise
+  return promise
+}
+
+/**
+ * Opens a new connection with the panel's settings (closing any previous one). A connect overtaken by a
+ * newer one (Connect again) or by Disconnect closes what it opened and settles as the newer one does.
+ */
 async function open(): Promise<Session> {
+  const mine = ++attempt
   await close()
   inspector.clear()
   sequence.clear()
@@ -121,9 +158,15 @@ async function open(): Promise<Session> {
         sslmode: 'disable',
         applicationName: 'edgepg playground',
       },
-      { transport, types: TYPES },
+      { transport, types: TYPES, connectTimeout: CONNECT_TIMEOUT },
     )
     const done = connection.run()
+    if (mine !== attempt) {
+      void client.end().catch(() => {})
+      return await overtaken()
+    }
+    // Shown with the run that caused them; with a listener the client no longer writes them to the console.
+    connection.on('notice', (notice) => runNotices?.add(notice))
     session = { client, connection, user, database, done }
     context.session.set(session)
     done.then(
@@ -134,9 +177,17 @@ async function open(): Promise<Session> {
     setStatus('connected', `connected to ${database} as ${user}`)
     return session
   } catch (error) {
+    if (mine !== attempt) return await overtaken()
     setStatus('failed', 'not connected')
     throw error
   }
+}
+
+/** What a connect that is no longer the latest settles with: the newer connect's session, or a refusal. */
+function overtaken(): Promise<Session> {
+  if (session) return Promise.resolve(session)
+  if (opening) return opening
+  return Promise.reject(new Error('not connected: the connect was given up (Disconnect)'))
 }
 
 function closed(client: Client, text: string) {
@@ -146,14 +197,30 @@ function closed(client: Client, text: string) {
   setStatus('disconnected', text)
 }
 
+/**
+ * Ends the session. A statement still running is cancelled first (the run shows 57014) and whatever is
+ * unanswered after {@link END_TIMEOUT} is given up, so Disconnect never waits for a long statement.
+ */
 async function close() {
   const current = session
   session = undefined
   if (!current) return
   context.session.set(undefined)
-  await current.client.end().catch(() => {})
+  if (isBusy)
+    await current.client
+      .cancelToken()
+      .cancel()
+      .catch(() => {})
+  await current.client.end({ timeout: END_TIMEOUT }).catch(() => {})
   await current.done.catch(() => {})
   setStatus('disconnected', 'disconnected')
+}
+
+async function disconnectClicked() {
+  attempt++
+  opening = undefined
+  if (!session) setStatus('disconnected', 'disconnected')
+  await close()
 }
 
 /** `host:port`, `[v6]:port` or a bare host (port 5432). */
@@ -163,17 +230,14 @@ function splitServer(text: string): [string, number] {
   return [match[1]!, match[2] ? Number(match[2]) : 5432]
 }
 
+/** Connect (again) with the panel's settings; a connect still pending is given up for this one. */
 async function connectClicked() {
   if (isBusy) return
-  isBusy = true
   clearError(errorView)
   try {
-    await opening?.catch(() => {})
-    await open()
+    await startOpen()
   } catch (error) {
     renderError(error, undefined, errorView)
-  } finally {
-    isBusy = false
   }
 }
 
@@ -193,18 +257,32 @@ async function run(scope: 'all' | 'statement') {
   runStatementButton.disabled = true
   showHistory(history.add(sql))
   clearError(errorView)
+  const notices = new Notices(noticesView)
+  runNotices = notices
+  let commands: readonly string[] | undefined
   try {
-    const { client } = await context.connect()
-    const range = await runStatements(client, sql, { ...output, error: errorView, cancel: cancelButton })
+    const current = await context.connect()
+    const outcome = await runStatements(current.client, sql, {
+      ...output,
+      error: errorView,
+      cancel: cancelButton,
+    })
+    commands = outcome.commands
+    const range = outcome.errorRange
     if (range) editor.select({ start: statement.start + range.start, end: statement.start + range.end })
+    showTransaction(current)
   } catch (error) {
     output.summary.textContent = ''
+    output.results.replaceChildren()
     renderError(error, undefined, errorView)
   } finally {
+    runNotices = undefined
+    notices.done()
     isBusy = false
     runButton.disabled = false
     runStatementButton.disabled = false
     context.running.set(false)
+    context.lastRun.set({ sql, commands })
     context.runs.set(context.runs.value + 1)
   }
 }
@@ -244,7 +322,7 @@ form.addEventListener('submit', (event) => {
   event.preventDefault()
   void connectClicked()
 })
-disconnectButton.addEventListener('click', () => void close())
+disconnectButton.addEventListener('click', () => void disconnectClicked())
 runButton.addEventListener('click', () => void run('all'))
 runStatementButton.addEventListener('click', () => void run('statement'))
 byId('clear-history').addEventListener('click', () => {

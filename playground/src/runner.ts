@@ -24,15 +24,21 @@ export interface RunView {
   cancel: HTMLButtonElement
 }
 
-/**
- * Runs `sql` and draws the outcome. Resolves with the UTF-16 range in `sql` that a server error's position
- * points at (the editor selects it), or `undefined`. Never rejects: every failure is drawn.
- */
-export async function runStatements(
-  client: Client,
-  sql: string,
-  view: RunView,
-): Promise<{ start: number; end: number } | undefined> {
+/** What a run did, for the editor and the other parts. */
+export interface RunOutcome {
+  /** The UTF-16 range in the SQL that a server error's position points at (the editor selects it). */
+  errorRange?: { start: number; end: number } | undefined
+  /** Command tags of the statements that completed (`SELECT`, `CREATE TABLE`, …); a failed one is not in it. */
+  commands: string[]
+  /** True when the run stopped with an error. */
+  failed: boolean
+}
+
+/** Tags that end a transaction: the statements of a simple query after the last one share its fate. */
+const ENDS_TRANSACTION = new Set(['COMMIT', 'ROLLBACK', 'END', 'ABORT', 'PREPARE TRANSACTION'])
+
+/** Runs `sql` and draws the outcome. Never rejects: every failure is drawn. */
+export async function runStatements(client: Client, sql: string, view: RunView): Promise<RunOutcome> {
   clearError(view.error)
   clearResults(view.results)
   view.summary.textContent = 'running…'
@@ -46,7 +52,7 @@ export async function runStatements(
     const results = (await client.simpleQuery(sql, { rowMode: 'array' })) as unknown as ArrayResult[]
     view.summary.textContent = summaryLine(results, performance.now() - started)
     renderResults(results, view.results)
-    return undefined
+    return { commands: results.map((result) => result.command), failed: false }
   } catch (error) {
     // A server error comes with the results of the statements before it; a client error (the connection
     // lost, say) with none, and no statement to blame.
@@ -59,9 +65,15 @@ export async function runStatements(
     renderError(error, sql, view.error)
     // psql's order: the results, then the error under them.
     view.error.classList.add('after-results')
-    return isDatabaseError(error) && error.position !== undefined
-      ? positionRange(sql, error.position)
-      : undefined
+    if (isDatabaseError(error)) markUndone(client, before, view)
+    return {
+      errorRange:
+        isDatabaseError(error) && error.position !== undefined
+          ? positionRange(sql, error.position)
+          : undefined,
+      commands: before.map((result) => result.command),
+      failed: true,
+    }
   } finally {
     cancelling.abort()
     view.cancel.disabled = true
@@ -83,3 +95,37 @@ function cancel(client: Client, view: RunView, running: AbortSignal): void {
     failed(error)
   }
 }
+
+/**
+ * After a server error: which of the results before it did not last. A simple query runs its statements in
+ * one transaction (implicit unless they open their own), so those after the last COMMIT or ROLLBACK among
+ * them were rolled back with the failing one — psql, sending each statement alone, would have kept them. In
+ * a transaction the user opened, they are undone at ROLLBACK. Says so under the error and marks them.
+ */
+function markUndone(client: Client, before: ArrayResult[], view: RunView): void {
+  const isAborted = client.transactionStatus === 'failed'
+  let first = 0
+  before.forEach((result, index) => {
+    if (ENDS_TRANSACTION.has(result.command)) first = index + 1
+  })
+  const undone = before.length - first
+  const note = document.createElement('p')
+  note.className = 'undone-note'
+  if (isAborted) {
+    note.textContent =
+      'The transaction is aborted: commands are ignored until ROLLBACK, which undoes what it did' +
+      (undone > 0 ? `, the ${plural(undone, 'statement')} above included.` : '.')
+  } else if (undone > 0) {
+    note.textContent =
+      `Rolled back: the ${plural(undone, 'statement')} above ran in one transaction ` +
+      'with the failing one (a run is one simple query), so ' +
+      `${undone === 1 ? 'its effect was' : 'their effects were'} undone.`
+  } else {
+    return
+  }
+  view.error.append(note)
+  const sections = [...view.results.children].slice(-undone)
+  for (const section of undone > 0 ? sections : []) section.classList.add('undone')
+}
+
+const plural = (n: number, noun: string) => (n === 1 ? `${noun}` : `${n} ${noun}s`)

@@ -11,6 +11,7 @@ import {
   type CatalogRelation,
   type CatalogSchema,
   completionOf,
+  mayChangeCatalog,
   readCatalog,
   selectStatement,
 } from './catalog.ts'
@@ -36,7 +37,9 @@ export function mountSchema(container: HTMLElement, context: Context): void {
   context.session.subscribe(() => {
     if (!context.running.value) browser.reload()
   })
-  context.runs.subscribe(() => browser.reload())
+  context.runs.subscribe(() => {
+    if (browser.isStale || mayChangeCatalog(context.lastRun.value)) browser.reload()
+  })
   document.getElementById('schema-refresh')?.addEventListener('click', () => browser.reload())
   browser.reload()
 }
@@ -45,8 +48,17 @@ class SchemaBrowser {
   readonly #container: HTMLElement
   readonly #context: Context
   #reading: Session | undefined
+  /** The session the tree was last read over (or is being read over). */
+  #readFor: Session | undefined
   #isAskedAgain = false
   #hasTree = false
+  /** A reload was skipped for an open transaction: the first run after it reads again. */
+  #isPaused = false
+
+  /** The tree is not this session's catalog: never read for it yet, or a read was paused. */
+  get isStale(): boolean {
+    return this.#isPaused || this.#readFor !== this.#context.session.value
+  }
   /** Schemas the user closed and tables the user opened, kept across reloads (JSON of [schema, table?]). */
   readonly #closedSchemas = new Set<string>()
   readonly #openTables = new Set<string>()
@@ -69,7 +81,19 @@ class SchemaBrowser {
       this.#isAskedAgain = true
       return
     }
+    // Inside the editor's transaction a read would take its snapshot (a later SET TRANSACTION then fails) or,
+    // once it has failed, fail too: wait for COMMIT or ROLLBACK, which end the run that bumps `runs`.
+    if (session.client.transactionStatus !== 'idle') {
+      this.#isPaused = true
+      this.#note('paused while a transaction is open in the editor: read again after COMMIT or ROLLBACK')
+      return
+    }
+    if (this.#isPaused) {
+      this.#isPaused = false
+      this.#note(undefined)
+    }
     this.#reading = session
+    this.#readFor = session
     if (!this.#hasTree) this.#status('reading the catalog…')
     this.#container.setAttribute('aria-busy', 'true')
     void this.#read(session).finally(() => {
@@ -100,6 +124,14 @@ class SchemaBrowser {
     if (this.#context.session.value !== session) return
     this.#draw(catalog)
     this.#context.schema.set(completionOf(catalog))
+  }
+
+  /** A line above the tree (kept), or none. */
+  #note(text: string | undefined): void {
+    this.#container.querySelector('.schema-note')?.remove()
+    if (text === undefined) return
+    if (!this.#hasTree) this.#container.replaceChildren()
+    this.#container.prepend(tag('p', { className: 'schema-note' }, text))
   }
 
   #status(text: string, className = 'schema-status'): void {

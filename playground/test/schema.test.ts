@@ -124,12 +124,12 @@ describe('schema browser', () => {
   )
 
   it(
-    'shows why the catalog could not be read, recovers, and says when it is disconnected',
+    "waits while the editor's transaction is open (a read would take its snapshot or fail), reads after ROLLBACK, and says when it is disconnected",
     withPage(playground, async (page) => {
       await runSql(page, 'begin; select 1/0')
-      await page.waitForSelector('#schema .schema-error')
-      expect(await page.textContent('#schema .schema-error')).toMatch(
-        /^could not read the catalog: 25P02 current transaction is aborted/,
+      await page.waitForSelector('#schema .schema-note')
+      expect(await page.textContent('#schema .schema-note')).toBe(
+        'paused while a transaction is open in the editor: read again after COMMIT or ROLLBACK',
       )
       await runSql(page, 'rollback')
       await page.waitForSelector(relation(SCHEMA, 'orders'))
@@ -158,4 +158,21 @@ describe('schema browser', () => {
     await page.context().close()
     await admin(`drop schema ${CAPPED} cascade`)
   })
+
+  it(
+    'never reads inside the transaction the editor opened: BEGIN, then SET TRANSACTION ISOLATION LEVEL in the next run works (as in psql)',
+    withPage(playground, async (page) => {
+      await runSql(page, 'select 1')
+      await page.waitForSelector('#schema:not([aria-busy]) .schema-tree')
+      await runSql(page, 'begin')
+      await page.click('#schema-refresh')
+      await runSql(page, 'set transaction isolation level serializable')
+      expect(await page.isHidden('#error')).toBe(true)
+      expect(await runSql(page, 'show transaction_isolation')).toMatch(/^1 statement/)
+      expect(await page.textContent('#results .grid-row .cell[data-column="0"]')).toBe('serializable')
+      await runSql(page, 'rollback')
+      await page.waitForSelector('#schema:not([aria-busy]) .schema-tree')
+      expect(await page.$('#schema .schema-note')).toBeNull()
+    }),
+  )
 })

@@ -1,12 +1,14 @@
 /**
  * The page's one session, as its parts share it (Chromium, a real relay, the test PostgreSQL): parts that ask
  * for it at once get one connection; the user's run goes out alone (the schema browser reads after it); a
- * cancel's own short connection is not read as part of the session's wire.
+ * cancel's own short connection is not read as part of the session's wire; a connect that hangs, a
+ * Disconnect during a long statement and a history that does not fit never lock the page.
  */
+import net from 'node:net'
 import type { Page } from 'playwright'
 import { describe, expect, inject, it } from 'vitest'
 import { admin, waitFor } from '../../test/pg-admin.ts'
-import { inspectorSettled, openPage, runSql, startRun, usePlayground } from './page.ts'
+import { inspectorSettled, openPage, runSql, startRun, usePlayground, withPage } from './page.ts'
 
 const pg = inject('pg')
 const playground = usePlayground()
@@ -100,4 +102,91 @@ describe('the playground session', () => {
     await page.context().close()
     expect(problems).toEqual([])
   })
+
+  it('gives up a connect to a relay that accepts and never answers: Connect with a fixed URL works at once', async () => {
+    const silent = net.createServer((socket) => socket.on('error', () => {}))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as net.AddressInfo
+    const { page, problems } = await openPage(playground)
+    const good = await page.inputValue('#relay-url')
+    try {
+      await page.fill('#relay-url', `ws://127.0.0.1:${port}/v1`)
+      await page.click('#connect')
+      await page.waitForSelector('#status[data-state="connecting"]')
+      expect(await page.isEnabled('#disconnect')).toBe(true)
+      await page.fill('#relay-url', good)
+      await page.click('#connect')
+      await page.waitForSelector('#status[data-state="connected"]', { timeout: 5000 })
+      expect(await runSql(page, "select 'after the silent relay' as ok")).toMatch(/^1 statement/)
+      // Disconnect also gives up a connect that hangs, and says so.
+      await page.fill('#relay-url', `ws://127.0.0.1:${port}/v1`)
+      await page.click('#connect')
+      await page.waitForSelector('#status[data-state="connecting"]')
+      await page.click('#disconnect')
+      await page.waitForSelector('#status[data-state="disconnected"]')
+      expect(problems).toEqual([])
+    } finally {
+      await page.context().close()
+      silent.close()
+    }
+  })
+
+  it('Disconnect during a long statement cancels it and ends the session at once', async () => {
+    const { page, problems } = await openPage(playground)
+    await runSql(page, 'select 1')
+    await startRun(page, 'select pg_sleep(30) /* session-disconnect */')
+    await waitFor(
+      async () =>
+        (
+          await admin(
+            "select 1 from pg_stat_activity where state = 'active' and query like '%session-disconnect */'",
+          )
+        ).length > 0,
+    )
+    const started = Date.now()
+    await page.click('#disconnect')
+    await page.waitForSelector('#run:not([disabled])', { timeout: 10_000 })
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(await page.textContent('#error .sqlstate')).toBe('57014')
+    expect(await page.getAttribute('#status', 'data-state')).toBe('disconnected')
+    await waitFor(
+      async () =>
+        (
+          await admin(
+            "select 1 from pg_stat_activity where query like '%session-disconnect */' and pid <> pg_backend_pid()",
+          )
+        ).length === 0,
+    )
+    await page.context().close()
+    expect(problems).toEqual([])
+  })
+
+  it(
+    'runs SQL too long for the history (a pasted dump) and SQL that no longer fits in localStorage',
+    withPage(playground, async (page) => {
+      await runSql(page, "select 'small' as kept")
+      // One text past the history's own bound, then storage nearly full: neither may stop the run.
+      expect(await runSql(page, `select 'dump' as tag; -- ${'x'.repeat(300_000)}`)).toMatch(/^1 statement/)
+      await page.evaluate(() => {
+        let chunk = 'y'.repeat(1_000_000)
+        for (let i = 0; ; i++) {
+          try {
+            localStorage.setItem(`filler-${i}`, chunk)
+          } catch {
+            if (chunk.length < 1000) break
+            chunk = chunk.slice(chunk.length / 2)
+          }
+        }
+      })
+      expect(await runSql(page, `select 'over the quota' as tag -- ${'z'.repeat(50_000)}`)).toMatch(
+        /^1 statement/,
+      )
+      expect(await page.textContent('#results .grid-row .cell[data-column="0"]')).toBe('over the quota')
+      const history = await page.$$eval('#history button', (items) =>
+        items.map((item) => item.textContent ?? ''),
+      )
+      expect(history.some((entry) => entry.includes('dump'))).toBe(false)
+      expect(history.some((entry) => entry.includes('small'))).toBe(true)
+    }),
+  )
 })
