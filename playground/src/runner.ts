@@ -14,6 +14,7 @@ import {
   renderResults,
   summaryLine,
 } from './render.ts'
+import { splitStatements } from './statements.ts'
 
 /** Where a run draws. */
 export interface RunView {
@@ -48,6 +49,8 @@ export async function runStatements(client: Client, sql: string, view: RunView):
   view.cancel.disabled = false
   const started = performance.now()
   try {
+    const copy = copyOutStatement(sql)
+    if (copy !== undefined) return await runCopyOut(client, copy, view, started)
     // Rows as arrays: `select 1 as a, 2 as a` keeps both values. Values decode with the connection's types.
     const results = (await client.simpleQuery(sql, { rowMode: 'array' })) as unknown as ArrayResult[]
     view.summary.textContent = summaryLine(results, performance.now() - started)
@@ -78,6 +81,52 @@ export async function runStatements(client: Client, sql: string, view: RunView):
     cancelling.abort()
     view.cancel.disabled = true
   }
+}
+
+/** The statement when `sql` is a single `COPY … TO STDOUT` (psql prints its data; a simple query drops it). */
+function copyOutStatement(sql: string): string | undefined {
+  const statements = splitStatements(sql)
+  const text = statements.length === 1 ? statements[0]!.text : undefined
+  return text !== undefined && /^\s*copy\b/i.test(stripComments(text)) && /\bto\s+stdout\b/i.test(text)
+    ? text
+    : undefined
+}
+
+const stripComments = (text: string) => text.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '')
+
+/** Most bytes of COPY data drawn; the rest is counted (the export of a large table is not for a page). */
+const MAX_COPY_BYTES = 1 << 20
+
+/** Runs a `COPY … TO STDOUT` through `copyOut` and shows its data as text, as psql prints it. */
+async function runCopyOut(client: Client, sql: string, view: RunView, started: number): Promise<RunOutcome> {
+  const stream = await client.copyOut(sql)
+  const decoder = new TextDecoder()
+  let text = ''
+  let bytes = 0
+  for await (const chunk of stream) {
+    const room = MAX_COPY_BYTES - bytes
+    if (room > 0) text += decoder.decode(chunk.subarray(0, room), { stream: true })
+    bytes += chunk.byteLength
+  }
+  text += decoder.decode()
+  const elapsed = performance.now() - started
+  view.summary.textContent = `1 statement · COPY · ${bytes.toLocaleString('en-US')} bytes · ${elapsed.toFixed(1)} ms`
+  const caption = document.createElement('p')
+  caption.className = 'caption'
+  caption.textContent = `COPY TO STDOUT · ${bytes.toLocaleString('en-US')} bytes`
+  const data = document.createElement('pre')
+  data.className = 'copy-out'
+  data.textContent = text
+  const section = document.createElement('section')
+  section.className = 'panel result'
+  section.append(caption, data)
+  if (bytes > MAX_COPY_BYTES) {
+    const more = document.createElement('p')
+    more.textContent = `showing the first ${MAX_COPY_BYTES.toLocaleString('en-US')} bytes`
+    section.append(more)
+  }
+  view.results.replaceChildren(section)
+  return { commands: ['COPY'], failed: false }
 }
 
 /** Sends a CancelRequest for whatever the connection runs (a second WebSocket through the same relay). */

@@ -78,6 +78,24 @@ describe('a run says', () => {
   )
 })
 
+describe('COPY … TO STDOUT', () => {
+  it(
+    'shows the data as psql prints it, as text, and an error from it as any other',
+    withPage(playground, async (page) => {
+      expect(
+        await runSql(
+          page,
+          "copy (select g, '<i>' || g from generate_series(1, 3) g) to stdout with (format csv)",
+        ),
+      ).toMatch(/^1 statement · COPY · 21 bytes · /)
+      expect(await text(page, '#results .copy-out')).toBe('1,<i>1\n2,<i>2\n3,<i>3\n')
+      expect(await page.$$eval('#results i', (elements) => elements.length)).toBe(0)
+      await runSql(page, 'copy (select 1/0) to stdout')
+      expect(await text(page, '#error .sqlstate')).toBe('22012')
+    }),
+  )
+})
+
 describe('the page', () => {
   it('is served only under the host names it was started for (no DNS rebinding of config.json)', async () => {
     const mount = await createPlayground(
