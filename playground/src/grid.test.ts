@@ -2,6 +2,7 @@ import { Oid } from '@edgepg/client'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
+  ALL_COLUMNS_UP_TO,
   bodyHeight,
   columnWidths,
   columnWindow,
@@ -71,8 +72,13 @@ describe('columnWindow', () => {
     expect(columnWindow(5000, 600, edges)).toEqual({ first: 100 - MARGIN_COLUMNS, end: 112 + MARGIN_COLUMNS })
     // Scrolled to the right end: the last column is drawn.
     expect(columnWindow(50_000 - 600, 600, edges)).toEqual({ first: 988 - MARGIN_COLUMNS, end: 1000 })
-    expect(columnWindow(0, 600, lefts([80, 90]))).toEqual({ first: 0, end: 2 })
     expect(columnWindow(0, 600, [0])).toEqual({ first: 0, end: 0 })
+  })
+
+  it(`draws every column of a result of up to ${ALL_COLUMNS_UP_TO} columns, in view or not`, () => {
+    const narrow = Array.from({ length: ALL_COLUMNS_UP_TO }, () => 400)
+    expect(columnWindow(0, 600, lefts(narrow))).toEqual({ first: 0, end: ALL_COLUMNS_UP_TO })
+    expect(columnWindow(0, 600, lefts([...narrow, 400]))).toEqual({ first: 0, end: 2 + MARGIN_COLUMNS })
   })
 
   it('keeps every column at least partly in view drawn, and at most the visible ones and two margins', () => {
@@ -95,7 +101,9 @@ describe('columnWindow', () => {
             expect(column).toBeGreaterThanOrEqual(first)
             expect(column).toBeLessThan(end)
           }
-          expect(end - first).toBeLessThanOrEqual(Math.max(1, visible.length) + 2 * MARGIN_COLUMNS)
+          if (widths.length <= ALL_COLUMNS_UP_TO)
+            expect({ first, end }).toEqual({ first: 0, end: widths.length })
+          else expect(end - first).toBeLessThanOrEqual(Math.max(1, visible.length) + 2 * MARGIN_COLUMNS)
           if (fraction === 1 || total <= viewWidth) expect(end).toBe(widths.length)
         },
       ),

@@ -12,9 +12,11 @@ import { displayValue, typeName } from './format.ts'
 /** Height of every body row in CSS pixels (the stylesheet reads it from `--row-height`). */
 export const ROW_HEIGHT = 24
 /** Rows drawn above and below the visible ones. */
-export const MARGIN_ROWS = 10
+export const MARGIN_ROWS = 4
 /** Columns drawn left and right of the visible ones. */
-export const MARGIN_COLUMNS = 2
+export const MARGIN_COLUMNS = 1
+/** Results of up to this many columns have every column drawn (no more cells than a window of a wide one). */
+export const ALL_COLUMNS_UP_TO = 16
 /** Pixels a cell adds to its width in `ch`: its padding (8 px each side) and its right border. */
 const CELL_EXTRA_PX = 17
 /** The width of one `ch` assumed before the grid is laid out (13 px monospace). */
@@ -66,11 +68,12 @@ export interface ColumnWindow {
 /**
  * The columns to draw when the value columns are scrolled `scrollLeft` pixels to the left with `viewWidth`
  * pixels of them visible (the container's width less the row numbers). `lefts[i]` is column i's left edge in
- * pixels from the first column's, `lefts[columnCount]` the right edge of the last.
+ * pixels from the first column's, `lefts[columnCount]` the right edge of the last. Up to
+ * {@link ALL_COLUMNS_UP_TO} columns are all drawn.
  */
 export function columnWindow(scrollLeft: number, viewWidth: number, lefts: readonly number[]): ColumnWindow {
-  const count = lefts.length - 1
-  if (count <= 0) return { first: 0, end: 0 }
+  const count = Math.max(0, lefts.length - 1)
+  if (count <= ALL_COLUMNS_UP_TO) return { first: 0, end: count }
   // The first column whose right edge is past the left of the view, the first whose left is past its right.
   const visibleFirst = Math.min(count - 1, firstAbove(lefts, Math.max(0, scrollLeft)) - 1)
   const visibleEnd = Math.max(visibleFirst + 1, firstAtOrAbove(lefts, scrollLeft + Math.max(0, viewWidth)))
@@ -154,8 +157,14 @@ function div(className: string, role: string, text?: string): HTMLDivElement {
   const element = document.createElement('div')
   element.className = className
   element.setAttribute('role', role)
-  if (text !== undefined) element.textContent = text
+  if (text !== undefined) element.append(document.createTextNode(text))
   return element
+}
+
+/** Sets the text of an element made with one text node, changing that node (cheaper than a new one). */
+function setText(element: HTMLElement, text: string): void {
+  const node = element.firstChild as Text
+  if (node.data !== text) node.data = text
 }
 
 /** A drawn body row: its element, its value cells (from the first drawn column on) and what it shows. */
@@ -350,7 +359,7 @@ export class ResultGrid {
 
   #newRow(): DrawnRow {
     const element = div('grid-row', 'row')
-    const rownum = div('cell rownum', 'rowheader')
+    const rownum = div('cell rownum', 'rowheader', '')
     rownum.setAttribute('aria-colindex', '1')
     element.append(rownum)
     return { element, rownum, cells: [], index: -1, columns: -1 }
@@ -366,7 +375,7 @@ export class ResultGrid {
       row.element.style.gridTemplateColumns = this.#tracks
       while (cells.length > end - first) cells.pop()!.remove()
       while (cells.length < end - first) {
-        const cell = div('cell', 'gridcell')
+        const cell = div('cell', 'gridcell', '')
         cells.push(cell)
         row.element.append(cell)
       }
@@ -374,7 +383,7 @@ export class ResultGrid {
     if (row.index !== index) {
       row.element.setAttribute('aria-rowindex', String(index + 2))
       row.element.dataset.index = String(index)
-      row.rownum.textContent = String(index + 1)
+      setText(row.rownum, String(index + 1))
     }
     const values = this.#data.rows[index]!
     for (let slot = 0; slot < cells.length; slot++) {
@@ -384,7 +393,7 @@ export class ResultGrid {
       const kind = this.#isNumber[column] ? 'cell number' : 'cell'
       const className = text === null ? `${kind} null` : kind
       if (cell.className !== className) cell.className = className
-      cell.textContent = text ?? 'NULL'
+      setText(cell, text ?? 'NULL')
       if (!hasColumns) {
         cell.dataset.column = String(column)
         cell.setAttribute('aria-colindex', String(column + 2))
