@@ -1,17 +1,17 @@
 import { Oid } from '@edgepg/client'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { columnWidths } from './grid.ts'
 import {
   ALL_COLUMNS_UP_TO,
   bodyHeight,
-  columnWidths,
   columnWindow,
   MARGIN_COLUMNS,
   MARGIN_ROWS,
   MAX_BODY_HEIGHT,
   ROW_HEIGHT,
   rowWindow,
-} from './grid.ts'
+} from './grid-window.ts'
 
 describe('rowWindow', () => {
   it('draws the rows in view plus a margin, each where the full-height body puts it', () => {
