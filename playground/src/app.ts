@@ -65,6 +65,13 @@ export interface Context {
   lastRun: Store<{ sql: string; commands?: readonly string[] | undefined } | undefined>
   /** The open session, or a new one opened with the connection panel's settings. */
   connect(): Promise<Session>
+  /**
+   * Runs a part's own query on the session (the schema browser's catalog read, the LISTEN panel's commands):
+   * after the editor's run in flight, if any, and before the editor's next run goes out, so the two never
+   * share a round trip and a Cancel only ever reaches the user's statement. The caller still checks the
+   * transaction state once `work` starts.
+   */
+  aside<T>(work: () => Promise<T>): Promise<T>
   /** Replaces the editor's text with `sql` and focuses it (nothing runs). */
   draft(sql: string): void
   /** Puts `sql` in the editor and runs it as the Run button would. */

@@ -10,8 +10,13 @@ const MAX_ROWS = 1000
 const ROWS_PER_RUN = 20
 const FLUSH_MS = 100
 
-/** The line that stands for the DataRows of a run after the first {@link ROWS_PER_RUN}. */
+/** Messages that come in long runs of one type: after {@link ROWS_PER_RUN} of them, one line counts the rest. */
+const COLLAPSIBLE = new Set(['DataRow', 'NoticeResponse', 'NotificationResponse', 'CopyData'])
+
+/** The line that stands for the messages of a run after the first {@link ROWS_PER_RUN}. */
 interface Collapsed {
+  type: string
+  direction: WireMessage['direction']
   count: number
   bytes: number
   at: number
@@ -24,6 +29,8 @@ export class Inspector {
   readonly #count: HTMLElement
   #pending: (WireMessage | Collapsed)[] = []
   #run = 0
+  /** The type of the run `#run` counts. */
+  #runType: string | undefined
   #collapsed: Collapsed | undefined
   /** Collapsed lines whose count changed since the last redraw. */
   readonly #dirty = new Set<Collapsed>()
@@ -40,7 +47,9 @@ export class Inspector {
 
   add(message: WireMessage): void {
     this.#total++
-    this.#run = message.type === 'DataRow' ? this.#run + 1 : 0
+    const isCollapsible = COLLAPSIBLE.has(message.type)
+    this.#run = !isCollapsible ? 0 : message.type === this.#runType ? this.#run + 1 : 1
+    this.#runType = message.type
     if (this.#run <= ROWS_PER_RUN) {
       this.#collapsed = undefined
       this.#pending.push(message)
@@ -49,7 +58,13 @@ export class Inspector {
       this.#collapsed.bytes += message.length
       this.#collapsed.at = message.at
     } else {
-      this.#collapsed = { count: 1, bytes: message.length, at: message.at }
+      this.#collapsed = {
+        type: message.type,
+        direction: message.direction,
+        count: 1,
+        bytes: message.length,
+        at: message.at,
+      }
       this.#pending.push(this.#collapsed)
     }
     if (this.#collapsed) this.#dirty.add(this.#collapsed)
@@ -67,6 +82,7 @@ export class Inspector {
   clear(): void {
     this.#pending = []
     this.#run = 0
+    this.#runType = undefined
     this.#collapsed = undefined
     this.#dirty.clear()
     this.#body.replaceChildren()
@@ -94,7 +110,7 @@ export class Inspector {
     const fragment = document.createDocumentFragment()
     for (const entry of fresh) {
       if ('count' in entry) {
-        entry.row = collapsedRow()
+        entry.row = collapsedRow(entry)
         fragment.append(entry.row)
       } else fragment.append(messageRow(entry))
     }
@@ -125,16 +141,17 @@ function messageRow(message: WireMessage): HTMLTableRowElement {
   return tr
 }
 
-function collapsedRow(): HTMLTableRowElement {
+function collapsedRow(collapsed: Collapsed): HTMLTableRowElement {
   const tr = document.createElement('tr')
-  tr.className = 'backend collapsed'
-  tr.append(cell(''), cell('← B', 'dir'), cell('', 'type'), cell(''), cell('not listed one by one'))
+  tr.className = `${collapsed.direction} collapsed`
+  const direction = collapsed.direction === 'frontend' ? '→ F' : '← B'
+  tr.append(cell(''), cell(direction, 'dir'), cell('', 'type'), cell(''), cell('not listed one by one'))
   return tr
 }
 
 function fillCollapsed(tr: HTMLTableRowElement, collapsed: Collapsed) {
   tr.cells[0]!.textContent = collapsed.at.toFixed(1)
-  tr.cells[2]!.textContent = `DataRow × ${collapsed.count} more`
+  tr.cells[2]!.textContent = `${collapsed.type} × ${collapsed.count} more`
   tr.cells[3]!.textContent = String(collapsed.bytes)
 }
 

@@ -161,7 +161,7 @@ class ListenPanel {
       const status = session.client.transactionStatus
       if (status !== 'idle')
         return this.#say(`not sent: ${status === 'failed' ? TRANSACTION_FAILED : TRANSACTION_OPEN}`, true)
-      await session.client.query('select pg_notify($1, $2)', [channel, payload])
+      await this.#context.aside(() => session.client.query('select pg_notify($1, $2)', [channel, payload]))
       this.#say(`sent a notification to ${channel}`)
     } catch (error) {
       this.#say(`could not notify ${channel}: ${reason(error)}`, true)
@@ -195,18 +195,22 @@ class ListenPanel {
     for (const name of unlisten) this.#channels.delete(name)
     this.#touched(...listen, ...unlisten)
     if (listen.length > 0) {
-      live.pidRead ??= client.query('select pg_backend_pid() as pid').then(
-        ({ rows }) => {
-          live.pid = Number(rows[0]?.pid)
-        },
-        () => {}, // the LISTENs say what went wrong
-      )
+      live.pidRead ??= this.#context
+        .aside(() => client.query('select pg_backend_pid() as pid'))
+        .then(
+          ({ rows }) => {
+            live.pid = Number(rows[0]?.pid)
+          },
+          () => {}, // the LISTENs say what went wrong
+        )
     }
     const send = (command: string) => (name: string) =>
-      client.simpleQuery(`${command} ${quoteIdentifier(name)}`).then(
-        () => undefined,
-        (error: unknown) => reason(error),
-      )
+      this.#context
+        .aside(() => client.simpleQuery(`${command} ${quoteIdentifier(name)}`))
+        .then(
+          () => undefined,
+          (error: unknown) => reason(error),
+        )
     const unlistened = Promise.all(unlisten.map(send('UNLISTEN')))
     const listened = Promise.all(listen.map(send('LISTEN')))
     const changes = read && this.#channels.size > 0 ? this.#follow(live) : Promise.resolve([])
@@ -240,7 +244,9 @@ class ListenPanel {
     const touched = new Set<string>()
     this.#reads.add(touched)
     try {
-      const [result] = await live.session.client.simpleQuery('select pg_listening_channels() as channel')
+      const [result] = await this.#context.aside(() =>
+        live.session.client.simpleQuery('select pg_listening_channels() as channel'),
+      )
       const listening = new Set((result?.rows ?? []).map((row) => String(row.channel)))
       if (this.#live !== live) return []
       const undone: string[] = []

@@ -72,6 +72,10 @@ let session: (Session & { done: Promise<void> }) | undefined
 let opening: Promise<Session> | undefined
 /** Bumped by each connect and by Disconnect: a connect that is no longer the latest gives its socket up. */
 let attempt = 0
+/** Why the latest connect failed, for the connects it overtook (Disconnect clears it). */
+let latestFailure: unknown
+/** The parts' own queries that are on the wire: the editor's next run goes out after them. */
+const asides = new Set<Promise<unknown>>()
 /** Notices of the run in flight (shown with its results), or undefined between runs. */
 let runNotices: Notices | undefined
 const context: Context = {
@@ -83,6 +87,16 @@ const context: Context = {
   connect() {
     if (session) return Promise.resolve(session)
     return opening ?? startOpen()
+  },
+  async aside(work) {
+    if (context.running.value) await runEnded()
+    const started = work()
+    asides.add(started)
+    try {
+      return await started
+    } finally {
+      asides.delete(started)
+    }
   },
   draft(sql) {
     editor.setText(sql)
@@ -101,6 +115,17 @@ function setStatus(state: 'disconnected' | 'connecting' | 'connected' | 'failed'
   status.textContent = text
   // Disconnect also gives up a connect that hangs (a relay that accepts and never answers).
   disconnectButton.disabled = state !== 'connected' && state !== 'connecting'
+}
+
+/** Resolves when the editor's run in flight has ended. */
+function runEnded(): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubscribe = context.running.subscribe((isRunning) => {
+      if (isRunning) return
+      unsubscribe()
+      resolve()
+    })
+  })
 }
 
 /** After a run: the session's transaction state, as psql's prompt shows it (`*` in one, `!` failed). */
@@ -132,6 +157,7 @@ function startOpen(): Promise<Session> {
 async function open(): Promise<Session> {
   const mine = ++attempt
   await close()
+  if (mine !== attempt) return overtaken()
   inspector.clear()
   sequence.clear()
   const [host, port] = splitServer(field('server').value)
@@ -178,16 +204,20 @@ async function open(): Promise<Session> {
     return session
   } catch (error) {
     if (mine !== attempt) return await overtaken()
+    latestFailure = error
     setStatus('failed', 'not connected')
     throw error
   }
 }
 
-/** What a connect that is no longer the latest settles with: the newer connect's session, or a refusal. */
+/**
+ * What a connect that is no longer the latest settles with: the newer connect's session, or its failure, or
+ * (after Disconnect) a refusal.
+ */
 function overtaken(): Promise<Session> {
   if (session) return Promise.resolve(session)
   if (opening) return opening
-  return Promise.reject(new Error('not connected: the connect was given up (Disconnect)'))
+  return Promise.reject(latestFailure ?? new Error('not connected: the connect was given up (Disconnect)'))
 }
 
 function closed(client: Client, text: string) {
@@ -213,12 +243,14 @@ async function close() {
       .catch(() => {})
   await current.client.end({ timeout: END_TIMEOUT }).catch(() => {})
   await current.done.catch(() => {})
-  setStatus('disconnected', 'disconnected')
+  // Meanwhile another part may have asked for a session again: its status stands.
+  if (!session && !opening) setStatus('disconnected', 'disconnected')
 }
 
 async function disconnectClicked() {
   attempt++
   opening = undefined
+  latestFailure = undefined
   if (!session) setStatus('disconnected', 'disconnected')
   await close()
 }
@@ -234,10 +266,13 @@ function splitServer(text: string): [string, number] {
 async function connectClicked() {
   if (isBusy) return
   clearError(errorView)
+  const connecting = startOpen()
+  const mine = attempt
   try {
-    await startOpen()
+    await connecting
   } catch (error) {
-    renderError(error, undefined, errorView)
+    // Only the latest connect speaks: one overtaken by a newer Connect leaves that one's outcome shown.
+    if (mine === attempt) renderError(error, undefined, errorView)
   }
 }
 
@@ -262,6 +297,8 @@ async function run(scope: 'all' | 'statement') {
   let commands: readonly string[] | undefined
   try {
     const current = await context.connect()
+    // A part's query still on the wire goes first (a Cancel must not hit it instead of the user's statement).
+    await Promise.allSettled([...asides])
     const outcome = await runStatements(current.client, sql, {
       ...output,
       error: errorView,
@@ -269,7 +306,9 @@ async function run(scope: 'all' | 'statement') {
     })
     commands = outcome.commands
     const range = outcome.errorRange
-    if (range) editor.select({ start: statement.start + range.start, end: statement.start + range.end })
+    // Only in the text that ran: the user may have changed it meanwhile (a history entry, typing).
+    if (range && editor.text === text)
+      editor.select({ start: statement.start + range.start, end: statement.start + range.end })
     showTransaction(current)
   } catch (error) {
     output.summary.textContent = ''

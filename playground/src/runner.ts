@@ -35,6 +35,9 @@ export interface RunOutcome {
   failed: boolean
 }
 
+/** `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`: its tag is ROLLBACK, but the transaction goes on. */
+const ROLLBACK_TO = /^\s*rollback\s+(?:(?:work|transaction)\s+)?to\b/i
+
 /** Tags that end a transaction: the statements of a simple query after the last one share its fate. */
 const ENDS_TRANSACTION = new Set(['COMMIT', 'ROLLBACK', 'END', 'ABORT', 'PREPARE TRANSACTION'])
 
@@ -68,7 +71,7 @@ export async function runStatements(client: Client, sql: string, view: RunView):
     renderError(error, sql, view.error)
     // psql's order: the results, then the error under them.
     view.error.classList.add('after-results')
-    if (isDatabaseError(error)) markUndone(client, before, view)
+    if (isDatabaseError(error)) markUndone(client, sql, before, view)
     return {
       errorRange:
         isDatabaseError(error) && error.position !== undefined
@@ -151,11 +154,14 @@ function cancel(client: Client, view: RunView, running: AbortSignal): void {
  * them were rolled back with the failing one — psql, sending each statement alone, would have kept them. In
  * a transaction the user opened, they are undone at ROLLBACK. Says so under the error and marks them.
  */
-function markUndone(client: Client, before: ArrayResult[], view: RunView): void {
+function markUndone(client: Client, sql: string, before: ArrayResult[], view: RunView): void {
   const isAborted = client.transactionStatus === 'failed'
+  // Results come one per statement, in order; ROLLBACK TO SAVEPOINT answers ROLLBACK but ends nothing.
+  const statements = splitStatements(sql)
   let first = 0
   before.forEach((result, index) => {
-    if (ENDS_TRANSACTION.has(result.command)) first = index + 1
+    const text = stripComments(statements[index]?.text ?? '')
+    if (ENDS_TRANSACTION.has(result.command) && !ROLLBACK_TO.test(text)) first = index + 1
   })
   const undone = before.length - first
   const note = document.createElement('p')

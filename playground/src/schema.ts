@@ -54,10 +54,12 @@ class SchemaBrowser {
   #hasTree = false
   /** A reload was skipped for an open transaction: the first run after it reads again. */
   #isPaused = false
+  /** A reload was asked for while the editor's run was in flight: its end reads. */
+  #isWaitingForRun = false
 
   /** The tree is not this session's catalog: never read for it yet, or a read was paused. */
   get isStale(): boolean {
-    return this.#isPaused || this.#readFor !== this.#context.session.value
+    return this.#isPaused || this.#isWaitingForRun || this.#readFor !== this.#context.session.value
   }
   /** Schemas the user closed and tables the user opened, kept across reloads (JSON of [schema, table?]). */
   readonly #closedSchemas = new Set<string>()
@@ -81,6 +83,13 @@ class SchemaBrowser {
       this.#isAskedAgain = true
       return
     }
+    // While the editor's run is in flight its transaction state is not known yet (a `begin` in it): the run's
+    // end bumps `runs`, which reads then.
+    if (this.#context.running.value) {
+      this.#isWaitingForRun = true
+      return
+    }
+    this.#isWaitingForRun = false
     // Inside the editor's transaction a read would take its snapshot (a later SET TRANSACTION then fails) or,
     // once it has failed, fail too: wait for COMMIT or ROLLBACK, which end the run that bumps `runs`.
     if (session.client.transactionStatus !== 'idle') {
@@ -109,7 +118,8 @@ class SchemaBrowser {
   async #read(session: Session): Promise<void> {
     let catalog: Catalog
     try {
-      catalog = await readCatalog(session.client)
+      // Through aside(): the editor's next run waits for this read, so a Cancel never reaches it instead.
+      catalog = await this.#context.aside(() => readCatalog(session.client))
     } catch (error) {
       if (this.#context.session.value !== session) return
       this.#hasTree = false

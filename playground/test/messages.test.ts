@@ -6,7 +6,7 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { createPlayground } from '../server.ts'
-import { runSql, usePlayground, withPage } from './page.ts'
+import { editorSelection, runFinished, runSql, startRun, usePlayground, withPage } from './page.ts'
 
 const playground = usePlayground()
 
@@ -74,6 +74,60 @@ describe('a run says', () => {
       )
       await runSql(page, 'rollback')
       expect(await text(page, '#status')).toMatch(/^connected to \S+ as \S+$/)
+    }),
+  )
+})
+
+describe('a run marks', () => {
+  it(
+    'the INSERT before a ROLLBACK TO SAVEPOINT as undone by the ROLLBACK its failed transaction needs',
+    withPage(playground, async (page) => {
+      await runSql(page, 'create table if not exists messages_savepoint (a int)')
+      await runSql(
+        page,
+        'begin; insert into messages_savepoint values (1); savepoint s; rollback to savepoint s; select 1/0;',
+      )
+      const marked = await page.$$eval('#results > .undone .caption', (captions) =>
+        captions.map((c) => c.textContent),
+      )
+      expect(marked).toEqual(['BEGIN', 'INSERT 1', 'SAVEPOINT', 'ROLLBACK'])
+      expect(await text(page, '#error .undone-note')).toBe(
+        'The transaction is aborted: commands are ignored until ROLLBACK, which undoes what it did, the 4 statements above included.',
+      )
+      await runSql(page, 'rollback')
+      await runSql(page, 'drop table messages_savepoint')
+    }),
+  )
+
+  it(
+    'no error position in a text the user loaded while it ran (a history entry)',
+    withPage(playground, async (page) => {
+      await runSql(page, 'select 12345678901234567890 as long_history_entry')
+      await startRun(page, 'select pg_sleep(0.5); select nosuchcolumn')
+      await page.waitForFunction(() => (document.getElementById('run') as HTMLButtonElement).disabled)
+      await page.click('#history li:nth-child(2) button')
+      await runFinished(page)
+      expect(await text(page, '#error .sqlstate')).toBe('42703')
+      expect((await editorSelection(page)).text).toBe('')
+    }),
+  )
+})
+
+describe('the wire inspector', () => {
+  it(
+    'counts a flood of notices on one line, as it does DataRows',
+    withPage(playground, async (page) => {
+      await runSql(page, "do $$ begin for i in 1..3000 loop raise notice 'n %', i; end loop; end $$")
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll('#wire td.type')].some(
+          (cell) => cell.textContent === 'NoticeResponse × 2980 more',
+        ),
+      )
+      const notices = await page.$$eval(
+        '#wire td.type',
+        (cells) => cells.filter((c) => c.textContent === 'NoticeResponse').length,
+      )
+      expect(notices).toBe(20)
     }),
   )
 })
