@@ -4,18 +4,8 @@
  * `plan-model.ts`; everything goes into the DOM as text nodes.
  */
 import type { QueryResult } from '@edgepg/client'
+import { tag } from './dom.ts'
 import { explainJsonOf, type PlanModel, type PlanNode, type PlanTree, planModel } from './plan-model.ts'
-
-/** `tag('span', { className: 'plan-time' }, '1.2 ms')` */
-function tag<K extends keyof HTMLElementTagNameMap>(
-  name: K,
-  properties: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const element = Object.assign(document.createElement(name), properties)
-  element.append(...children)
-  return element
-}
 
 /**
  * The plan tree for an EXPLAIN (FORMAT JSON) result, or undefined for any other result (the grid shows it).

@@ -4,6 +4,7 @@
  * server or the editor is ever parsed as HTML.
  */
 import { conditionName, isDatabaseError, isPgError, type QueryResult } from '@edgepg/client'
+import { tag } from './dom.ts'
 import { downloadText, toCsv, toJson } from './export.ts'
 import { positionRange } from './format.ts'
 import { ResultGrid } from './grid.ts'
@@ -14,17 +15,6 @@ export type ArrayResult = QueryResult<unknown[]>
 
 /** How long the "copied" confirmation stays, in ms. */
 const COPIED_MS = 1500
-
-/** `tag('p', { className: 'caption' }, 'SELECT · 1 row')` */
-function tag<K extends keyof HTMLElementTagNameMap>(
-  name: K,
-  properties: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const element = Object.assign(document.createElement(name), properties)
-  element.append(...children)
-  return element
-}
 
 /** What each results area must release when it is redrawn (its grids' observers). */
 const disposers = new WeakMap<HTMLElement, (() => void)[]>()

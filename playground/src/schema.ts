@@ -15,17 +15,7 @@ import {
   readCatalog,
   selectStatement,
 } from './catalog.ts'
-
-/** `tag('span', { className: 'column-type' }, 'integer')` */
-function tag<K extends keyof HTMLElementTagNameMap>(
-  name: K,
-  properties: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const element = Object.assign(document.createElement(name), properties)
-  element.append(...children)
-  return element
-}
+import { tag } from './dom.ts'
 
 /**
  * Mounts the schema browser into `container` (`#schema`) and wires `#schema-refresh`. Reads never overlap:
