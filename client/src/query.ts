@@ -58,16 +58,12 @@ export function query<R = Row>(
   if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options, types)
   const cache = statementCacheOf(core)
   if (!cache) return run<R>(core, unnamedPlan(statement), values, options, types)
-  return run<R>(core, cache.plan(core, statement, false, types), values, options, types).catch(
-    (error: unknown) => {
-      // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
-      if (!(error instanceof StaleStatementError)) throw error
-      return run<R>(core, cache.plan(core, statement, true, types), values, options, types).catch(
-        (again: unknown) => {
-          throw again instanceof StaleStatementError ? again.original : again
-        },
-      )
-    },
+  // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
+  // (The retry is a callback, not a catch: no promise more per query on the path where nothing is stale.)
+  return run<R>(core, cache.plan(core, statement, false, types), values, options, types, () =>
+    run<R>(core, cache.plan(core, statement, true, types), values, options, types).catch((again: unknown) => {
+      throw again instanceof StaleStatementError ? again.original : again
+    }),
   )
 }
 
@@ -88,6 +84,7 @@ function run<R>(
   values: readonly (string | Uint8Array | null)[],
   options: QueryOptions | undefined,
   types: TypeRegistry,
+  retryStale?: () => Promise<QueryResult<R>>,
 ): Promise<QueryResult<R>> {
   return new Promise((resolve, reject) => {
     // Past maxResultBytes the query aborts itself: the send path cancels the statement it is running.
@@ -117,9 +114,11 @@ function run<R>(
             return false
           case 'ReadyForQuery':
             overflow?.detach()
-            if (collector.error)
-              reject(plan.settle ? plan.settle(collector.error, message.status) : collector.error)
-            else resolve(collector.result() as QueryResult<R>)
+            if (collector.error) {
+              const error = plan.settle ? plan.settle(collector.error, message.status) : collector.error
+              if (retryStale && error instanceof StaleStatementError) resolve(retryStale())
+              else reject(error)
+            } else resolve(collector.result() as QueryResult<R>)
             return true
           default:
             throw protocolError(`unexpected ${message.type} in response to a query`)

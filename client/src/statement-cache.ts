@@ -41,6 +41,8 @@ interface Entry {
 interface View {
   readonly decoder: RowDecoder
   readonly formats: number[]
+  /** How a query binds the statement once it is known: one plan for every such query (no allocation each). */
+  bound?: Plan
 }
 
 /** How a query with `types` binds and reads `entry`: binary where `types` has a binary decoder. */
@@ -120,6 +122,10 @@ export class StatementCache {
       if (this.#entries.size > this.#max) this.#evictOldest(core)
     }
     const known = viewOf(entry, types)
+    if (!isNew && known) {
+      known.bound ??= this.#boundPlan(core, text, entry, known)
+      return known.bound
+    }
     const { name } = entry
     let isParsed = !isNew
     return {
@@ -151,23 +157,46 @@ export class StatementCache {
           this.#forget(text, entry)
           return isNew ? error : (entry.parseError ?? error)
         }
-        const isStale =
-          error.code === INVALID_STATEMENT_NAME ||
-          (error.code === FEATURE_NOT_SUPPORTED &&
-            /cached plan must not change result type/.test(error.message))
-        if (!isStale) return error
-        this.#forget(text, entry)
-        // A statement whose result type changed still exists on the server (one that is gone closes harmlessly).
-        this.#close(core, entry)
-        if (status === 'I') return new StaleStatementError(error)
-        // Bound behind a Parse that failed (inside a transaction nothing is retried): report that failure.
-        return entry.parseError ?? error
+        return this.#settleParsed(core, text, entry, error, status)
       },
       abandon: () => {
         // A Parse that never reached the server must not leave a name that later queries would bind.
         if (isNew && !isParsed) this.#forget(text, entry)
       },
     }
+  }
+
+  /** A known statement bound by name: Bind, Execute, Sync, and the stale check on failure. */
+  #boundPlan(core: ConnectionCore, text: string, entry: Entry, view: View): Plan {
+    const { name } = entry
+    return {
+      decoder: view.decoder,
+      encode: (w, values) => {
+        w.bind('', name, values, view.formats).execute('', 0).sync()
+      },
+      settle: (error, status) =>
+        error instanceof DatabaseError ? this.#settleParsed(core, text, entry, error, status) : error,
+    }
+  }
+
+  /** A failure of a statement the server had parsed: stale ones are forgotten, closed, and retried when idle. */
+  #settleParsed(
+    core: ConnectionCore,
+    text: string,
+    entry: Entry,
+    error: DatabaseError,
+    status: 'I' | 'T' | 'E',
+  ): PgError {
+    const isStale =
+      error.code === INVALID_STATEMENT_NAME ||
+      (error.code === FEATURE_NOT_SUPPORTED && /cached plan must not change result type/.test(error.message))
+    if (!isStale) return error
+    this.#forget(text, entry)
+    // A statement whose result type changed still exists on the server (one that is gone closes harmlessly).
+    this.#close(core, entry)
+    if (status === 'I') return new StaleStatementError(error)
+    // Bound behind a Parse that failed (inside a transaction nothing is retried): report that failure.
+    return entry.parseError ?? error
   }
 
   #forget(text: string, entry: Entry) {
