@@ -23,10 +23,11 @@ describe('the WebSocket entry as a browser bundle', () => {
     )
   })
 
-  it('bundles without Node built-ins and without the node transport', () => {
+  it('bundles without Node built-ins, the node transport or the TLS negotiation', () => {
     const paths = largestInputs(measured, Number.POSITIVE_INFINITY).map((input) => input.path)
     expect(paths).toContain('client/src/transport/websocket.ts')
-    expect(paths.filter((path) => path.startsWith('node:') || path.includes('node-net'))).toEqual([])
+    const unwanted = ['node:', 'node-net', 'client/src/tls.ts']
+    expect(paths.filter((path) => unwanted.some((part) => path.includes(part)))).toEqual([])
   })
 })
 

@@ -11,8 +11,8 @@ import { ConnectionCore } from './core.ts'
 import { configError, ioError, isPgError, timeoutError } from './errors.ts'
 import { MAX_TIMER_MS } from './send.ts'
 import { type StartupStage, startup } from './startup.ts'
-import { negotiateTls, type TlsOptions } from './tls.ts'
-import type { ByteStream, Transport } from './transport/transport.ts'
+import type { TlsOptions } from './tls.ts'
+import type { ByteStream, TlsRequest, Transport } from './transport/transport.ts'
 import { createTypeRegistry, type TypeOptions } from './types/index.ts'
 
 export interface ConnectOptions {
@@ -172,7 +172,12 @@ export async function openCore(
       )
       stage = 'TLS negotiation'
       const secured = own(
-        await negotiateTls(stream, settings.sslmode, settings.host, options.tls, controller.signal),
+        await secure(stream, {
+          mode: settings.sslmode,
+          host: settings.host,
+          tls: options.tls,
+          signal: controller.signal,
+        }),
       )
       // The server certificate's hash, for SCRAM-SHA-256-PLUS (computed before startup: WebCrypto is async).
       const channelBindingData =
@@ -232,6 +237,26 @@ export async function openCore(
     if (!isFinishedEarly) clearTimeout(timer)
     deadline.catch(() => {})
   }
+}
+
+/**
+ * `sslmode` on the opened stream. A stream that can start TLS runs the exchange itself (tls.ts, which only the
+ * bundles of such transports carry); any other goes on in plain text for `disable` and `prefer` and refuses
+ * stricter modes.
+ */
+async function secure(stream: ByteStream, request: TlsRequest): Promise<ByteStream> {
+  const { mode } = request
+  if (mode === 'disable') return stream
+  if (stream.negotiateTls) return await stream.negotiateTls(request)
+  if (mode === 'prefer' && !stream.startTls) return stream
+  stream.destroy()
+  throw configError(
+    stream.startTls
+      ? `sslmode=${mode}: the transport's stream has startTls() but no negotiateTls() (see ByteStream)`
+      : `sslmode=${mode} needs a transport that can start TLS with PostgreSQL, and this one cannot ` +
+          '(a WebSocket relay carries plain PostgreSQL bytes: use a wss:// relay URL to encrypt the wire, ' +
+          'with sslmode=disable or prefer)',
+  )
 }
 
 function positive(value: number, field: string): number {

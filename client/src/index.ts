@@ -30,8 +30,14 @@ export type { FieldDescription, QueryResult, Row, RowMode } from './result.ts'
 export type { RequestOptions } from './send.ts'
 export type { SimpleQueryOptions } from './simple-query.ts'
 export { conditionName, SqlState, type SqlStateCode } from './sqlstate.generated.ts'
-export type { TlsOptions } from './tls.ts'
+export { negotiateTls, type TlsOptions } from './tls.ts'
 export { Transaction, type TransactionOptions } from './transaction.ts'
-export type { ByteStream, StreamHandlers, Transport, TransportTarget } from './transport/transport.ts'
+export type {
+  ByteStream,
+  StreamHandlers,
+  TlsRequest,
+  Transport,
+  TransportTarget,
+} from './transport/transport.ts'
 export type { Decoder, Interval, TypeOptions } from './types/index.ts'
 export { Oid } from './types/oids.generated.ts'

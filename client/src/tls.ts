@@ -4,14 +4,17 @@
  *   and does not verify the certificate (as libpq). `require`: TLS or fail, no verification.
  *   `verify-ca`: the chain must lead to a trusted CA. `verify-full`: that, and the name must match the host.
  * - A WebSocket relay carries plain PostgreSQL bytes and cannot start TLS with the server: encryption on the
- *   wire is the relay URL's `wss://`. `prefer` goes on without TLS there; stricter modes are refused.
+ *   wire is the relay URL's `wss://`. `prefer` goes on without TLS there; stricter modes are refused
+ *   (connect.ts, for every stream without {@link ByteStream.negotiateTls}).
  * - The server must send exactly one byte before the handshake: anything more is refused, so bytes injected
  *   before TLS cannot be read as if they came over it (CVE-2021-23222).
+ *
+ * Only the transports that can start TLS (`node-net.ts`, `cloudflare.ts`) import this file, through their
+ * streams' `negotiateTls`: a WebSocket bundle does not carry the exchange.
  */
-import type { SslMode } from './config.ts'
 import { closedError, configError, ioError, isPgError, protocolError, timeoutError } from './errors.ts'
 import { FrontendWriter } from './protocol/index.ts'
-import type { ByteStream, StreamHandlers } from './transport/transport.ts'
+import type { ByteStream, StreamHandlers, TlsRequest } from './transport/transport.ts'
 
 /** TLS settings for `sslmode` other than `disable`. */
 export interface TlsOptions {
@@ -24,24 +27,16 @@ export interface TlsOptions {
 const S = 0x53
 const N = 0x4e
 
-/** Runs the SSLRequest exchange for `mode`; resolves with the stream to run startup on. */
+/**
+ * Runs the SSLRequest exchange `request` asks for on a stream that can start TLS; resolves with the stream to
+ * run startup on. A custom transport whose stream has `startTls` implements
+ * {@link ByteStream.negotiateTls} with it: `negotiateTls(request) { return negotiateTls(this, request) }`.
+ */
 export async function negotiateTls(
-  stream: ByteStream,
-  mode: SslMode,
-  host: string,
-  options: TlsOptions | undefined,
-  signal: AbortSignal,
+  stream: ByteStream & Required<Pick<ByteStream, 'startTls'>>,
+  { mode, host, tls: options, signal }: TlsRequest,
 ): Promise<ByteStream> {
   if (mode === 'disable') return stream
-  if (!stream.startTls) {
-    if (mode === 'prefer') return stream
-    stream.destroy()
-    throw configError(
-      `sslmode=${mode} needs a transport that can start TLS with PostgreSQL, and this one cannot ` +
-        '(a WebSocket relay carries plain PostgreSQL bytes: use a wss:// relay URL to encrypt the wire, ' +
-        'with sslmode=disable or prefer)',
-    )
-  }
   const switching = new SwitchingStream(stream)
   const answer = await new Promise<number>((resolve, reject) => {
     const onAbort = () => {

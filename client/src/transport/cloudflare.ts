@@ -15,11 +15,13 @@
 import { connect as socketConnect } from 'cloudflare:sockets'
 import { readInt32, StartupCode } from '@edgepg/shared'
 import { configError, ioError, timeoutError } from '../errors.ts'
+import { negotiateTls } from '../tls.ts'
 import {
   type ByteStream,
   type CommonTransportOptions,
   resolveCloseTimeout,
   type StreamHandlers,
+  type TlsRequest,
   type Transport,
   unrefTimer,
 } from './transport.ts'
@@ -196,6 +198,11 @@ class CloudflareStream implements ByteStream {
     this.#writer.abort().catch(() => {})
     this.#reader?.cancel().catch(() => {})
     this.#socket.close().catch(() => {})
+  }
+
+  /** `sslmode`'s SSLRequest exchange, then {@link startTls} when the server answers `S`. */
+  negotiateTls(request: TlsRequest): Promise<ByteStream> {
+    return negotiateTls(this, request)
   }
 
   async startTls(options: {

@@ -6,11 +6,13 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { checkServerIdentity, TLSSocket, connect as tlsConnect } from 'node:tls'
 import { tlsServerEndPoint } from '../auth/channel-binding.ts'
 import { ioError, timeoutError } from '../errors.ts'
+import { negotiateTls } from '../tls.ts'
 import {
   type ByteStream,
   type CommonTransportOptions,
   resolveCloseTimeout,
   type StreamHandlers,
+  type TlsRequest,
   type Transport,
   unrefTimer,
 } from './transport.ts'
@@ -76,6 +78,11 @@ class NodeStream implements ByteStream {
     const socket = this.#socket
     const certificate = socket instanceof TLSSocket ? socket.getPeerX509Certificate()?.raw : undefined
     return certificate && (await tlsServerEndPoint(certificate))
+  }
+
+  /** `sslmode`'s SSLRequest exchange, then {@link startTls} when the server answers `S`. */
+  negotiateTls(request: TlsRequest): Promise<ByteStream> {
+    return negotiateTls(this, request)
   }
 
   /**

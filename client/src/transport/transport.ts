@@ -3,7 +3,9 @@
  * connection owns that stream from then on. Runtime specifics (node:net, WebSocket, cloudflare:sockets) live
  * in one file each, each behind its own `exports` subpath; the core never sniffs the runtime.
  */
+import type { SslMode } from '../config.ts'
 import { configError } from '../errors.ts'
+import type { TlsOptions } from '../tls.ts'
 
 /** Where to connect. A relay transport may ignore `host`/`port` in favour of its own URL. */
 export interface TransportTarget {
@@ -49,8 +51,16 @@ export interface ByteStream {
    */
   tlsServerEndPoint?(): Promise<Uint8Array | undefined>
   /**
-   * Present when the stream can switch to TLS in place (after SSLRequest was answered with `S`).
-   * Transports that cannot (a WebSocket relay) leave it undefined.
+   * Present when the stream can start TLS with PostgreSQL: runs `sslmode`'s SSLRequest exchange and resolves
+   * with the stream to run startup on (this one after `N`, the encrypted one after `S`). A stream that has
+   * {@link startTls} implements it as `negotiateTls(request) { return negotiateTls(this, request) }` with
+   * `negotiateTls` from `@edgepg/client`, so that only bundles of such transports carry the exchange.
+   * Streams without it go on in plain text for `disable` and `prefer` and refuse stricter modes.
+   */
+  negotiateTls?(request: TlsRequest): Promise<ByteStream>
+  /**
+   * Present when the stream can switch to TLS in place (after SSLRequest was answered with `S`); used by
+   * {@link negotiateTls}. Transports that cannot (a WebSocket relay) leave both undefined.
    */
   startTls?(options: {
     serverName: string
@@ -62,6 +72,18 @@ export interface ByteStream {
     /** Aborted when the connect deadline passes: the handshake stops and the socket is destroyed. */
     signal?: AbortSignal | undefined
   }): Promise<ByteStream>
+}
+
+/** What {@link ByteStream.negotiateTls} is asked to do. */
+export interface TlsRequest {
+  /** Never `disable`: then no SSLRequest is sent. */
+  mode: SslMode
+  /** The host connected to: the default server name to verify, and named in errors. */
+  host: string
+  /** `connect()`'s `tls` option. */
+  tls: TlsOptions | undefined
+  /** Aborted when the connect deadline passes: the exchange and the handshake stop, the stream is destroyed. */
+  signal: AbortSignal
 }
 
 /** Opens a byte stream. `nodeSocket()`, `webSocket()` and `cloudflareSocket()` return one. */
