@@ -24,7 +24,7 @@ import { idleSessions, slowReader } from './measures/relay-memory.ts'
 import { roundTrips } from './measures/round-trips.ts'
 import { scramCpu } from './measures/scram.ts'
 import { throughput } from './measures/throughput.ts'
-import { type Measure, markdown, medianOf, ratioOf, ratios, type Target } from './report.ts'
+import { type Measure, markdown, medianOf, ofLimitText, ratioOf, ratios, type Target } from './report.ts'
 import { cleanup, startPostgres, startRelayChild } from './setup.ts'
 import { fmt } from './stats.ts'
 import { barChart } from './svg.ts'
@@ -146,19 +146,25 @@ function checkTargets(measures: Measure[], extra: Extra): Target[] {
   const find = (id: string) => measures.find((m) => m.id === id)
   const ratio = (id: string, a: string, b: string) => ratioOf(find(id), a, b)
   const targets: Target[] = []
+  /** `row`: the measure and row the value is, whose fraction of its limit the measured column adds. */
   const at = (
     what: string,
     target: string,
     value: number | undefined,
     isMet: (v: number) => boolean,
     show: (v: number) => string,
-  ) =>
+    row?: [measure: string, id: string],
+  ) => {
+    const measure = row && find(row[0])
+    const limit = measure && ofLimitText(measure, row[1])
     targets.push({
       what,
       target,
-      measured: value === undefined ? 'not measured' : show(value),
+      measured:
+        value === undefined ? 'not measured' : `${show(value)}${limit ? ` (${limit}, the limit)` : ''}`,
       isMet: value === undefined ? undefined : isMet(value),
     })
+  }
   const times = (v: number) => `${fmt(v)}×`
   at(
     "pipelined queries/s, one connection, TCP ÷ libpq's pipeline mode (C)",
@@ -195,14 +201,19 @@ function checkTargets(measures: Measure[], extra: Extra): Target[] {
     medianOf(find('round-trips'), 'edgepg-ws-fast'),
     (v) => v < 4.5,
     (v) => fmt(v),
+    ['round-trips', 'edgepg-ws-fast'],
   )
-  at('row decode rate', '≥ 1.5× pg', ratio('decode', 'edgepg', 'pg'), (v) => v >= 1.5, times)
+  at('row decode rate', '≥ 1.5× pg', ratio('decode', 'edgepg', 'pg'), (v) => v >= 1.5, times, [
+    'decode',
+    'edgepg',
+  ])
   at(
     'client bundle, WebSocket entry, min + gzip',
     '≤ 20 KB (aim ≤ 15 KB)',
     medianOf(find('bundle'), 'edgepg-ws'),
     (v) => v <= 20,
     (v) => `${fmt(v)} KB`,
+    ['bundle', 'edgepg-ws'],
   )
   if (extra.idle) {
     const { held, requested, kbPerSession, isLinear } = extra.idle
@@ -230,6 +241,7 @@ function checkTargets(measures: Measure[], extra: Extra): Target[] {
     medianOf(find('http-round-trips'), 'http-warm'),
     (v) => v < 1.5,
     (v) => fmt(v),
+    ['http-round-trips', 'http-warm'],
   )
   at(
     'relay backends opened per 1,000 HTTP requests, 50 callers',
