@@ -53,6 +53,7 @@ const ROWS = [
   { id: 'neon-http', label: 'neon() (warm connection)', isOurs: false, isNewTcp: false },
 ] as const
 type RowId = (typeof ROWS)[number]['id']
+const HTTP_ROWS: RowId[] = ['http-warm', 'http-cold', 'http-cold-backend', 'neon-http']
 
 /** Two measures from the same samples: milliseconds, and round trips (ms ÷ RTT, +1 for a new TCP connection). */
 export async function httpLatency(ctx: Context): Promise<Measure[]> {
@@ -179,6 +180,20 @@ export async function httpLatency(ctx: Context): Promise<Measure[]> {
       rows: rowsIn((ms) => ms),
       compare,
       notes,
+      limits: [
+        {
+          label: 'one round trip',
+          of: { value: rtt },
+          why: `A request and its response cannot take less than one RTT (${rtt} ms). The TCP handshake of a new connection goes to the loopback proxy and is not delayed, so the new-connection rows have the same floor here (in round trips they count one more); without a pooled backend the relay logs in over loopback, nearly free.`,
+          rows: HTTP_ROWS,
+        },
+        {
+          label: 'the WebSocket floor',
+          of: { value: 3 * rtt },
+          why: `WebSocket upgrade, startup + client-first → server-first, client-final + query → row: 3 × ${rtt} ms (SCRAM needs the server's nonce first; the TCP handshake is not delayed).`,
+          rows: ['ws-fast'],
+        },
+      ],
     },
     {
       id: 'http-round-trips',
@@ -189,6 +204,26 @@ export async function httpLatency(ctx: Context): Promise<Measure[]> {
       compare,
       notes: [
         `ms ÷ ${rtt}, plus 1 where the call opens a TCP connection (its handshake with the loopback proxy is not delayed), as the round-trips measure counts.`,
+      ],
+      limits: [
+        {
+          label: 'a request over a kept connection',
+          of: { value: 1 },
+          why: 'The request and its response: 1 round trip.',
+          rows: ['http-warm', 'neon-http'],
+        },
+        {
+          label: 'a request over a new connection',
+          of: { value: 2 },
+          why: 'The TCP handshake, then the request and its response: 2 round trips (3 with TLS 1.3); a backend the relay logs in over loopback adds no client round trip.',
+          rows: ['http-cold', 'http-cold-backend'],
+        },
+        {
+          label: "the protocol's floor through the relay",
+          of: { value: 4 },
+          why: 'TCP handshake, WebSocket upgrade, startup + client-first → server-first, client-final + query → row: 4 round trips, as in the round-trips measure.',
+          rows: ['ws-fast'],
+        },
       ],
     },
   ]

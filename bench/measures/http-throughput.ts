@@ -15,7 +15,7 @@ import { neon, neonConfig } from '@neondatabase/serverless'
 import type { Context } from '../context.ts'
 import { drivers } from '../drivers.ts'
 import { interleave } from '../interleave.ts'
-import { type Measure, row } from '../report.ts'
+import { type Limit, type Measure, row } from '../report.ts'
 import { endpoint, onCleanup, startRelayChild } from '../setup.ts'
 import {
   concurrently,
@@ -165,6 +165,12 @@ export async function httpThroughput(ctx: Context): Promise<HttpThroughput> {
     ['http', 'ws-pool'],
     ['http', 'neon-http'],
   ]
+  /** Kept sessions on the same relay's 10 backends: what a one-shot call could at best cost. */
+  const pooledLimit = (why: string): Limit => ({
+    label: `${POOL_MAX_PER_KEY} kept WebSocket sessions (createPool)`,
+    of: { row: 'ws-pool' },
+    why: `The same ${CALLERS} callers on ${POOL_MAX_PER_KEY} sessions through the same relay, each kept open: no request to parse, no JSON to write, no login per call. ${why}`,
+  })
   const measures: Measure[] = [
     {
       id: 'http-throughput',
@@ -185,6 +191,11 @@ export async function httpThroughput(ctx: Context): Promise<HttpThroughput> {
         "A session per call: connect (pipelineConnect: 'scram', the salted-key cache kept as a long-lived process keeps it), one query, end: a relayed WebSocket and a PostgreSQL backend each time.",
         `createPool over the WebSocket transport: ${POOL_MAX_PER_KEY} relayed sessions shared by the ${CALLERS} callers (opened before the clock starts).`,
       ],
+      limits: [
+        pooledLimit(
+          `/sql holds at most ${POOL_MAX_PER_KEY} backends per key too, so a one-shot query runs on the same backends and can at best match it.`,
+        ),
+      ],
     },
     {
       id: 'http-relay-cpu',
@@ -201,6 +212,9 @@ export async function httpThroughput(ctx: Context): Promise<HttpThroughput> {
       ],
       notes: [
         "process.cpuUsage() (user + system) of the relay child over each timed run ÷ its queries. For /sql the relay runs the query itself (edgepg's client, text results, JSON); for WebSocket it forwards bytes (and, per call, also accepts the upgrade, dials and relays the login).",
+      ],
+      limits: [
+        pooledLimit("There the relay only forwards each query's bytes: the least a relay does per query."),
       ],
     },
     {
@@ -219,6 +233,11 @@ export async function httpThroughput(ctx: Context): Promise<HttpThroughput> {
       ],
       notes: [
         "process.cpuUsage() of the bench process (the 50 callers) over each timed run ÷ its queries: Node's fetch (undici) for http() and neon(); connect, SCRAM (cached salted key) and a WebSocket per call; one query on a pooled WebSocket. On two shared cores this is CPU the relay and PostgreSQL do not get.",
+      ],
+      limits: [
+        pooledLimit(
+          'There the client writes and reads one query on an open socket: the least a call costs it.',
+        ),
       ],
     },
     {

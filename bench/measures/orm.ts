@@ -18,7 +18,7 @@ import postgres from 'postgres'
 import type { Context } from '../context.ts'
 import { type Endpoint, pgConfig, url } from '../drivers.ts'
 import { interleave } from '../interleave.ts'
-import { type Measure, row } from '../report.ts'
+import { type Limit, type Measure, row } from '../report.ts'
 import { endpoint } from '../setup.ts'
 import { rowsSql } from './decode.ts'
 
@@ -26,8 +26,21 @@ const CALLERS = 50
 const POOL_SIZE = 10
 const PEOPLE = 1000
 
-type OrmId = 'kysely-edgepg' | 'kysely-pg' | 'drizzle-edgepg' | 'drizzle-pg' | 'drizzle-postgres.js'
-const IDS: OrmId[] = ['kysely-edgepg', 'kysely-pg', 'drizzle-edgepg', 'drizzle-pg', 'drizzle-postgres.js']
+type OrmId =
+  | 'edgepg-alone'
+  | 'kysely-edgepg'
+  | 'kysely-pg'
+  | 'drizzle-edgepg'
+  | 'drizzle-pg'
+  | 'drizzle-postgres.js'
+const IDS: OrmId[] = [
+  'edgepg-alone',
+  'kysely-edgepg',
+  'kysely-pg',
+  'drizzle-edgepg',
+  'drizzle-pg',
+  'drizzle-postgres.js',
+]
 
 /** One ORM on one driver's pool of {@link POOL_SIZE} connections. */
 interface Orm {
@@ -134,7 +147,29 @@ const postgresJs = (e: Endpoint) =>
     onnotice: () => {},
   })
 
+/** The same queries straight on edgepg's pool: what an ORM on edgepg can at best reach. */
+function edgepgAlone(e: Endpoint): Orm {
+  const pool = edgepgPool(e)
+  return {
+    async person(id) {
+      const { rows } = await pool.query<{ id: number; name: string }>(
+        'select id, name from bench_orm_people where id = $1',
+        [id],
+      )
+      return rows[0]
+    },
+    allRows: async () => (await pool.query('select * from bench_orm_rows')).rows,
+    end: () => pool.end(),
+  }
+}
+
 const LIBRARIES: Record<OrmId, Library> = {
+  'edgepg-alone': {
+    label: `edgepg alone, no ORM (TCP, pool of ${POOL_SIZE})`,
+    isOurs: true,
+    note: 'the same SQL written by hand on createPool: the limit of the edgepg rows',
+    open: async (e) => edgepgAlone(e),
+  },
   'kysely-edgepg': {
     label: `Kysely on edgepg (TCP, pool of ${POOL_SIZE})`,
     isOurs: true,
@@ -184,6 +219,13 @@ const LIBRARIES: Record<OrmId, Library> = {
 
 const NOISE =
   'Wall-clock on a shared 2-core machine (PostgreSQL and the client on the same cores): samples of one row spread by up to ±40 %; compare rows of one run, never across runs.'
+
+const LIMIT: Limit = {
+  label: 'edgepg alone, no ORM',
+  of: { row: 'edgepg-alone' },
+  why: "The same query on the same pool with no ORM (its SQL written by hand, the rows as edgepg returns them): an ORM on edgepg adds its query builder and row mapping to it, so it can at best match it. The peers' ORM rows have pg's or postgres.js's own floor, not measured here.",
+  rows: ['kysely-edgepg', 'drizzle-edgepg'],
+}
 
 export async function orm(ctx: Context): Promise<Measure[]> {
   const perCaller = ctx.quick ? 40 : 200
@@ -281,6 +323,7 @@ export async function orm(ctx: Context): Promise<Measure[]> {
         "postgres.js pipelines several callers' queries on each of its connections; pg.Pool runs one query per connection at a time.",
         NOISE,
       ],
+      limits: [LIMIT],
     },
     {
       id: 'orm-rows',
@@ -294,6 +337,7 @@ export async function orm(ctx: Context): Promise<Measure[]> {
         'Includes PostgreSQL reading the rows (the same work for every library) and the ORM mapping each row (Drizzle maps every column).',
         NOISE,
       ],
+      limits: [LIMIT],
     },
   ]
 }

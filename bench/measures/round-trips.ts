@@ -69,8 +69,21 @@ export async function roundTrips(ctx: Context): Promise<Measure> {
       `Elapsed from the connect call to the first row ÷ ${rtt} ms, plus 1 for the TCP handshake that the loopback proxy cannot delay.`,
       "edgepg's SCRAM key cache is cleared before every sample; postgres.js fetches array types on its first connection (its default).",
       'The flights by default: TCP handshake; WebSocket upgrade (relay only); startup → AuthenticationSASL; client-first → server-first; client-final → AuthenticationOk … ReadyForQuery; query → row. That is 5 over TCP and 6 through the relay.',
-      "With pipelineConnect: 'scram' the client-first message rides with the startup and the query with the client-final: 3 over TCP and 4 through the relay.",
-      'The cleartext row uses a role with password (cleartext) authentication, where Neon can pipeline the password: the best case of the design note.',
+      'The cleartext row uses a role with password (cleartext) authentication, where Neon can pipeline the password: the best case of the design note; it has no SCRAM floor.',
+    ],
+    limits: [
+      {
+        label: "the protocol's floor over TCP",
+        of: { value: 3 },
+        why: "SCRAM needs the server's nonce before the client can prove the password, so a client can at best send the client-first message with the startup and the query with the client-final: TCP handshake, startup + client-first → server-first, client-final + query → row. 3 round trips; edgepg reaches it with pipelineConnect: 'scram'.",
+        rows: ['edgepg', 'edgepg-fast', 'pg', 'postgres.js'],
+      },
+      {
+        label: "the protocol's floor through the relay",
+        of: { value: 4 },
+        why: 'The floor over TCP plus the WebSocket upgrade, which must complete before the client may send a frame (RFC 6455): 4 round trips.',
+        rows: ['edgepg-ws', 'edgepg-ws-fast', 'neon-ws'],
+      },
     ],
   }
 }
