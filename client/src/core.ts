@@ -17,7 +17,7 @@ import {
 import { type Notice, type Notification, Notifications, type SideChannel } from './notifications.ts'
 import { Outbox } from './outbox.ts'
 import { type BackendMessage, BackendParser, type FrontendWriter } from './protocol/index.ts'
-import { type Request, RequestQueue } from './request.ts'
+import { type Encoder, type Request, RequestQueue } from './request.ts'
 import type { ByteStream, Transport } from './transport/transport.ts'
 import type { TypeRegistry } from './types/index.ts'
 
@@ -130,10 +130,10 @@ export class ConnectionCore {
 
   /**
    * Queues a request: `encode` writes its messages into the write buffer (or, behind a lease holder, into the
-   * held queue). Rejects it at once when the connection is closing or closed; an encoding error rejects it
-   * without writing a byte. Only `send()` calls this.
+   * held queue); without one the request encodes itself. Rejects it at once when the connection is closing or
+   * closed; an encoding error rejects it without writing a byte. Only `send()` calls this.
    */
-  enqueue(request: Request, encode: (writer: FrontendWriter) => void): void {
+  enqueue(request: Request, encode: Encoder | undefined): void {
     if (this.state === 'closing' || this.state === 'closed' || this.state === 'connecting') {
       request.lease?.drop()
       request.fail(this.#closedFor())

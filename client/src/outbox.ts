@@ -4,7 +4,7 @@
  * FIFO of responses; the outbox keeps the bytes in the order the server must see them.
  */
 import { FrontendWriter } from './protocol/index.ts'
-import type { Request } from './request.ts'
+import type { Encoder, Request } from './request.ts'
 import type { ByteStream } from './transport/transport.ts'
 import type { WireLease, WireOwner } from './wire-lease.ts'
 
@@ -53,12 +53,13 @@ export class Outbox {
    * Encodes `request` behind what is queued: into the write buffer, or, behind a lease holder, into the held
    * queue. An encoding error leaves nothing behind and is thrown. Returns true when the request is held.
    */
-  add(request: Request, encode: (writer: FrontendWriter) => void): boolean {
+  add(request: Request, encode: Encoder | undefined): boolean {
     const isHeld = this.isHeld
     const writer = isHeld ? this.#heldWriter : this.#writer
     const mark = writer.length
     try {
-      encode(writer)
+      if (encode) encode(writer)
+      else request.encode?.(writer)
     } catch (error) {
       writer.truncate(mark)
       throw error

@@ -7,6 +7,7 @@ import type { RowDecoder } from './result.ts'
 export interface Plan {
   /** Set when the result columns are known before the answer (prepared or cached statements). */
   readonly decoder: RowDecoder | undefined
+  /** Writes the statement's messages up to Execute; the caller ends them with Sync (one per query or batch). */
   encode(w: FrontendWriter, values: readonly (string | Uint8Array | null)[]): void
   /** Sees every message before the result collector does. */
   observe?(message: BackendMessage): void

@@ -6,14 +6,15 @@
 
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore } from './core.ts'
-import { encodeError, isPgError, protocolError, usageError } from './errors.ts'
+import { encodeError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
 import type { Plan } from './plan.ts'
 import { Statement } from './prepare.ts'
+import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
 import { checkTypeOptions, isArrayRowMode, typesOnStatementError } from './query-checks.ts'
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
-import { StaleStatementError, statementCacheOf } from './statement-cache.ts'
+import { StaleStatementError, type StatementCache, statementCacheOf } from './statement-cache.ts'
 import { encodeParam, type TypeOptions, type TypeRegistry } from './types/index.ts'
 import { typeRegistryOf } from './types/registry.ts'
 
@@ -58,24 +59,32 @@ export function query<R = Row>(
   if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options, types)
   const cache = statementCacheOf(core)
   if (!cache) return run<R>(core, unnamedPlan(statement), values, options, types)
-  // A cached statement the server no longer has, or whose result type changed: prepare it again, once.
-  // (The retry is a callback, not a catch: no promise more per query on the path where nothing is stale.)
-  return run<R>(core, cache.plan(core, statement, false, types), values, options, types, () =>
-    run<R>(core, cache.plan(core, statement, true, types), values, options, types).catch((again: unknown) => {
-      throw again instanceof StaleStatementError ? again.original : again
-    }),
-  )
+  return run<R>(core, cache.plan(core, statement, false, types), values, options, types, cache, statement)
+}
+
+/**
+ * How `statement` is written: bound by name when prepared, from the statement cache, or on the unnamed
+ * statement. `isRetry` prepares a cached text anew (after the server said its statement is stale).
+ */
+export function planOf(
+  core: ConnectionCore,
+  statement: string | Statement,
+  types: TypeRegistry,
+  isRetry: boolean,
+): Plan {
+  if (statement instanceof Statement) return preparedPlan(statement)
+  const cache = statementCacheOf(core)
+  return cache ? cache.plan(core, statement, isRetry, types) : unnamedPlan(statement)
 }
 
 const unnamedPlan = (text: string): Plan => ({
   decoder: undefined,
-  encode: (w, values) =>
-    w.parse('', text, []).bind('', '', values, []).describe('P', '').execute('', 0).sync(),
+  encode: (w, values) => w.parse('', text, []).bind('', '', values, []).describe('P', '').execute('', 0),
 })
 
 const preparedPlan = (statement: Statement): Plan => ({
   decoder: statement.decoder,
-  encode: (w, values) => w.bind('', statement.name, values, statement.resultFormats).execute('', 0).sync(),
+  encode: (w, values) => w.bind('', statement.name, values, statement.resultFormats).execute('', 0),
 })
 
 function run<R>(
@@ -84,55 +93,119 @@ function run<R>(
   values: readonly (string | Uint8Array | null)[],
   options: QueryOptions | undefined,
   types: TypeRegistry,
-  retryStale?: () => Promise<QueryResult<R>>,
+  cache?: StatementCache,
+  text?: string,
 ): Promise<QueryResult<R>> {
-  return new Promise((resolve, reject) => {
-    // Past maxResultBytes the query aborts itself: the send path cancels the statement it is running.
-    // (A signal that is not an AbortSignal is left for send() to refuse.)
-    const signal = options?.signal as unknown
-    const hasBadSignal =
-      signal !== undefined && typeof (signal as AbortSignal)?.addEventListener !== 'function'
-    const overflow = options?.maxResultBytes === undefined || hasBadSignal ? undefined : withOverflow(options)
-    const collector = new ResultCollector(types, plan.decoder, {
-      rowMode: options?.rowMode,
-      maxResultBytes: options?.maxResultBytes,
-      onOverflow: overflow?.abort,
-    })
-    const request: Request = {
-      handle(message) {
-        plan.observe?.(message)
-        if (collector.accept(message)) return false
-        switch (message.type) {
-          case 'ParseComplete':
-          case 'BindComplete':
-          case 'CopyOutResponse':
-          case 'CopyData':
-          case 'CopyDone':
-            return false
-          case 'CopyInResponse':
-            refuseCopyIn(core, true)
-            return false
-          case 'ReadyForQuery':
-            overflow?.detach()
-            if (collector.error) {
-              const error = plan.settle ? plan.settle(collector.error, message.status) : collector.error
-              if (retryStale && error instanceof StaleStatementError) resolve(retryStale())
-              else reject(error)
-            } else resolve(collector.result() as QueryResult<R>)
-            return true
-          default:
-            throw protocolError(`unexpected ${message.type} in response to a query`)
-        }
-      },
-      fail(error) {
-        overflow?.detach()
-        plan.abandon?.()
-        reject(error)
-      },
-    }
-    send(core, request, overflow?.options ?? options, (w) => plan.encode(w, values))
+  // Past maxResultBytes the query aborts itself: the send path cancels the statement it is running.
+  // (A signal that is not an AbortSignal is left for send() to refuse.)
+  const signal = options?.signal as unknown
+  const hasBadSignal = signal !== undefined && typeof (signal as AbortSignal)?.addEventListener !== 'function'
+  const overflow = options?.maxResultBytes === undefined || hasBadSignal ? undefined : withOverflow(options)
+  const collector = new ResultCollector(
+    types,
+    plan.decoder,
+    options?.rowMode === undefined && overflow === undefined
+      ? undefined
+      : { rowMode: options?.rowMode, maxResultBytes: options?.maxResultBytes, onOverflow: overflow?.abort },
+  )
+  const request = new QueryRequest<R>(core, plan, values, collector, overflow, options, types, cache, text)
+  const promise = new Promise<QueryResult<R>>((resolve, reject) => {
+    request.resolve = resolve
+    request.reject = reject
   })
+  send(core, request, overflow?.options ?? options)
+  return promise
 }
+
+/**
+ * One query in the FIFO. A class rather than a literal of closures: the pipelined path allocates one object
+ * per query here, not one per handler (issue 14's allocation profile).
+ */
+class QueryRequest<R> implements Request {
+  resolve!: (result: QueryResult<R> | Promise<QueryResult<R>>) => void
+  reject!: (error: unknown) => void
+  readonly #core: ConnectionCore
+  readonly #plan: Plan
+  readonly #values: readonly (string | Uint8Array | null)[]
+  readonly #collector: ResultCollector
+  readonly #overflow: Overflow | undefined
+  /** What a stale cached statement is prepared again with (a retry has none: it does not retry). */
+  readonly #options: QueryOptions | undefined
+  readonly #types: TypeRegistry
+  readonly #cache: StatementCache | undefined
+  readonly #text: string | undefined
+
+  constructor(
+    core: ConnectionCore,
+    plan: Plan,
+    values: readonly (string | Uint8Array | null)[],
+    collector: ResultCollector,
+    overflow: Overflow | undefined,
+    options: QueryOptions | undefined,
+    types: TypeRegistry,
+    cache: StatementCache | undefined,
+    text: string | undefined,
+  ) {
+    this.#core = core
+    this.#plan = plan
+    this.#values = values
+    this.#collector = collector
+    this.#overflow = overflow
+    this.#options = options
+    this.#types = types
+    this.#cache = cache
+    this.#text = text
+  }
+
+  encode(w: FrontendWriter): void {
+    this.#plan.encode(w, this.#values)
+    w.sync()
+  }
+
+  handle(message: BackendMessage): boolean {
+    this.#plan.observe?.(message)
+    const collector = this.#collector
+    if (collector.accept(message)) return false
+    switch (message.type) {
+      case 'ParseComplete':
+      case 'BindComplete':
+      case 'CopyOutResponse':
+      case 'CopyData':
+      case 'CopyDone':
+        return false
+      case 'CopyInResponse':
+        refuseCopyIn(this.#core, true)
+        return false
+      case 'ReadyForQuery':
+        this.#overflow?.detach()
+        if (collector.error) this.#settle(collector.error, message.status)
+        else this.resolve(collector.result() as QueryResult<R>)
+        return true
+      default:
+        throw protocolError(`unexpected ${message.type} in response to a query`)
+    }
+  }
+
+  fail(error: PgError): void {
+    this.#overflow?.detach()
+    this.#plan.abandon?.()
+    this.reject(error)
+  }
+
+  #settle(failure: PgError, status: 'I' | 'T' | 'E') {
+    const error = this.#plan.settle ? this.#plan.settle(failure, status) : failure
+    if (!(error instanceof StaleStatementError)) return this.reject(error)
+    const cache = this.#cache
+    if (cache === undefined || this.#text === undefined) return this.reject(error.original)
+    // A cached statement the server no longer has, or whose result type changed: prepare it again, once
+    // (the retry has no cache to retry with, so its own stale failure rejects with the server's error).
+    const core = this.#core
+    const again = cache.plan(core, this.#text, true, this.#types)
+    this.resolve(run<R>(core, again, this.#values, this.#options, this.#types))
+  }
+}
+
+type Overflow = ReturnType<typeof withOverflow>
 
 /**
  * The options with a signal that also aborts when the result overflows: the caller's signal (if any) is
@@ -151,7 +224,7 @@ function withOverflow(options: QueryOptions) {
   }
 }
 
-function refuseBadOptions(statement: string | Statement, options: QueryOptions | undefined) {
+export function refuseBadOptions(statement: string | Statement, options: QueryOptions | undefined) {
   checkTypeOptions(options?.types)
   if (options?.types !== undefined && statement instanceof Statement) throw typesOnStatementError()
   isArrayRowMode(options?.rowMode)
@@ -160,7 +233,7 @@ function refuseBadOptions(statement: string | Statement, options: QueryOptions |
     throw usageError(`maxResultBytes must be a positive whole number of bytes, found ${String(max)}`)
 }
 
-function encodeParams(
+export function encodeParams(
   statement: string | Statement,
   params: readonly unknown[],
 ): (string | Uint8Array | null)[] {

@@ -1,6 +1,6 @@
 /** What a request is to the connection core, and the FIFO in which requests wait for their responses. */
 import type { PgError } from './errors.ts'
-import type { BackendMessage } from './protocol/index.ts'
+import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
 import type { WireLease } from './wire-lease.ts'
 
 /** A response handler queued in the FIFO. */
@@ -13,60 +13,95 @@ export interface Request {
   readonly lease?: WireLease | undefined
   /** Called when the request becomes the head of the FIFO (the statement the server runs next). */
   onHead?(): void
+  /** Writes the request's messages, for a request sent without an encoder of its own (see `send`). */
+  encode?(writer: FrontendWriter): void
 }
+
+/** Writes a request's messages into the write buffer. */
+export type Encoder = (writer: FrontendWriter) => void
+
+/** A queue that drained keeps its ring up to this many slots (32 KB of pointers); a bigger one is dropped. */
+const RETAINED_SLOTS = 4096
+const INITIAL_SLOTS = 16
 
 /**
  * Requests in the order their responses will arrive. The head owns every message until its ReadyForQuery.
- * An array with a moving head: shifting is O(1), and the array is compacted now and then.
+ * A ring buffer whose size is a power of two: push and shift are O(1) and allocate nothing until it grows,
+ * so a pipelined burst does not regrow an array per burst.
  */
 export class RequestQueue {
-  #items: Request[] = []
+  #slots: (Request | undefined)[] = new Array(INITIAL_SLOTS)
   #head = 0
+  #count = 0
 
   get count(): number {
-    return this.#items.length - this.#head
+    return this.#count
   }
 
   /** The request whose response is being read. */
   get head(): Request | undefined {
-    return this.#items[this.#head]
+    return this.#count === 0 ? undefined : this.#slots[this.#head]
   }
 
   push(request: Request): void {
-    this.#items.push(request)
+    if (this.#count === this.#slots.length) this.#grow()
+    this.#slots[(this.#head + this.#count) & (this.#slots.length - 1)] = request
+    this.#count++
   }
 
   /** Puts `request` in the head's place (a sink that reads off the rest of a failed response). */
   replaceHead(request: Request): void {
-    this.#items[this.#head] = request
+    if (this.#count > 0) this.#slots[this.#head] = request
   }
 
   /** The head's response is complete. */
   shift(): void {
-    this.#items[this.#head] = undefined as unknown as Request
-    this.#head++
-    if (this.#head === this.#items.length) {
-      this.#items.length = 0
-      this.#head = 0
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items.splice(0, this.#head)
-      this.#head = 0
-    }
+    if (this.#count === 0) return
+    this.#slots[this.#head] = undefined
+    this.#head = (this.#head + 1) & (this.#slots.length - 1)
+    this.#count--
+    if (this.#count === 0) this.#reset()
   }
 
   /** Removes `request` wherever it waits; false when it is not queued. */
   remove(request: Request): boolean {
-    const index = this.#items.indexOf(request, this.#head)
-    if (index < 0) return false
-    this.#items.splice(index, 1)
+    const mask = this.#slots.length - 1
+    let i = 0
+    while (i < this.#count && this.#slots[(this.#head + i) & mask] !== request) i++
+    if (i === this.#count) return false
+    for (; i < this.#count - 1; i++)
+      this.#slots[(this.#head + i) & mask] = this.#slots[(this.#head + i + 1) & mask]
+    this.#slots[(this.#head + this.#count - 1) & mask] = undefined
+    this.#count--
+    if (this.#count === 0) this.#reset()
     return true
   }
 
   /** Empties the queue, returning what was in it, head first. */
   takeAll(): Request[] {
-    const requests = this.#items.splice(this.#head)
-    this.#items.length = 0
+    const requests = this.#ordered()
+    this.#slots = new Array(INITIAL_SLOTS)
     this.#head = 0
+    this.#count = 0
     return requests
+  }
+
+  #ordered(): Request[] {
+    const mask = this.#slots.length - 1
+    const requests = new Array<Request>(this.#count)
+    for (let i = 0; i < this.#count; i++) requests[i] = this.#slots[(this.#head + i) & mask]!
+    return requests
+  }
+
+  #grow() {
+    const slots = this.#ordered() as (Request | undefined)[]
+    slots.length = this.#slots.length * 2
+    this.#slots = slots
+    this.#head = 0
+  }
+
+  #reset() {
+    this.#head = 0
+    if (this.#slots.length > RETAINED_SLOTS) this.#slots = new Array(INITIAL_SLOTS)
   }
 }

@@ -19,8 +19,7 @@
 import { CancelToken } from './cancel.ts'
 import type { ConnectionCore } from './core.ts'
 import { abortedError, closedError, type PgError, timeoutError, usageError } from './errors.ts'
-import type { FrontendWriter } from './protocol/index.ts'
-import type { Request } from './request.ts'
+import type { Encoder, Request } from './request.ts'
 import { WireLease } from './wire-lease.ts'
 
 /** Options every request method accepts. */
@@ -78,14 +77,15 @@ const unguarded: SentRequest = { lease: undefined, pauseDeadline() {}, resumeDea
 /**
  * Sends `request`: validates the options, arms the deadline and the abort signal (both disarmed when it
  * completes or fails) and queues it on the core. Invalid options or an already-aborted signal reject it
- * without writing a byte.
+ * without writing a byte. `encode` writes its messages; without one, the request's own `encode` does (a
+ * query, so that the pipelined path allocates no closure per query).
  */
 export function send(
   core: ConnectionCore,
   request: Request,
   options: RequestOptions | undefined,
-  encode: (writer: FrontendWriter) => void,
-  hooks: SendHooks = {},
+  encode?: Encoder,
+  hooks?: SendHooks,
 ): SentRequest {
   const timeout = options?.timeout ?? core.queryTimeout
   const signal = options?.signal
@@ -102,7 +102,7 @@ export function send(
     request.fail(abortedError('request aborted before it was sent', signal.reason))
     return unguarded
   }
-  const isExclusive = hooks.isExclusive === true
+  const isExclusive = hooks?.isExclusive === true
   if (timeout === undefined && !signal && !isExclusive) {
     core.enqueue(request, encode)
     return unguarded
@@ -186,7 +186,7 @@ export function send(
     clearTimeout(timer)
     const error = abortedError('query aborted by its AbortSignal', signal?.reason)
     if (core.withdraw(guarded)) return settle(error)
-    if (hooks.onAbort?.(error)) return
+    if (hooks?.onAbort?.(error)) return
     if (core.isHead(guarded)) return cancel()
     isCancelWanted = true
     // An exclusive flow must answer the server to finish (Sync, CopyDone): it sees the cancel's 57014.
@@ -203,7 +203,7 @@ export function send(
 
   arm()
   signal?.addEventListener('abort', onAbort, { once: true })
-  core.enqueue(guarded, encode)
+  core.enqueue(guarded, encode ?? ((w) => request.encode?.(w)))
   return {
     lease,
     pauseDeadline() {

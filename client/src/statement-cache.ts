@@ -28,6 +28,8 @@ import type { TypeRegistry } from './types/index.ts'
 
 interface Entry {
   readonly name: string
+  /** When a query last used it (the cache's own clock): the least recently used is evicted first. */
+  used: number
   /** Why its Parse failed: what a query that bound the name behind it really failed with. */
   parseError?: DatabaseError
   /** Known once an answer described the columns; until then queries ask for text and a Describe. */
@@ -89,6 +91,8 @@ export function statementCacheOf(core: ConnectionCore): StatementCache | undefin
 export class StatementCache {
   readonly #max: number
   readonly #entries = new Map<string, Entry>()
+  /** Ticks once per query: entries remember when they were last used, instead of moving in the map. */
+  #clock = 0
 
   constructor(max: number) {
     this.#max = max
@@ -111,12 +115,11 @@ export class StatementCache {
     let entry = isRetry ? undefined : this.#entries.get(text)
     const isNew = entry === undefined
     if (entry) {
-      this.#entries.delete(text)
-      this.#entries.set(text, entry)
+      entry.used = ++this.#clock
     } else {
       // A retry replaces what another retry of the same text made: that statement is closed, behind its use.
       const replaced = this.#entries.get(text)
-      entry = { name: `edgepg_s${++counter}`, fields: undefined, views: new WeakMap() }
+      entry = { name: `edgepg_s${++counter}`, used: ++this.#clock, fields: undefined, views: new WeakMap() }
       this.#entries.set(text, entry)
       if (replaced) this.#close(core, replaced)
       if (this.#entries.size > this.#max) this.#evictOldest(core)
@@ -134,7 +137,7 @@ export class StatementCache {
         if (isNew) w.parse(name, text, [])
         if (known) w.bind('', name, values, known.formats)
         else w.bind('', name, values, []).describe('P', '')
-        w.execute('', 0).sync()
+        w.execute('', 0)
       },
       observe: (message) => {
         switch (message.type) {
@@ -172,7 +175,7 @@ export class StatementCache {
     return {
       decoder: view.decoder,
       encode: (w, values) => {
-        w.bind('', name, values, view.formats).execute('', 0).sync()
+        w.bind('', name, values, view.formats).execute('', 0)
       },
       settle: (error, status) =>
         error instanceof DatabaseError ? this.#settleParsed(core, text, entry, error, status) : error,
@@ -203,10 +206,13 @@ export class StatementCache {
     if (this.#entries.get(text) === entry) this.#entries.delete(text)
   }
 
+  /** Evicts the least recently used entry: a scan, but only when a new statement overflows the cache. */
   #evictOldest(core: ConnectionCore) {
-    const [text, entry] = this.#entries.entries().next().value!
-    this.#entries.delete(text)
-    this.#close(core, entry)
+    let oldest: [string, Entry] | undefined
+    for (const pair of this.#entries) if (oldest === undefined || pair[1].used < oldest[1].used) oldest = pair
+    if (oldest === undefined) return
+    this.#entries.delete(oldest[0])
+    this.#close(core, oldest[1])
   }
 
   /** Closes `entry`'s statement on the server, pipelined behind whatever still uses it; once. */
