@@ -2,6 +2,7 @@
  * The half of a connection that sends requests. Each method is a line or three that calls its flow; the
  * flows live one per file (`query.ts`, `prepare.ts`, `simple-query.ts`).
  */
+import { type BatchOptions, type BatchQuery, batch } from './batch.ts'
 import { CancelToken, destroyAndCancel } from './cancel.ts'
 import { type CopySource, copyIn, copyOut } from './copy.ts'
 import type { ConnectionCore } from './core.ts'
@@ -51,6 +52,26 @@ export class Client {
   ): Promise<QueryResult<R>> {
     if (this.#revoked) return Promise.reject(this.#revoked)
     return query<R>(this.#core, statement, params, options)
+  }
+
+  /**
+   * Runs the statements as one pipeline ended by one Sync, as libpq's pipeline mode does: one round trip and
+   * one implicit transaction — all committed when every one succeeds; at the first error the rest are skipped,
+   * the ones before it are rolled back, and the call rejects with that error. Resolves with one result per
+   * statement. (Separate `query` calls pipeline too, but each is its own transaction.) Inside an open
+   * transaction they run in it.
+   *
+   * @example
+   * ```ts
+   * const [debit, credit] = await client.batch([
+   *   ['update accounts set balance = balance - $1 where id = $2', [10, from]],
+   *   ['update accounts set balance = balance + $1 where id = $2', [10, to]],
+   * ])
+   * ```
+   */
+  batch<R = Row>(queries: readonly BatchQuery[], options?: BatchOptions): Promise<QueryResult<R>[]> {
+    if (this.#revoked) return Promise.reject(this.#revoked)
+    return batch<R>(this.#core, queries, options)
   }
 
   /** Like `query`, but resolves with the only row; rejects (kind `row-count`) unless exactly one row came back. */

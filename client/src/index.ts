@@ -2,6 +2,7 @@
  * edgepg: a PostgreSQL driver that speaks the wire protocol itself. This entry is runtime-free; transports
  * come from subpaths (`@edgepg/client/node`, `/websocket`, `/cloudflare`).
  */
+export type { BatchOptions, BatchQuery } from './batch.ts'
 export { CancelToken } from './cancel.ts'
 export { Client } from './client.ts'
 export type { ConnectionConfig, SslMode } from './config.ts'

@@ -1,6 +1,6 @@
 /**
  * `createPool()`: up to `max` connections, opened on demand, shared two ways.
- * - `pool.query()` (and `queryOne`, `queryOpt`, `execute`) pipelines: a call goes to the least busy
+ * - `pool.query()` (and `queryOne`, `queryOpt`, `execute`, `batch`) pipelines: a call goes to the least busy
  *   connection, up to `pipeline` calls in flight on each, so a few connections serve many callers. A
  *   statement that leaves a transaction open this way destroys its connection (see `ConnectionCore.checkStatus`).
  * - `pool.connect()` leases a connection for exclusive use (transactions, session settings); `release()` gives
@@ -11,6 +11,7 @@
  * correctness depends on a timer firing. In a Worker, create the pool in the request and hand
  * `pool.end()` to `ctx.waitUntil()`: nothing outlives it.
  */
+import type { BatchOptions } from './batch.ts'
 import { destroyAndCancel } from './cancel.ts'
 import { Client } from './client.ts'
 import type { ConnectionConfig } from './config.ts'
@@ -109,6 +110,17 @@ export class Pool {
   /** See `Client.execute`. */
   execute(statement: string, params?: readonly unknown[], options?: QueryOptions): Promise<number> {
     return this.#shared(options, (client) => client.execute(statement, params, options))
+  }
+
+  /**
+   * See `Client.batch`: the statements in one pipeline with one Sync on a pooled connection (one implicit
+   * transaction), pipelined with other callers.
+   */
+  batch<R = Row>(
+    queries: readonly (readonly [text: string, params?: readonly unknown[]])[],
+    options?: BatchOptions,
+  ): Promise<QueryResult<R>[]> {
+    return this.#shared(options, (client) => client.batch<R>(queries, options))
   }
 
   /** Runs `body` in a transaction on a leased connection: commit on return, rollback on throw. */

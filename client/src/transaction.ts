@@ -7,6 +7,7 @@
  * statements run inside it. Borrow a connection from a pool for each transaction when callers are concurrent.
  */
 
+import type { BatchOptions, BatchQuery } from './batch.ts'
 import type { Client } from './client.ts'
 import type { CopySource } from './copy.ts'
 import { usageError } from './errors.ts'
@@ -100,6 +101,11 @@ export class Transaction {
 
   sql<R = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
     return this.#guard((client) => client.sql<R>(strings, ...values))
+  }
+
+  /** See `Client.batch`: the statements run inside this transaction (an error fails it). */
+  batch<R = Row>(queries: readonly BatchQuery[], options?: BatchOptions): Promise<QueryResult<R>[]> {
+    return this.#guard((client) => client.batch<R>(queries, options))
   }
 
   batchExecute(text: string): Promise<void> {
