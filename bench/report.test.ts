@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { limitOf, type Measure, markdown, ofLimit, row } from './report.ts'
+import { limitFractions, limitOf, type Measure, markdown, ofLimit, row } from './report.ts'
 
 const header = { date: 'today', machine: 'a machine', versions: 'v', command: 'npm run bench' }
 
@@ -60,6 +60,13 @@ describe('limits', () => {
   it('is the limit ÷ the row where lower is better, so twice the round trips is half the limit', () => {
     expect(ofLimit(roundTrips(), 'tcp')).toBe(0.5)
     expect(ofLimit(roundTrips(), 'relay')).toBe(0.8)
+  })
+
+  it("lists each of edgepg's rows with its limit and fraction, for latest.json", () => {
+    expect(limitFractions(roundTrips())).toEqual([
+      { measure: 'round-trips', row: 'tcp', limit: 'floor over TCP', value: 3, ofLimit: 0.5 },
+      { measure: 'round-trips', row: 'relay', limit: 'floor through the relay', value: 4, ofLimit: 0.8 },
+    ])
   })
 
   it('is undefined for a measure without limits and for a row without a median', () => {

@@ -182,18 +182,33 @@ export function markdown(
   return out.join('\n')
 }
 
-/** One line per edgepg row that has a limit: which limit, and how much of it the row reaches. */
+/** How far one of edgepg's rows is from its limit (in `latest.json` and the summary table). */
+export interface LimitFraction {
+  measure: string
+  row: string
+  limit: string
+  /** The limit's figure, in the measure's unit. */
+  value: number | undefined
+  ofLimit: number | undefined
+}
+
+/** Every edgepg row of `measure` that has a limit, and how much of it the row reaches. */
+export function limitFractions(measure: Measure): LimitFraction[] {
+  return measure.rows.flatMap((r) => {
+    const limit = r.isOurs ? limitOf(measure, r.id) : undefined
+    if (!limit) return []
+    const value = limitValue(measure, limit)
+    return [{ measure: measure.id, row: r.id, limit: limit.label, value, ofLimit: ofLimit(measure, r.id) }]
+  })
+}
+
 function limitsTable(measures: Measure[]): string[] {
-  const lines: string[] = []
-  for (const m of measures) {
-    for (const r of m.rows) {
-      const limit = r.isOurs ? limitOf(m, r.id) : undefined
-      if (!limit) continue
-      lines.push(
-        `| ${m.title} | ${r.label} | ${limit.label}: ${fmtLimit(limitValue(m, limit))} ${m.unit} | ${ofLimitText(m, r.id)} |`,
-      )
-    }
-  }
+  const lines = measures.flatMap((m) =>
+    limitFractions(m).map((f) => {
+      const label = m.rows.find((r) => r.id === f.row)!.label
+      return `| ${m.title} | ${label} | ${f.limit}: ${fmtLimit(f.value)} ${m.unit} | ${ofLimitText(m, f.row)} |`
+    }),
+  )
   if (lines.length === 0) return []
   return [
     '',

@@ -24,7 +24,16 @@ import { idleSessions, slowReader } from './measures/relay-memory.ts'
 import { roundTrips } from './measures/round-trips.ts'
 import { scramCpu } from './measures/scram.ts'
 import { throughput } from './measures/throughput.ts'
-import { type Measure, markdown, medianOf, ofLimitText, ratioOf, ratios, type Target } from './report.ts'
+import {
+  limitFractions,
+  type Measure,
+  markdown,
+  medianOf,
+  ofLimitText,
+  ratioOf,
+  ratios,
+  type Target,
+} from './report.ts'
 import { cleanup, startPostgres, startRelayChild } from './setup.ts'
 import { fmt } from './stats.ts'
 import { barChart } from './svg.ts'
@@ -112,6 +121,7 @@ try {
     ...info,
     targets,
     ratios: measures.flatMap(ratios),
+    limits: measures.flatMap(limitFractions),
     measures,
   }
   await mkdir(outDir, { recursive: true })
