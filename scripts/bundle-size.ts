@@ -5,22 +5,33 @@
  * (`@edgepg/client/http`, one fetch per query) must stay within {@link HTTP_LIMIT} (target {@link HTTP_TARGET}).
  *
  * `node scripts/bundle-size.ts` prints a table and exits 1 over the limit; `--analyze` adds the largest
- * inputs of the WebSocket and HTTP entries (bytes in the minified output, before gzip).
+ * inputs of the WebSocket and HTTP entries (bytes in the minified output, before gzip) and what each piece
+ * of them costs ({@link pieceCosts}: the gzipped bytes the bundle would lose without it).
  */
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
+import { costOfPieces, type PieceCosts, piecesTable } from './bundle-pieces.ts'
+
+export { PIECES, type PieceCost, type PieceCosts, piecesTable } from './bundle-pieces.ts'
 
 const KB = 1024
 /**
  * The WebSocket entry fails the build above this many gzipped bytes. Raised from 30 to 33 KB when the
  * request lifecycle landed (issue 10: send path, wire lease, portal stream, listener reporting, every
- * IntervalStyle, require_auth and channel binding took the entry from 25.2 to 30.9 KB); the limits issue
- * (14) brings it down by making unimported flows tree-shakable.
+ * IntervalStyle, require_auth and channel binding took the entry from 25.2 to 30.9 KB). Issue 14 asked for a
+ * 20 KB limit. Moving the TLS negotiation into the transports that can start TLS took 458 bytes off, and the
+ * entry measured 32,840 bytes (32.07 KB) with `client.batch()`, so the limit is the next half KB above that.
+ * What stands between it and 20 KB (`--analyze` prints the table): every flow a `Client` or `Connection`
+ * method reaches stays in the bundle, since a class keeps all its methods, and the API keeps
+ * `client.copyIn()`, `client.transaction()`, `client.queryRaw()`, `client.batch()`,
+ * `connection.notifications()` and the rest (4.4 KB saved if left out). Then come the text decoders of every
+ * type (4.3 KB), the codec (4.3 KB), SCRAM with SASLprep and md5 (2.6 KB), and the text of the error messages
+ * (6.9 KB of the gzipped bundle).
  */
-export const LIMIT = 33 * KB
-/** What the design asks for (design.md §6). */
-export const TARGET = 20 * KB
+export const LIMIT = 32.5 * KB
+/** What the design asks for (design.md, targets: ≤ 15 KB, below postgres.js's workerd build). */
+export const TARGET = 15 * KB
 
 /**
  * The HTTP entry fails the build above this many gzipped bytes. It measured 9.0 KB (9263 bytes) when it landed
@@ -73,8 +84,25 @@ export interface Measured {
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
+/** How a caller's build differs from this script's (the bench builds for `platform: 'browser'`). */
+export interface BuildTweaks {
+  platform?: 'neutral' | 'browser'
+  external?: string[]
+}
+
 /** Bundles one entry the way a browser or Worker build would and returns its sizes. */
-export async function measure(entry: Entry): Promise<Measured> {
+export async function measure(entry: Entry, options: BuildTweaks = {}): Promise<Measured> {
+  const { code, metafile } = await bundle(entry, options)
+  return {
+    name: entry.name,
+    minified: code.length,
+    gzipped: gzipSync(code, { level: 9 }).length,
+    metafile,
+  }
+}
+
+/** esbuild with this script's settings; with `sourcemap`, also the source map (the code is the same). */
+async function bundle(entry: Entry, options: BuildTweaks & { sourcemap?: boolean }) {
   const result = await build({
     stdin: { contents: entry.source, resolveDir: root, sourcefile: `${entry.name}.ts`, loader: 'ts' },
     bundle: true,
@@ -82,21 +110,20 @@ export async function measure(entry: Entry): Promise<Measured> {
     minify: true,
     treeShaking: true,
     format: 'esm',
-    platform: 'neutral',
+    platform: options.platform ?? 'neutral',
     target: 'es2022',
     conditions: ['source', 'browser', 'worker'],
     mainFields: ['module', 'main'],
+    external: options.external ?? [],
     metafile: true,
     logLevel: 'silent',
+    // An external map adds no comment to the code; the outfile only places the map's relative paths.
+    ...(options.sourcemap ? { sourcemap: 'external' as const, outfile: `${root}bundle.js` } : {}),
   })
-  const code = result.outputFiles[0]?.contents
+  const code = result.outputFiles.find((file) => !file.path.endsWith('.map'))?.contents
   if (!code) throw new Error(`esbuild produced no output for ${entry.name}`)
-  return {
-    name: entry.name,
-    minified: code.length,
-    gzipped: gzipSync(code, { level: 9 }).length,
-    metafile: result.metafile,
-  }
+  const map = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text
+  return { code, map, metafile: result.metafile }
 }
 
 /** The HTTP entry as {@link ENTRIES} lists it. */
@@ -104,7 +131,7 @@ export const HTTP_ENTRY: Entry = ENTRIES.find((entry) => entry.name === 'http')!
 
 /** Every entry, in {@link ENTRIES} order. */
 export async function measureAll(): Promise<Measured[]> {
-  return await Promise.all(ENTRIES.map(measure))
+  return await Promise.all(ENTRIES.map((entry) => measure(entry)))
 }
 
 /** The largest inputs of a bundle by bytes in the minified output. */
@@ -114,6 +141,16 @@ export function largestInputs(measured: Measured, count = 15): Array<{ path: str
     .map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, count)
+}
+
+/**
+ * What each piece of `entry` costs ({@link costOfPieces}): the bundle is built again with a source map (the code
+ * is the same) and its bytes are given to the {@link PIECES}.
+ */
+export async function pieceCosts(entry: Entry, options: BuildTweaks = {}): Promise<PieceCosts> {
+  const { code, map } = await bundle(entry, { ...options, sourcemap: true })
+  if (!map) throw new Error(`esbuild produced no source map for ${entry.name}`)
+  return costOfPieces(new TextDecoder().decode(code), map)
 }
 
 const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`
@@ -128,6 +165,13 @@ async function main() {
     for (const m of [ws, httpEntry]) {
       console.log(`\nlargest inputs of ${m.name} (minified bytes, before gzip):`)
       for (const { path, bytes } of largestInputs(m)) console.log(String(bytes).padStart(8), path)
+    }
+    for (const [m, entry] of [
+      [ws, ENTRIES[0]!],
+      [httpEntry, HTTP_ENTRY],
+    ] as const) {
+      console.log(`\nwhat each piece of ${m.name} costs:\n`)
+      console.log(piecesTable(await pieceCosts(entry), m === ws))
     }
   }
   let isOver = false

@@ -1,10 +1,12 @@
 /**
  * Bundle size of what a browser or Worker imports, minified and gzipped (level 9), built in-process with
  * esbuild for the browser with the Worker/browser export conditions. Only what the entry imports is kept
- * (tree shaking), as in a real app bundle.
+ * (tree shaking), as in a real app bundle. The notes end with what each piece of edgepg's WebSocket entry
+ * costs (scripts/bundle-size.ts's `pieceCosts`, on this measure's own build of that entry).
  */
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { pieceCosts, piecesTable } from '../../scripts/bundle-size.ts'
 import type { Context } from '../context.ts'
 import { type Measure, row } from '../report.ts'
 
@@ -75,6 +77,11 @@ export async function bundleSize(ctx: Context): Promise<Measure> {
       ),
     )
   }
+  const ws = ENTRIES.find((entry) => entry.id === 'edgepg-ws')!
+  const pieces = await pieceCosts(
+    { name: ws.id, source: ws.code },
+    { platform: 'browser', external: ['cloudflare:*', 'node:*'] },
+  )
   return {
     id: 'bundle',
     title: 'Bundle size, minified + gzip',
@@ -88,6 +95,12 @@ export async function bundleSize(ctx: Context): Promise<Measure> {
     notes: [
       'esbuild, platform browser, ESM, es2022; `cloudflare:*` and `node:*` left external (postgres.js imports cloudflare:sockets).',
       'KB = 1024 bytes.',
+      "edgepg's entries here are `connect` and `webSocket` only; `npm run size` (scripts/bundle-size.ts) also " +
+        'exports `isPgError` and `isDatabaseError` and builds for platform neutral, so its figure differs by a few bytes.',
+      `What each piece of ${ws.label} costs: the gzipped bytes the bundle would lose without it ` +
+        '(shared text is compressed once, so the column does not add up to the total). Flows a `Client` or ' +
+        '`Connection` method reaches stay in, since a class keeps every method:\n\n' +
+        piecesTable(pieces, true),
     ],
   }
 }

@@ -8,6 +8,7 @@ import {
   largestInputs,
   type Measured,
   measure,
+  pieceCosts,
 } from '../../scripts/bundle-size.ts'
 
 describe('the WebSocket entry as a browser bundle', () => {
@@ -26,8 +27,19 @@ describe('the WebSocket entry as a browser bundle', () => {
   it('bundles without Node built-ins, the node transport or the TLS negotiation', () => {
     const paths = largestInputs(measured, Number.POSITIVE_INFINITY).map((input) => input.path)
     expect(paths).toContain('client/src/transport/websocket.ts')
-    const unwanted = ['node:', 'node-net', 'client/src/tls.ts']
+    const unwanted = ['node:', 'node-net', 'client/src/tls.ts', 'client/src/pool', 'sqlstate.generated.ts']
     expect(paths.filter((path) => unwanted.some((part) => path.includes(part)))).toEqual([])
+  })
+
+  it('gives every minified byte to one piece, each file as many bytes as esbuild counts for it', async () => {
+    const { gzipped, pieces } = await pieceCosts(ENTRIES[0]!)
+    expect(gzipped).toBe(measured.gzipped)
+    expect(pieces.reduce((sum, piece) => sum + piece.minified, 0)).toBe(measured.minified)
+    const inputs = Object.values(measured.metafile.outputs)[0]!.inputs
+    const md5 = pieces.find((piece) => piece.name === 'auth: md5')!
+    expect(md5.minified).toBe(inputs['client/src/auth/md5.ts']!.bytesInOutput)
+    expect(md5.leaveOut).toBeGreaterThan(0)
+    expect(md5.alone).toBeGreaterThanOrEqual(md5.leaveOut)
   })
 })
 
