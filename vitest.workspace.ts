@@ -30,6 +30,7 @@ export default defineConfig({
             'shared/src/**/*.test.ts',
             'proxy/src/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'bench/**/*.test.ts',
           ],
           environment: 'node',
         },

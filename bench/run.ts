@@ -85,7 +85,7 @@ try {
 
   if (wants('bundle')) measures.push(await bundleSize(ctx))
   if (wants('decode')) measures.push(...(await decode(ctx)))
-  if (wants('throughput')) measures.push(await throughput(ctx))
+  if (wants('throughput')) measures.push(...(await throughput(ctx)))
   if (wants('concurrency')) measures.push(await concurrency(ctx))
   if (wants('round-trips')) measures.push(await roundTrips(ctx))
   if (wants('scram')) measures.push(await scramCpu(ctx))

@@ -1,21 +1,35 @@
 /**
  * Pipelined small queries over one connection: 10,000 `select $1::int` issued at once (`Promise.all`), each
  * driver over TCP, and edgepg and Neon through the relay. Drivers that do not pipeline (pg) queue them and
- * send one at a time; that is their behaviour, and it is what this measures.
+ * send one at a time; that is their behaviour, and it is what this measures. The batch rows send the same
+ * queries as `client.batch` calls of 100, one Sync each, as libpq's pipeline mode (the limit row) does.
+ * A second measure is the relay's CPU per query in the same runs (the relay is its own process).
  */
+import { type Client, connect } from '@edgepg/client'
+import { nodeSocket } from '@edgepg/client/node'
+import { webSocket } from '@edgepg/client/websocket'
 import type { Context } from '../context.ts'
-import { type DriverId, drivers } from '../drivers.ts'
+import { type DriverId, drivers, type Endpoint, url } from '../drivers.ts'
 import { interleave } from '../interleave.ts'
 import { findPgbench, pgbenchPipeline } from '../pgbench.ts'
 import { type Measure, row } from '../report.ts'
 import { endpoint } from '../setup.ts'
+import { relayCpu } from './http.ts'
 
 const IDS: DriverId[] = ['edgepg', 'postgres.js', 'pg', 'edgepg-ws', 'neon-ws', 'neon-ws-nocoalesce']
 /** libpq's pipeline mode through pgbench: the C client's limit for the same work. */
 const LIBPQ = 'libpq'
 const PER_PIPELINE = 100
+const BATCH = 'edgepg-batch'
+const BATCH_WS = 'edgepg-batch-ws'
+/** The rows whose queries go through the relay: their samples also read the relay's CPU. */
+const THROUGH_RELAY = new Set<string>(['edgepg-ws', BATCH_WS, 'neon-ws', 'neon-ws-nocoalesce'])
+const LABELS: Record<string, string> = {
+  [BATCH]: `edgepg (TCP), client.batch of ${PER_PIPELINE}`,
+  [BATCH_WS]: `edgepg (relay), client.batch of ${PER_PIPELINE}`,
+}
 
-export async function throughput(ctx: Context): Promise<Measure> {
+export async function throughput(ctx: Context): Promise<Measure[]> {
   const count = ctx.quick ? 2000 : 10_000
   const rounds = ctx.quick ? 1 : 5
   const e = endpoint(ctx.pg, ctx.pg.roles.scram, { relayPort: ctx.relay.port })
@@ -28,6 +42,17 @@ export async function throughput(ctx: Context): Promise<Measure> {
         ? pgbenchPipeline(pgbench.path, e, { transactions: count / PER_PIPELINE, perPipeline: PER_PIPELINE })
         : undefined,
   }
+  /** Relay CPU µs per query of each sample of the rows through the relay. */
+  const cpu = new Map<string, number[]>([...THROUGH_RELAY].map((id) => [id, []]))
+  /** Times `work` (count queries); for a row through the relay, also the relay's CPU over it. */
+  const timed = async (id: string, work: () => Promise<void>) => {
+    const cpuBefore = THROUGH_RELAY.has(id) ? await relayCpu(ctx.relay) : 0
+    const start = performance.now()
+    await work()
+    const seconds = (performance.now() - start) / 1000
+    if (THROUGH_RELAY.has(id)) cpu.get(id)!.push(((await relayCpu(ctx.relay)) - cpuBefore) / count)
+    return count / seconds
+  }
   const results = await interleave(
     [
       libpq,
@@ -37,15 +62,28 @@ export async function throughput(ctx: Context): Promise<Measure> {
           const conn = await drivers[id].connect(e)
           try {
             await Promise.all(Array.from({ length: 100 }, (_, i) => conn.query('select $1::int as n', [i])))
-            const start = performance.now()
-            const all = await Promise.all(
-              Array.from({ length: count }, (_, i) => conn.query('select $1::int as n', [i])),
-            )
-            const seconds = (performance.now() - start) / 1000
-            check(all, count)
-            return count / seconds
+            return await timed(id, async () => {
+              const all = await Promise.all(
+                Array.from({ length: count }, (_, i) => conn.query('select $1::int as n', [i])),
+              )
+              check(all, count)
+            })
           } finally {
             await conn.end()
+          }
+        },
+      })),
+      ...[BATCH, BATCH_WS].map((id) => ({
+        id,
+        async run() {
+          const [client, connection] = await edgepgConnect(e, id === BATCH_WS)
+          const done = connection.run()
+          try {
+            await batches(client, 100)
+            return await timed(id, () => batches(client, count))
+          } finally {
+            await client.end()
+            await done
           }
         },
       })),
@@ -53,39 +91,102 @@ export async function throughput(ctx: Context): Promise<Measure> {
     rounds,
   )
   const libpqResult = results.get(LIBPQ)!
-  return {
-    id: 'throughput',
-    title: `Pipelined queries over one connection (${count.toLocaleString('en-US')} × select $1::int)`,
-    unit: 'queries/s',
-    better: 'higher',
-    rows: [
-      row(
-        LIBPQ,
-        `libpq pipeline (C): pgbench -M prepared, ${PER_PIPELINE} per pipeline`,
-        false,
-        libpqResult.samples,
-        'missing' in pgbench ? pgbench.missing : libpqResult.note,
-      ),
-      ...IDS.map((id) => {
-        const r = results.get(id)!
-        return row(id, drivers[id].label, drivers[id].isOurs, r.samples, r.note)
-      }),
-    ],
-    compare: [
-      ['edgepg', LIBPQ],
-      ['edgepg', 'postgres.js'],
-      ['edgepg', 'pg'],
-      ['edgepg-ws', 'edgepg'],
-      ['edgepg-ws', 'neon-ws'],
-      ['edgepg-ws', 'neon-ws-nocoalesce'],
-    ],
-    notes: [
-      'Each sample opens a connection, warms it with 100 queries, then times all queries issued at once.',
-      `The libpq row is the limit: libpq's pipeline mode in C (pgbench ${'-M prepared'}, one connection, \\startpipeline, ${PER_PIPELINE} × select :n::int, \\endpipeline, ${count / PER_PIPELINE} times; tps without the connection time × ${PER_PIPELINE}).`,
-      'postgres.js runs with named prepared statements (what its tagged templates do); edgepg and pg send Parse for the unnamed statement with every query.',
-      'The relay runs in its own process; with PostgreSQL, the client and the relay, three busy processes share 2 cores.',
-    ],
+  const rowOf = (id: string) => {
+    const r = results.get(id)!
+    return id in LABELS
+      ? row(id, LABELS[id]!, true, r.samples, r.note)
+      : row(id, drivers[id as DriverId].label, drivers[id as DriverId].isOurs, r.samples, r.note)
   }
+  const relayRows = [...THROUGH_RELAY].map((id) => {
+    const label = id in LABELS ? LABELS[id]! : drivers[id as DriverId].label
+    const isOurs = id in LABELS || drivers[id as DriverId].isOurs
+    return row(id, label, isOurs, cpu.get(id)!, results.get(id)!.note)
+  })
+  return [
+    {
+      id: 'throughput',
+      title: `Pipelined queries over one connection (${count.toLocaleString('en-US')} × select $1::int)`,
+      unit: 'queries/s',
+      better: 'higher',
+      rows: [
+        row(
+          LIBPQ,
+          `libpq pipeline (C): pgbench -M prepared, ${PER_PIPELINE} per pipeline`,
+          false,
+          libpqResult.samples,
+          'missing' in pgbench ? pgbench.missing : libpqResult.note,
+        ),
+        rowOf('edgepg'),
+        rowOf(BATCH),
+        rowOf('postgres.js'),
+        rowOf('pg'),
+        rowOf('edgepg-ws'),
+        rowOf(BATCH_WS),
+        rowOf('neon-ws'),
+        rowOf('neon-ws-nocoalesce'),
+      ],
+      limits: [
+        {
+          label: "libpq's pipeline mode (C)",
+          of: { row: LIBPQ },
+          why: `libpq's pipeline mode in C on the same work: pgbench -M prepared, one connection, \\startpipeline, ${PER_PIPELINE} × select :n::int, \\endpipeline, ${count / PER_PIPELINE} times; tps without the connection time × ${PER_PIPELINE}. It sends one Sync per ${PER_PIPELINE}, as the batch rows do. It bounds the relay rows too: a relay can at best add nothing.`,
+        },
+      ],
+      compare: [
+        [BATCH, LIBPQ],
+        ['edgepg', LIBPQ],
+        ['edgepg', 'postgres.js'],
+        ['edgepg', 'pg'],
+        ['edgepg-ws', 'edgepg'],
+        [BATCH_WS, BATCH],
+        ['edgepg-ws', 'neon-ws'],
+        ['edgepg-ws', 'neon-ws-nocoalesce'],
+      ],
+      notes: [
+        'Each sample opens a connection, warms it with 100 queries, then times all queries issued at once.',
+        `The batch rows issue the same ${count.toLocaleString('en-US')} queries as ${count / PER_PIPELINE} client.batch calls of ${PER_PIPELINE} at once: one Sync per ${PER_PIPELINE} (one implicit transaction each), as libpq's pipeline does. The other edgepg rows send a Sync per query: each query its own transaction, so that independent calls cannot roll each other back.`,
+        "postgres.js runs with named prepared statements (what its tagged templates do), as edgepg's statement cache does (Bind and Execute only, once the statement is known); pg sends Parse for the unnamed statement with every query.",
+        'The relay runs in its own process; with PostgreSQL, the client and the relay, three busy processes share 2 cores.',
+      ],
+    },
+    {
+      id: 'throughput-relay-cpu',
+      title: 'Relay CPU per pipelined query (the same runs)',
+      unit: 'relay CPU µs per query',
+      better: 'lower',
+      rows: relayRows,
+      compare: [
+        ['edgepg-ws', 'neon-ws'],
+        [BATCH_WS, 'edgepg-ws'],
+      ],
+      notes: [
+        'process.cpuUsage() (user + system) of the relay process over each timed run ÷ its queries: what forwarding costs the relay (it does not parse the queries; it relays WebSocket frames to TCP and back).',
+      ],
+    },
+  ]
+}
+
+/** `count` queries as client.batch calls of PER_PIPELINE, all issued at once; checks every answer. */
+async function batches(client: Client, count: number) {
+  const all = await Promise.all(
+    Array.from({ length: count / PER_PIPELINE }, (_, b) =>
+      client.batch<{ n: number }>(
+        Array.from(
+          { length: PER_PIPELINE },
+          (_, i) => ['select $1::int as n', [b * PER_PIPELINE + i]] as const,
+        ),
+      ),
+    ),
+  )
+  check(
+    all.flatMap((results) => results.map((r) => r.rows)),
+    count,
+  )
+}
+
+function edgepgConnect(e: Endpoint, isWebSocket: boolean) {
+  const transport = isWebSocket ? webSocket({ url: `ws://${e.relay}/v1` }) : nodeSocket()
+  return connect(url(e, isWebSocket ? e.db : e.tcp), { transport })
 }
 
 /** Every query must have answered its own parameter. */
