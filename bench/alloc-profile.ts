@@ -2,7 +2,8 @@
  * Bytes allocated per pipelined query, by allocating function: V8's sampling heap profiler (objects freed by
  * minor and major GC included) over 5 × 10,000 `select $1::int` issued at once on one TCP connection, against
  * an embedded PostgreSQL of its own; then, unprofiled, the client's CPU per query and the rate.
- * `node scripts/launch.mjs node --conditions=source bench/alloc-profile.ts`.
+ * `node scripts/launch.mjs node --conditions=source bench/alloc-profile.ts [batch]` (`batch`: the same queries as
+ * client.batch calls of 100, one Sync each).
  * A measuring tool for the query path (issue 14), not part of `npm run bench`.
  */
 import { Session } from 'node:inspector/promises'
@@ -17,20 +18,31 @@ interface ProfileNode {
   children?: ProfileNode[]
 }
 
+const isBatch = process.argv[2] === 'batch'
 const pg = await startEmbeddedPostgres()
 const session = new Session()
 session.connect()
 try {
   const [client, connection] = await connect(pg.url(pg.roles.scram), { transport: nodeSocket() })
   const done = connection.run()
-  await Promise.all(Array.from({ length: 1000 }, (_, i) => client.query('select $1::int as n', [i])))
+  /** 10,000 `select $1::int` at once, as separate queries or as batches of 100. */
+  const burst = (count = 10_000) =>
+    isBatch
+      ? Promise.all(
+          Array.from({ length: count / 100 }, (_, b) =>
+            client.batch(
+              Array.from({ length: 100 }, (_, i) => ['select $1::int as n', [b * 100 + i]] as const),
+            ),
+          ),
+        )
+      : Promise.all(Array.from({ length: count }, (_, i) => client.query('select $1::int as n', [i])))
+  await burst(1000)
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 512,
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true,
   })
-  for (let r = 0; r < 5; r++)
-    await Promise.all(Array.from({ length: 10_000 }, (_, i) => client.query('select $1::int as n', [i])))
+  for (let r = 0; r < 5; r++) await burst()
   const { profile } = await session.post('HeapProfiler.stopSampling')
   const self = new Map<string, number>()
   let total = 0
@@ -55,7 +67,7 @@ try {
   for (let r = 0; r < 9; r++) {
     const before = process.cpuUsage()
     const start = performance.now()
-    await Promise.all(Array.from({ length: 10_000 }, (_, i) => client.query('select $1::int as n', [i])))
+    await burst()
     const seconds = (performance.now() - start) / 1000
     const used = process.cpuUsage(before)
     cpu.push((used.user + used.system) / 10_000)
