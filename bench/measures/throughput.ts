@@ -13,6 +13,7 @@ import { type DriverId, drivers, type Endpoint, url } from '../drivers.ts'
 import { interleave } from '../interleave.ts'
 import { findPgbench, pgbenchPipeline } from '../pgbench.ts'
 import { type Measure, row } from '../report.ts'
+import { serverCpu } from '../server-cpu.ts'
 import { endpoint } from '../setup.ts'
 import { relayCpu } from './http.ts'
 
@@ -35,24 +36,42 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
   const e = endpoint(ctx.pg, ctx.pg.roles.scram, { relayPort: ctx.relay.port })
   ctx.log(`throughput: ${count} pipelined queries, ${rounds} rounds`)
   const pgbench = await findPgbench(ctx.log)
+  /** PostgreSQL's CPU µs per query of each sample, every row (the libpq one included). */
+  const server = new Map<string, number[]>()
+  const withServerCpu = async <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const before = await serverCpu(ctx.pg.dataDir)
+    const result = await work()
+    const after = await serverCpu(ctx.pg.dataDir)
+    if (before !== undefined && after !== undefined && result !== undefined) {
+      if (!server.has(id)) server.set(id, [])
+      server.get(id)!.push((after - before) / count)
+    }
+    return result
+  }
   const libpq = {
     id: LIBPQ,
-    run: async () =>
-      'path' in pgbench
-        ? pgbenchPipeline(pgbench.path, e, { transactions: count / PER_PIPELINE, perPipeline: PER_PIPELINE })
-        : undefined,
+    run: () =>
+      withServerCpu(LIBPQ, async () =>
+        'path' in pgbench
+          ? pgbenchPipeline(pgbench.path, e, {
+              transactions: count / PER_PIPELINE,
+              perPipeline: PER_PIPELINE,
+            })
+          : undefined,
+      ),
   }
   /** Relay CPU µs per query of each sample of the rows through the relay. */
   const cpu = new Map<string, number[]>([...THROUGH_RELAY].map((id) => [id, []]))
   /** Times `work` (count queries); for a row through the relay, also the relay's CPU over it. */
-  const timed = async (id: string, work: () => Promise<void>) => {
-    const cpuBefore = THROUGH_RELAY.has(id) ? await relayCpu(ctx.relay) : 0
-    const start = performance.now()
-    await work()
-    const seconds = (performance.now() - start) / 1000
-    if (THROUGH_RELAY.has(id)) cpu.get(id)!.push(((await relayCpu(ctx.relay)) - cpuBefore) / count)
-    return count / seconds
-  }
+  const timed = (id: string, work: () => Promise<void>) =>
+    withServerCpu(id, async () => {
+      const cpuBefore = THROUGH_RELAY.has(id) ? await relayCpu(ctx.relay) : 0
+      const start = performance.now()
+      await work()
+      const seconds = (performance.now() - start) / 1000
+      if (THROUGH_RELAY.has(id)) cpu.get(id)!.push(((await relayCpu(ctx.relay)) - cpuBefore) / count)
+      return count / seconds
+    })
   const results = await interleave(
     [
       libpq,
@@ -90,41 +109,38 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
     ],
     rounds,
   )
-  const libpqResult = results.get(LIBPQ)!
-  const rowOf = (id: string) => {
-    const r = results.get(id)!
-    return id in LABELS
-      ? row(id, LABELS[id]!, true, r.samples, r.note)
-      : row(id, drivers[id as DriverId].label, drivers[id as DriverId].isOurs, r.samples, r.note)
+  /** The row of `id` with `samples` (its rates unless given). */
+  const rowOf = (id: string, samples = results.get(id)!.samples) => {
+    const { note } = results.get(id)!
+    if (id === LIBPQ)
+      return row(
+        LIBPQ,
+        `libpq pipeline (C): pgbench -M prepared, ${PER_PIPELINE} per pipeline`,
+        false,
+        samples,
+        'missing' in pgbench ? pgbench.missing : note,
+      )
+    if (id in LABELS) return row(id, LABELS[id]!, true, samples, note)
+    return row(id, drivers[id as DriverId].label, drivers[id as DriverId].isOurs, samples, note)
   }
-  const relayRows = [...THROUGH_RELAY].map((id) => {
-    const label = id in LABELS ? LABELS[id]! : drivers[id as DriverId].label
-    const isOurs = id in LABELS || drivers[id as DriverId].isOurs
-    return row(id, label, isOurs, cpu.get(id)!, results.get(id)!.note)
-  })
+  const ORDER = [
+    LIBPQ,
+    'edgepg',
+    BATCH,
+    'postgres.js',
+    'pg',
+    'edgepg-ws',
+    BATCH_WS,
+    'neon-ws',
+    'neon-ws-nocoalesce',
+  ]
   return [
     {
       id: 'throughput',
       title: `Pipelined queries over one connection (${count.toLocaleString('en-US')} × select $1::int)`,
       unit: 'queries/s',
       better: 'higher',
-      rows: [
-        row(
-          LIBPQ,
-          `libpq pipeline (C): pgbench -M prepared, ${PER_PIPELINE} per pipeline`,
-          false,
-          libpqResult.samples,
-          'missing' in pgbench ? pgbench.missing : libpqResult.note,
-        ),
-        rowOf('edgepg'),
-        rowOf(BATCH),
-        rowOf('postgres.js'),
-        rowOf('pg'),
-        rowOf('edgepg-ws'),
-        rowOf(BATCH_WS),
-        rowOf('neon-ws'),
-        rowOf('neon-ws-nocoalesce'),
-      ],
+      rows: ORDER.map((id) => rowOf(id)),
       limits: [
         {
           label: "libpq's pipeline mode (C)",
@@ -154,13 +170,35 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
       title: 'Relay CPU per pipelined query (the same runs)',
       unit: 'relay CPU µs per query',
       better: 'lower',
-      rows: relayRows,
+      rows: [...THROUGH_RELAY].map((id) => rowOf(id, cpu.get(id)!)),
       compare: [
         ['edgepg-ws', 'neon-ws'],
         [BATCH_WS, 'edgepg-ws'],
       ],
       notes: [
         'process.cpuUsage() (user + system) of the relay process over each timed run ÷ its queries: what forwarding costs the relay (it does not parse the queries; it relays WebSocket frames to TCP and back).',
+      ],
+    },
+    {
+      id: 'throughput-server-cpu',
+      title: "PostgreSQL's CPU per pipelined query (the same runs)",
+      unit: 'server CPU µs per query',
+      better: 'lower',
+      rows: ORDER.filter((id) => server.has(id)).map((id) => rowOf(id, server.get(id)!)),
+      limits: [
+        {
+          label: "libpq's pipeline mode (C)",
+          of: { row: LIBPQ },
+          why: 'The same queries from libpq, one Sync per 100: what the server spends when the client asks nothing more of it.',
+        },
+      ],
+      compare: [
+        ['edgepg', BATCH],
+        [BATCH, LIBPQ],
+      ],
+      notes: [
+        "utime + stime of every PostgreSQL process (the postmaster, live backends and workers, and the postmaster's reaped children for backends that already exited, as pgbench's has) from /proc, before and after each timed run, ÷ its queries; 10 ms ticks. The libpq row also counts its backend's start and login (a few ms).",
+        'A Sync per query makes the server end a transaction, send ReadyForQuery and flush its socket once per query; a batch of 100 does that once: the gap between the per-query and batch rows is what the isolation of separate calls costs the server, whatever the client.',
       ],
     },
   ]
