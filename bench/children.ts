@@ -2,10 +2,28 @@
  * Child processes of the bench (the relay, the 10,000 idle clients): spawned with IPC, tracked, and stopped
  * on every exit path. Each child also exits on its own when the IPC channel closes.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const running = new Set<ChildProcess>()
+
+/**
+ * Children that run as deployed, from built JavaScript: the relay (`edgepg-relay` runs `proxy/dist`). A
+ * TypeScript child would load Node's TypeScript stripper, about 30 MB of RSS that the relay does not have
+ * in production. Callers may still name the old `./relay-child.ts`.
+ */
+const BUILT_CHILDREN: Record<string, string> = { './relay-child.ts': './relay-child.js' }
+
+let isProxyBuilt = false
+
+/** Builds `proxy/dist` (and what it references) once per bench run: `tsc -b proxy`, a no-op when fresh. */
+function buildProxy(): void {
+  if (isProxyBuilt) return
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url))
+  execFileSync(process.execPath, [tsc, '-b', 'proxy'], { cwd: root, stdio: 'inherit' })
+  isProxyBuilt = true
+}
 
 export interface Child {
   readonly process: ChildProcess
@@ -15,14 +33,22 @@ export interface Child {
   stop(graceMs?: number): Promise<void>
 }
 
-/** Starts `bench/<file>` under Node with the `source` condition; resolves when it sends `{ type: 'ready' }`. */
+/**
+ * Starts `bench/<file>` under Node, a TypeScript file with the `source` condition, a JavaScript one (the
+ * relay, see {@link BUILT_CHILDREN}) as it is after building `proxy/dist`; resolves when it sends
+ * `{ type: 'ready' }`.
+ */
 export async function startChild<R>(
-  file: string,
+  name: string,
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<{ child: Child; ready: R }> {
+  const file = BUILT_CHILDREN[name] ?? name
+  const isBuilt = file.endsWith('.js')
+  if (isBuilt) buildProxy()
   const path = fileURLToPath(new URL(file, import.meta.url))
-  const proc = spawn(process.execPath, ['--conditions=source', '--expose-gc', path, ...args], {
+  const flags = isBuilt ? ['--expose-gc'] : ['--conditions=source', '--expose-gc']
+  const proc = spawn(process.execPath, [...flags, path, ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   })

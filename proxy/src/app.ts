@@ -5,9 +5,16 @@
 import { RELAY_PATH } from '@edgepg/shared'
 import { type Context, Hono } from 'hono'
 import type { RelayMetrics } from './metrics.ts'
+import {
+  healthAnswer,
+  isMetricsAllowed,
+  METRICS_CONTENT_TYPE,
+  NOT_FOUND_TEXT,
+  SQL_PATH,
+  UPGRADE_REQUIRED_TEXT,
+} from './routes.ts'
 
-/** The path of HTTP queries (Neon's `/sql` API). */
-export const SQL_PATH = '/sql'
+export { SQL_PATH } from './routes.ts'
 
 export interface AppDeps {
   metrics: RelayMetrics
@@ -36,34 +43,19 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono()
-  app.get('/healthz', (c) =>
-    deps.isDraining()
-      ? c.json({ status: 'draining' }, 503)
-      : c.json({ status: 'ok', openSessions: deps.metrics.openSessions }),
-  )
+  app.get('/healthz', (c) => {
+    const { status, body } = healthAnswer(deps.metrics, deps.isDraining())
+    return c.json(body, status)
+  })
   app.get('/metrics', (c) =>
     isMetricsAllowed(deps.metricsToken, c.req.header('authorization'))
-      ? c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-      : c.text('not found', 404),
+      ? c.body(deps.metrics.render(), 200, { 'content-type': METRICS_CONTENT_TYPE })
+      : c.text(NOT_FOUND_TEXT, 404),
   )
-  app.get(RELAY_PATH, (c) =>
-    c.text('upgrade required: connect with a WebSocket', 426, { upgrade: 'websocket' }),
-  )
+  app.get(RELAY_PATH, (c) => c.text(UPGRADE_REQUIRED_TEXT, 426, { upgrade: 'websocket' }))
   const sql = deps.sql
   if (sql) app.all(SQL_PATH, (c) => sql(c))
   deps.mount?.(app)
-  app.notFound((c) => c.text('not found', 404))
+  app.notFound((c) => c.text(NOT_FOUND_TEXT, 404))
   return app
-}
-
-const encoder = new TextEncoder()
-
-/** Whether `authorization` carries the metrics token (always, when none is configured). Constant time. */
-function isMetricsAllowed(token: string | undefined, authorization: string | undefined): boolean {
-  if (token === undefined) return true
-  const given = encoder.encode(authorization ?? '')
-  const expected = encoder.encode(`Bearer ${token}`)
-  let difference = given.length ^ expected.length
-  for (let i = 0; i < expected.length; i++) difference |= (given[i] ?? 0) ^ expected[i]!
-  return difference === 0
 }

@@ -1,17 +1,18 @@
 /**
- * The relay on Node: `@hono/node-server` serves the HTTP routes, and our own `ws` WebSocketServer handles
- * upgrades (so `maxPayload`, no permessage-deflate and backpressure are ours). Every upgrade passes the
- * {@link Gate} before a WebSocket exists; the TCP dial happens only after a valid first packet.
+ * The relay on Node: a `node:http` server answers the relay's own HTTP routes and hands the rest (`/sql`,
+ * mounted routes) to the hono app, loaded on first use (./node-http.ts); our own `ws` WebSocketServer
+ * handles upgrades (so `maxPayload`, no permessage-deflate and backpressure are ours). Every upgrade passes
+ * the {@link Gate} before a WebSocket exists; the TCP dial happens only after a valid first packet.
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { type AddressInfo, BlockList, isIP, type Socket } from 'node:net'
 import type { Transport } from '@edgepg/client'
 import { CloseCode, CloseReason } from '@edgepg/shared'
-import { createAdaptorServer, type HttpBindings } from '@hono/node-server'
+import type { HttpBindings } from '@hono/node-server'
 import type { Context } from 'hono'
 import { WebSocketServer } from 'ws'
-import { type AppDeps, createApp } from '../app.ts'
+import type { AppDeps } from '../app.ts'
 import { type RelayConfig, resolveConfig } from '../config.ts'
 import { Gate, offeredProtocols } from '../gate.ts'
 import { createLogger, type Logger } from '../log.ts'
@@ -19,8 +20,13 @@ import { RelayMetrics } from '../metrics.ts'
 import { createOriginCheck, createPolicy, createTokenVerifier } from '../policy/index.ts'
 import { type Dialer, type RelaySession, startNodeSession, tcpDialer } from '../session.ts'
 import { livenessTick, messageOf, safely } from '../session-core.ts'
-import { createNodeBackends, type NodeSqlBackends } from '../sql/node-backends.ts'
-import { createSqlHandler } from '../sql/route.ts'
+import type { NodeSqlBackends } from '../sql/node-backends.ts'
+import { createHttpListener } from './node-http.ts'
+import { lazySql } from './node-sql.ts'
+
+// `node:http` as its CommonJS exports: an ESM import of it reads every export, and its `WebSocket` getter
+// loads Node's fetch implementation (undici, about 15 MB of RSS) that the relay does not use.
+const { createServer } = process.getBuiltinModule('node:http')
 
 export interface NodeRelayDeps {
   /** Opens TCP connections to PostgreSQL (tests inject one that records every call). */
@@ -53,7 +59,10 @@ export interface RunningRelay {
   readonly metrics: RelayMetrics
   readonly sessions: ReadonlySet<RelaySession>
   readonly server: Server
-  /** The `/sql` pool (undefined when `sql` is off). */
+  /**
+   * The `/sql` pool (undefined when `sql` is off). Its modules load with the first `/sql` request; until
+   * then its counts are 0.
+   */
   readonly sqlBackends: NodeSqlBackends | undefined
   /**
    * Stops accepting, closes every session with 1001, waits up to `shutdownGrace`, then terminates the rest;
@@ -88,13 +97,15 @@ export async function startRelay(
         : undefined,
   })
   const sessions = new Set<RelaySession>()
-  const sqlBackends = config.sql ? createNodeBackends(config, metrics, deps.sqlTransport, logger) : undefined
-  const handleSql =
-    sqlBackends && createSqlHandler({ config, gate, origin, metrics, logger, backends: sqlBackends })
+  const sql = config.sql
+    ? lazySql({ config, gate, origin, metrics, logger, transport: deps.sqlTransport })
+    : undefined
+  const sqlBackends = sql?.backends
+  const handleSql = sql?.handle
   const peerAddress = deps.peerAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress)
   /** `/sql` requests whose answer is not written yet. */
   let sqlInFlight = 0
-  const app = createApp({
+  const appDeps: AppDeps = {
     metrics,
     metricsToken: config.metricsToken,
     isDraining: () => gate.isDraining,
@@ -115,17 +126,18 @@ export async function startRelay(
         boundStalledAnswer(incoming.socket, outgoing, config.sqlTimeout)
         return response
       }),
-  })
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    overrideGlobalObjects: false,
-    serverOptions: {
+  }
+  const server: Server = createServer(
+    {
       headersTimeout: config.headersTimeout,
       requestTimeout: config.headersTimeout * 3,
       // Node checks header deadlines on this interval (default 30 s): keep slowloris cut-offs prompt.
       connectionsCheckingInterval: Math.min(1000, config.headersTimeout),
     },
-  }) as Server
+    createHttpListener(appDeps, (error) =>
+      safely(() => logger.log('error', 'http app failed to load', { error: messageOf(error) })),
+    ),
+  )
   const decisions = new WeakMap<IncomingMessage, { protocol: string | undefined }>()
   const wss = new WebSocketServer({
     noServer: true,
