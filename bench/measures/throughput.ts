@@ -12,6 +12,7 @@ import type { Context } from '../context.ts'
 import { type DriverId, drivers, type Endpoint, url } from '../drivers.ts'
 import { interleave } from '../interleave.ts'
 import { findPgbench, pgbenchPipeline } from '../pgbench.ts'
+import { openRawWire } from '../raw-wire.ts'
 import { type Measure, row } from '../report.ts'
 import { serverCpu } from '../server-cpu.ts'
 import { endpoint } from '../setup.ts'
@@ -21,11 +22,15 @@ const IDS: DriverId[] = ['edgepg', 'postgres.js', 'pg', 'edgepg-ws', 'neon-ws', 
 /** libpq's pipeline mode through pgbench: the C client's limit for the same work. */
 const LIBPQ = 'libpq'
 const PER_PIPELINE = 100
+const RAW = 'raw-sync-each'
+const RAW_BATCH = 'raw-sync-100'
 const BATCH = 'edgepg-batch'
 const BATCH_WS = 'edgepg-batch-ws'
 /** The rows whose queries go through the relay: their samples also read the relay's CPU. */
 const THROUGH_RELAY = new Set<string>(['edgepg-ws', BATCH_WS, 'neon-ws', 'neon-ws-nocoalesce'])
 const LABELS: Record<string, string> = {
+  [RAW]: 'the wire from Node, a Sync per query: pre-encoded bytes, nothing decoded',
+  [RAW_BATCH]: `the wire from Node, a Sync per ${PER_PIPELINE}: pre-encoded bytes, nothing decoded`,
   [BATCH]: `edgepg (TCP), client.batch of ${PER_PIPELINE}`,
   [BATCH_WS]: `edgepg (relay), client.batch of ${PER_PIPELINE}`,
 }
@@ -92,6 +97,18 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
           }
         },
       })),
+      ...[RAW, RAW_BATCH].map((id) => ({
+        id,
+        async run() {
+          const raw = await openRawWire(e, ctx.pg.roles.trust.user)
+          try {
+            await raw.run(100, 1)
+            return await withServerCpu(id, () => raw.run(count, id === RAW ? 1 : PER_PIPELINE))
+          } finally {
+            raw.end()
+          }
+        },
+      })),
       ...[BATCH, BATCH_WS].map((id) => ({
         id,
         async run() {
@@ -120,11 +137,14 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
         samples,
         'missing' in pgbench ? pgbench.missing : note,
       )
+    if (id === RAW || id === RAW_BATCH) return row(id, LABELS[id]!, false, samples, note)
     if (id in LABELS) return row(id, LABELS[id]!, true, samples, note)
     return row(id, drivers[id as DriverId].label, drivers[id as DriverId].isOurs, samples, note)
   }
   const ORDER = [
     LIBPQ,
+    RAW_BATCH,
+    RAW,
     'edgepg',
     BATCH,
     'postgres.js',
@@ -145,7 +165,14 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
         {
           label: "libpq's pipeline mode (C)",
           of: { row: LIBPQ },
-          why: `libpq's pipeline mode in C on the same work: pgbench -M prepared, one connection, \\startpipeline, ${PER_PIPELINE} × select :n::int, \\endpipeline, ${count / PER_PIPELINE} times; tps without the connection time × ${PER_PIPELINE}. It sends one Sync per ${PER_PIPELINE}, as the batch rows do. It bounds the relay rows too: a relay can at best add nothing.`,
+          rows: [BATCH, BATCH_WS, RAW_BATCH],
+          why: `libpq's pipeline mode in C on the same work: pgbench -M prepared, one connection, \\startpipeline, ${PER_PIPELINE} × select :n::int, \\endpipeline, ${count / PER_PIPELINE} times; tps without the connection time × ${PER_PIPELINE}. One Sync per ${PER_PIPELINE}, as the batch rows send. A relay can at best add nothing.`,
+        },
+        {
+          label: 'the wire, a Sync per query',
+          of: { row: RAW },
+          rows: ['edgepg', 'edgepg-ws', 'postgres.js', 'pg'],
+          why: `A Node client that only writes pre-encoded Bind + Execute + Sync for each query (one write) and counts ReadyForQuery: no driver that keeps each query its own transaction can be faster. libpq is not this row's limit: with one Sync per ${PER_PIPELINE} the server does less (see its CPU per query below).`,
         },
       ],
       compare: [
@@ -187,17 +214,25 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
       rows: ORDER.filter((id) => server.has(id)).map((id) => rowOf(id, server.get(id)!)),
       limits: [
         {
-          label: "libpq's pipeline mode (C)",
-          of: { row: LIBPQ },
-          why: 'The same queries from libpq, one Sync per 100: what the server spends when the client asks nothing more of it.',
+          label: 'the wire, a Sync per query',
+          of: { row: RAW },
+          rows: ['edgepg', 'edgepg-ws'],
+          why: 'What the server spends on the same queries from a client that sends nothing else (pre-encoded Bind + Execute + Sync each).',
+        },
+        {
+          label: `the wire, a Sync per ${PER_PIPELINE}`,
+          of: { row: RAW_BATCH },
+          rows: [BATCH, BATCH_WS],
+          why: `The same with a Sync per ${PER_PIPELINE}, as the batch rows and libpq send.`,
         },
       ],
       compare: [
         ['edgepg', BATCH],
         [BATCH, LIBPQ],
+        ['edgepg', RAW],
       ],
       notes: [
-        "utime + stime of every PostgreSQL process (the postmaster, live backends and workers, and the postmaster's reaped children for backends that already exited, as pgbench's has) from /proc, before and after each timed run, ÷ its queries; 10 ms ticks. The libpq row also counts its backend's start and login (a few ms).",
+        "utime + stime of every PostgreSQL process (the postmaster, live backends and workers, and the postmaster's reaped children for backends that already exited, as pgbench's has) from /proc, before and after each timed run, ÷ its queries; 10 ms ticks. The libpq row also counts its backend's start and login (a few ms), so it is above the wire's row for the same Syncs.",
         'A Sync per query makes the server end a transaction, send ReadyForQuery and flush its socket once per query; a batch of 100 does that once: the gap between the per-query and batch rows is what the isolation of separate calls costs the server, whatever the client.',
       ],
     },
