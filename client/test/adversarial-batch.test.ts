@@ -3,7 +3,7 @@
  * batches mixed with every other flow in one tick, aborts, timeouts and cuts mid-batch, and a long queue with
  * removals. Every promise must settle, and the connection must stay usable or be destroyed, never out of sync.
  */
-import { connect, createPool, isDatabaseError, isPgError, type Transport } from '@edgepg/client'
+import { connect, createPool, isDatabaseError, isPgError, Oid, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -132,6 +132,73 @@ describe('what a batch may contain', () => {
     expect(isDatabaseError(error, '26000')).toBe(true)
     expect((await a.client.batch([[statement, [2]]]))[0]!.rows).toEqual([{ n: 2 }])
     expect((await b.client.query('select 3 as n')).rows).toEqual([{ n: 3 }])
+  })
+})
+
+describe('results and decoding', () => {
+  it('decodes a cached statement with per-batch raw types as text and with the connection types as values, run after run', async () => {
+    const { client } = await db()
+    const types = { raw: true as const }
+    const sql = 'select 1::int4 as a, 2::int8 as b, true as c'
+    for (let i = 0; i < 3; i++) {
+      expect((await client.batch([[sql]], { types }))[0]!.rows).toEqual([{ a: '1', b: '2', c: 't' }])
+      expect((await client.batch([[sql]]))[0]!.rows).toEqual([{ a: 1, b: 2n, c: true }])
+    }
+  })
+
+  it('rejects a batch whose parser throws in its middle, and the statements after it stay in step', async () => {
+    const { client } = await db()
+    const boom = (text: string) => {
+      if (text === '2') throw new Error('boom')
+      return Number(text)
+    }
+    const types = { parsers: { [Oid.int4]: boom } }
+    for (let i = 0; i < 3; i++) {
+      const error = await client
+        .batch([['select 1::int4 as a'], ['select 2::int4 as a'], ['select 3::int4 as c']], { types })
+        .catch((e: unknown) => e)
+      expect((error as Error).message).toMatch(/could not decode a column: Error: boom/)
+      const results = await client.batch([['select 3::int4 as c'], ['select 4 as d']])
+      expect(results.map((r) => r.rows[0])).toEqual([{ c: 3 }, { d: 4 }])
+    }
+  })
+
+  it('rejects a statement that sent rows before its error, and keeps the connection', async () => {
+    const { client } = await db()
+    const error = await client
+      .batch([['select 1'], ['select 1 / (3 - g) as x from generate_series(1, 5) g']])
+      .catch((e: unknown) => e)
+    expect(isDatabaseError(error, '22012')).toBe(true)
+    expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
+  })
+
+  it('runs 5,000 statements in one batch, and one statement of 30 MB', async () => {
+    const { client } = await db()
+    const results = await client.batch(
+      Array.from({ length: 5000 }, (_, i) => ['select $1::int as n', [i]] as const),
+    )
+    expect(results.map((r) => (r.rows[0] as { n: number }).n)).toEqual(
+      Array.from({ length: 5000 }, (_, i) => i),
+    )
+    const [big] = await client.batch([["select repeat('x', 1000000) as r from generate_series(1, 30)"]])
+    expect(big!.rows.length).toBe(30)
+  })
+
+  it('re-runs a stale batch with its signal and timeout still armed, and settles', async () => {
+    const { client } = await db()
+    await freshTable(client)
+    const read = `select * from ${table}`
+    await client.query(read)
+    await client.query(read)
+    await admin(`alter table ${table} add column b int`)
+    const controller = new AbortController()
+    const [, selected] = await client.batch([['select 1'], [read]], {
+      signal: controller.signal,
+      timeout: 5000,
+    })
+    expect(selected!.fields.map((f) => f.name)).toEqual(['k', 'b'])
+    controller.abort()
+    expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
   })
 })
 
@@ -279,6 +346,37 @@ describe('aborts, timeouts and cuts mid-batch', () => {
       proxy.faults = {}
       await client.end()
     }
+  })
+})
+
+describe('one signal for many requests', () => {
+  it('aborts 50 pipelined queries and batches sharing one signal: the running one is cancelled, the rest withdrawn', async () => {
+    const { client } = await db()
+    const controller = new AbortController()
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      i % 2
+        ? client.batch([['select pg_sleep(0.05)'], ['select $1::int as n', [i]]], {
+            signal: controller.signal,
+          })
+        : client.query('select pg_sleep(0.05), $1::int as n', [i], { signal: controller.signal }),
+    )
+    setTimeout(() => controller.abort(), 120)
+    const settled = await Promise.allSettled(calls)
+    const kinds = settled.map((s) =>
+      s.status === 'fulfilled'
+        ? 'ok'
+        : isDatabaseError(s.reason, '57014')
+          ? 'cancelled'
+          : isPgError(s.reason, 'aborted')
+            ? 'aborted'
+            : String(s.reason),
+    )
+    // In order: those that finished, at most one cancelled while it ran, then every other one taken back.
+    const firstNotOk = kinds.indexOf(kinds.find((k) => k !== 'ok')!)
+    expect(firstNotOk).toBeGreaterThan(0)
+    expect(kinds.slice(firstNotOk).filter((k) => k === 'cancelled').length).toBeLessThanOrEqual(1)
+    expect(kinds.slice(firstNotOk + 1).every((k) => k === 'aborted')).toBe(true)
+    expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
   })
 })
 
