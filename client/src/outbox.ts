@@ -1,5 +1,6 @@
 /**
- * The write side of a connection: the write buffer (everything queued in one tick goes out in one write),
+ * The write side of a connection: the write buffer (everything queued in one tick goes out in one write, or
+ * in writes of {@link EAGER_WRITE} bytes while a long burst is still being queued),
  * the wire lease (see `wire-lease.ts`) and the requests held behind it, and Terminate. The core keeps the
  * FIFO of responses; the outbox keeps the bytes in the order the server must see them.
  */
@@ -7,6 +8,12 @@ import { FrontendWriter } from './protocol/index.ts'
 import type { Encoder, Request } from './request.ts'
 import type { ByteStream } from './transport/transport.ts'
 import type { WireLease, WireOwner } from './wire-lease.ts'
+
+/**
+ * A buffer this full is written at once instead of at the end of the tick: while the caller keeps queueing a
+ * long burst (10,000 queries in one loop), the server already works on its start.
+ */
+export const EAGER_WRITE = 64 * 1024
 
 /** A request waiting behind the lease holder, already encoded; no request means Terminate. */
 interface Held {
@@ -95,8 +102,12 @@ export class Outbox {
     this.#wire?.onEnd?.()
   }
 
-  /** Writes the buffer in a microtask, so that everything queued in this tick goes out in one write. */
+  /**
+   * Writes the buffer in a microtask, so that everything queued in this tick goes out in one write — or now,
+   * once it holds {@link EAGER_WRITE} bytes.
+   */
   scheduleFlush(): void {
+    if (this.#writer.length >= EAGER_WRITE) return this.flush()
     if (this.#isFlushScheduled) return
     this.#isFlushScheduled = true
     queueMicrotask(() => {
