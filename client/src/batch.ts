@@ -8,13 +8,12 @@
  * Inside an open transaction the statements simply run in it (an error fails the transaction, as any
  * statement's would). Statements use the statement cache (or a prepared {@link Statement}) as `query` does.
  */
-import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore } from './core.ts'
 import { isPgError, PgError, protocolError, usageError } from './errors.ts'
 import type { Plan } from './plan.ts'
 import type { Statement } from './prepare.ts'
 import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
-import { encodeParams, planOf, type QueryOptions, refuseBadOptions } from './query.ts'
+import { encodeParams, planOf, type QueryOptions, refuseBadOptions, skipMessage } from './query.ts'
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row } from './result.ts'
 import { send } from './send.ts'
@@ -144,19 +143,7 @@ class BatchRequest<R> implements Request {
         return false
     }
     if (collector.accept(message)) return false
-    switch (message.type) {
-      case 'ParseComplete':
-      case 'BindComplete':
-      case 'CopyOutResponse':
-      case 'CopyData':
-      case 'CopyDone':
-        return false
-      case 'CopyInResponse':
-        refuseCopyIn(this.#core, true)
-        return false
-      default:
-        throw protocolError(`unexpected ${message.type} in response to a batch`)
-    }
+    return skipMessage(this.#core, message, 'a batch')
   }
 
   fail(error: PgError): void {

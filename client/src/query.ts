@@ -166,24 +166,11 @@ class QueryRequest<R> implements Request {
     this.#plan.observe?.(message)
     const collector = this.#collector
     if (collector.accept(message)) return false
-    switch (message.type) {
-      case 'ParseComplete':
-      case 'BindComplete':
-      case 'CopyOutResponse':
-      case 'CopyData':
-      case 'CopyDone':
-        return false
-      case 'CopyInResponse':
-        refuseCopyIn(this.#core, true)
-        return false
-      case 'ReadyForQuery':
-        this.#overflow?.detach()
-        if (collector.error) this.#settle(collector.error, message.status)
-        else this.resolve(collector.result() as QueryResult<R>)
-        return true
-      default:
-        throw protocolError(`unexpected ${message.type} in response to a query`)
-    }
+    if (message.type !== 'ReadyForQuery') return skipMessage(this.#core, message, 'a query')
+    this.#overflow?.detach()
+    if (collector.error) this.#settle(collector.error, message.status)
+    else this.resolve(collector.result() as QueryResult<R>)
+    return true
   }
 
   fail(error: PgError): void {
@@ -206,6 +193,26 @@ class QueryRequest<R> implements Request {
 }
 
 type Overflow = ReturnType<typeof withOverflow>
+
+/**
+ * The messages of a statement's answer that no result collector takes: passed over (a COPY TO STDOUT's data
+ * is not a result), a COPY FROM STDIN refused; anything else is a protocol error. Returns false (not done).
+ */
+export function skipMessage(core: ConnectionCore, message: BackendMessage, what: string): false {
+  switch (message.type) {
+    case 'ParseComplete':
+    case 'BindComplete':
+    case 'CopyOutResponse':
+    case 'CopyData':
+    case 'CopyDone':
+      return false
+    case 'CopyInResponse':
+      refuseCopyIn(core, true)
+      return false
+    default:
+      throw protocolError(`unexpected ${message.type} in response to ${what}`)
+  }
+}
 
 /**
  * The options with a signal that also aborts when the result overflows: the caller's signal (if any) is
