@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { ConfigError, type RelayConfig } from './config.ts'
+import { type RelaunchProcess, relaunchWithRelayFlags } from './node-flags.ts'
 import { mintToken } from './policy/index.ts'
 import { startRelay } from './runtime/node.ts'
 
@@ -161,6 +162,8 @@ async function main(argv: string[]) {
     process.stdout.write(HELP)
     return
   }
+  // Once, before anything is allocated: the relay's V8 flags (./node-flags.ts), then this same command again.
+  relaunchWithRelayFlags(process as unknown as RelaunchProcess)
   const relay = await startRelay(parseCli(argv, process.env))
   process.stdout.write(`edgepg relay listening on ${relay.wsUrl}\n`)
   if (relay.config.sql) process.stdout.write(`HTTP queries (POST) on ${relay.url}/sql\n`)

@@ -87,7 +87,8 @@ export class RelaySession {
   #lastSeen = Date.now()
   /** When the unanswered ping was sent; undefined when none is outstanding. */
   #pingSentAt: number | undefined
-  #timers: ReturnType<typeof setTimeout>[] = []
+  #startupTimer: ReturnType<typeof setTimeout> | undefined
+  #lifetimeTimer: ReturnType<typeof setTimeout> | undefined
   /** Bytes handed to the client end since the session started. */
   #sentToClient = 0
   /** Bytes written out to the client (sent minus still buffered) as of the last liveness tick. */
@@ -98,18 +99,17 @@ export class RelaySession {
     this.info = info
     this.#deps = deps
     const { config } = deps
-    this.#timers.push(
-      setTimeout(
-        () => this.#guard(() => this.close(CloseCode.policy, CloseReason.startupTimeout)),
-        config.startupTimeout,
-      ),
+    this.#startupTimer = setTimeout(
+      () => this.#guard(() => this.close(CloseCode.policy, CloseReason.startupTimeout)),
+      config.startupTimeout,
     )
     const lifetimes = [config.maxLifetime > 0 ? config.maxLifetime : Infinity]
     if (info.expiresAt !== undefined) lifetimes.push(Math.max(0, info.expiresAt - Date.now()))
     const lifetime = Math.min(...lifetimes)
     if (Number.isFinite(lifetime)) {
-      this.#timers.push(
-        setTimeout(() => this.#guard(() => this.close(CloseCode.policy, CloseReason.lifetime)), lifetime),
+      this.#lifetimeTimer = setTimeout(
+        () => this.#guard(() => this.close(CloseCode.policy, CloseReason.lifetime)),
+        lifetime,
       )
     }
     deps.metrics.openSessions++
@@ -136,13 +136,28 @@ export class RelaySession {
 
   /** A message from the client. */
   receive(bytes: Uint8Array, isBinary: boolean): void {
-    this.#guard(() => this.#receive(bytes, isBinary))
+    // #guard inlined: no closure per message on the hot path.
+    try {
+      this.#receive(bytes, isBinary)
+    } catch (error) {
+      this.#failed(error)
+    }
   }
 
   /** The client answered a ping. */
   pong(): void {
     this.#lastSeen = Date.now()
     this.#pingSentAt = undefined
+  }
+
+  /**
+   * The client's WebSocket reported an error. The runtime closes it on its own (ws: 1009 too big, 1002
+   * protocol), and the close follows; this only records it.
+   */
+  clientError(error: unknown): void {
+    safely(() =>
+      this.#deps.logger.log('debug', 'websocket error', { session: this.info.id, error: messageOf(error) }),
+    )
   }
 
   /** The client's connection closed or failed: drop the upstream. */
@@ -254,7 +269,8 @@ export class RelaySession {
       return this.close(CloseCode.policy, CloseReason.denied)
     }
     this.#state = 'dialing'
-    clearTimeout(this.#timers.shift())
+    clearTimeout(this.#startupTimer)
+    this.#startupTimer = undefined
     void this.#dial()
   }
 
@@ -281,7 +297,14 @@ export class RelaySession {
       this.#upstream = upstream
       this.#state = 'open'
       upstream.start({
-        data: (chunk) => this.#guard(() => this.#toClient(chunk)),
+        data: (chunk) => {
+          // #guard inlined: no closure per chunk on the hot path.
+          try {
+            this.#toClient(chunk)
+          } catch (error) {
+            this.#failed(error)
+          }
+        },
         drain: () =>
           this.#guard(() => {
             if (this.#client.isPaused && this.#state === 'open') this.#client.resume()
@@ -334,10 +357,14 @@ export class RelaySession {
       this.#isUpstreamPaused = true
       this.#upstream?.pause()
     }
+    this.#maybeResumeUpstream ??= () => this.#resumeUpstreamIfDrained()
     client.send(chunk, this.#maybeResumeUpstream)
   }
 
-  readonly #maybeResumeUpstream = () =>
+  /** The write callback of frames sent while the upstream is paused; made on first need (most never do). */
+  #maybeResumeUpstream: (() => void) | undefined
+
+  #resumeUpstreamIfDrained() {
     this.#guard(() => {
       if (
         this.#state === 'open' &&
@@ -348,12 +375,15 @@ export class RelaySession {
         this.#upstream?.resume()
       }
     })
+  }
 
   #teardown() {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers = []
+    clearTimeout(this.#startupTimer)
+    clearTimeout(this.#lifetimeTimer)
+    this.#startupTimer = undefined
+    this.#lifetimeTimer = undefined
     this.#pending = []
     this.#pendingBytes = 0
     const upstream = this.#upstream
@@ -367,18 +397,23 @@ export class RelaySession {
     try {
       run()
     } catch (error) {
-      safely(() =>
-        this.#deps.logger.log('error', 'session handler failed', {
-          session: this.info.id,
-          error: messageOf(error),
-        }),
-      )
-      if (this.#state !== 'closed') {
-        try {
-          this.close(CloseCode.upstreamUnavailable, CloseReason.internalError)
-        } catch {
-          // close() catches everything it calls; nothing is left to do.
-        }
+      this.#failed(error)
+    }
+  }
+
+  /** A handler threw: a relay bug, logged, and this session only ends (1011). */
+  #failed(error: unknown) {
+    safely(() =>
+      this.#deps.logger.log('error', 'session handler failed', {
+        session: this.info.id,
+        error: messageOf(error),
+      }),
+    )
+    if (this.#state !== 'closed') {
+      try {
+        this.close(CloseCode.upstreamUnavailable, CloseReason.internalError)
+      } catch {
+        // close() catches everything it calls; nothing is left to do.
       }
     }
   }

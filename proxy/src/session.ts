@@ -10,8 +10,8 @@ import {
   RelaySession,
   type SessionDeps,
   type SessionInfo,
-  safely,
   type UpstreamEnd,
+  type UpstreamEvents,
 } from './session-core.ts'
 
 export { RelaySession, type SessionInfo } from './session-core.ts'
@@ -44,62 +44,137 @@ export interface NodeSessionDeps extends Omit<SessionDeps, 'openUpstream'> {
 
 const BINARY = { binary: true } as const
 
+/**
+ * A `ws` WebSocket as the session's client end. A class, not an object of closures: an idle relay holds one
+ * per session, and its methods are shared.
+ */
+export class WsClientEnd implements ClientEnd {
+  readonly #ws: WebSocket
+  readonly canPause = true
+  readonly canPing = true
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws
+  }
+
+  send(bytes: Uint8Array, onWritten?: () => void): void {
+    if (onWritten) this.#ws.send(bytes, BINARY, () => onWritten())
+    else this.#ws.send(bytes, BINARY)
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount
+  }
+
+  pause(): void {
+    this.#ws.pause()
+  }
+
+  resume(): void {
+    this.#ws.resume()
+  }
+
+  get isPaused(): boolean {
+    return this.#ws.isPaused
+  }
+
+  ping(): void {
+    this.#ws.ping()
+  }
+
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason)
+  }
+
+  terminate(): void {
+    this.#ws.terminate()
+  }
+}
+
 /** A `ws` WebSocket as the session's client end. */
 export function wsClientEnd(ws: WebSocket): ClientEnd {
-  return {
-    send(bytes, onWritten) {
-      if (onWritten) ws.send(bytes, BINARY, () => onWritten())
-      else ws.send(bytes, BINARY)
-    },
-    get bufferedAmount() {
-      return ws.bufferedAmount
-    },
-    canPause: true,
-    pause: () => ws.pause(),
-    resume: () => ws.resume(),
-    get isPaused() {
-      return ws.isPaused
-    },
-    canPing: true,
-    ping: () => ws.ping(),
-    close: (code, reason) => ws.close(code, reason),
-    terminate: () => ws.terminate(),
+  return new WsClientEnd(ws)
+}
+
+/** A connected `node:net` socket as the session's upstream end (a class, for the same reason). */
+export class SocketUpstream implements UpstreamEnd {
+  readonly #socket: Socket
+
+  constructor(socket: Socket) {
+    this.#socket = socket
+  }
+
+  start(events: UpstreamEvents): void {
+    const socket = this.#socket
+    socket.setKeepAlive(true, 60_000)
+    socket.on('data', events.data)
+    socket.on('drain', events.drain)
+    socket.on('error', events.error)
+    socket.on('close', events.end)
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.#socket.destroyed || this.#socket.write(bytes)
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.writableLength
+  }
+
+  pause(): void {
+    this.#socket.pause()
+  }
+
+  resume(): void {
+    this.#socket.resume()
+  }
+
+  close(): void {
+    this.#socket.destroy()
   }
 }
 
 /** A connected `node:net` socket as the session's upstream end. */
 export function socketUpstream(socket: Socket): UpstreamEnd {
-  return {
-    start(events) {
-      socket.setKeepAlive(true, 60_000)
-      socket.on('data', events.data)
-      socket.on('drain', events.drain)
-      socket.on('error', events.error)
-      socket.on('close', events.end)
-    },
-    write: (bytes) => socket.destroyed || socket.write(bytes),
-    get bufferedAmount() {
-      return socket.writableLength
-    },
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    close: () => socket.destroy(),
-  }
+  return new SocketUpstream(socket)
+}
+
+/**
+ * The session dependencies of a relay's Node sessions, built once per relay ({@link startNodeSession} takes
+ * them): every session shares one object and one upstream opener.
+ */
+export function nodeSessionDeps(deps: NodeSessionDeps): SessionDeps {
+  const { dial, ...rest } = deps
+  return { ...rest, openUpstream: async (target, timeoutMs) => socketUpstream(await dial(target, timeoutMs)) }
+}
+
+/** The session a WebSocket belongs to, for the listeners shared by every session. */
+const SESSION = Symbol('relay session')
+
+type SessionSocket = WebSocket & { [SESSION]: RelaySession }
+
+// One listener of each kind for all sessions (`this` is the WebSocket): no closures per session.
+function onMessage(this: WebSocket, data: unknown, isBinary: boolean) {
+  ;(this as SessionSocket)[SESSION].receive(data as Buffer, isBinary)
+}
+function onPong(this: WebSocket) {
+  ;(this as SessionSocket)[SESSION].pong()
+}
+function onClose(this: WebSocket) {
+  ;(this as SessionSocket)[SESSION].clientGone()
+}
+function onError(this: WebSocket, error: Error) {
+  ;(this as SessionSocket)[SESSION].clientError(error)
 }
 
 /** Relays `ws` (already upgraded) to PostgreSQL through the session core. */
-export function startNodeSession(ws: WebSocket, info: SessionInfo, deps: NodeSessionDeps): RelaySession {
-  const { dial, ...rest } = deps
-  const session = new RelaySession(wsClientEnd(ws), info, {
-    ...rest,
-    openUpstream: async (target, timeoutMs) => socketUpstream(await dial(target, timeoutMs)),
-  })
-  ws.on('message', (data, isBinary) => session.receive(data as Buffer, isBinary))
-  ws.on('pong', () => session.pong())
-  ws.on('close', () => session.clientGone())
-  ws.on('error', (error) => {
-    // ws closes with 1009 (too big) or 1002 (protocol) on its own; we only record it.
-    safely(() => deps.logger.log('debug', 'websocket error', { session: info.id, error: error.message }))
-  })
+export function startNodeSession(ws: WebSocket, info: SessionInfo, deps: SessionDeps): RelaySession {
+  const session = new RelaySession(new WsClientEnd(ws), info, deps)
+  const socket = ws as SessionSocket
+  socket[SESSION] = session
+  ws.on('message', onMessage)
+  ws.on('pong', onPong)
+  ws.on('close', onClose)
+  ws.on('error', onError)
   return session
 }

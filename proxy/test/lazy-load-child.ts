@@ -7,6 +7,7 @@ import { silentLogger } from '../src/log.ts'
 import { startRelay } from '../src/runtime/node.ts'
 
 const UNDICI = 'NativeModule internal/deps/undici/undici'
+const WEB_CRYPTO = 'NativeModule internal/crypto/webcrypto'
 const moduleLoadList = (process as unknown as { moduleLoadList: string[] }).moduleLoadList
 
 const relay = await startRelay(
@@ -28,6 +29,7 @@ function exchange(request: string): Promise<string> {
 
 const loaded = () => ({
   undici: moduleLoadList.includes(UNDICI),
+  webCrypto: moduleLoadList.includes(WEB_CRYPTO),
   sqlPool: relay.metrics.sqlPool !== undefined,
 })
 const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)

@@ -4,7 +4,6 @@
  * handles upgrades (so `maxPayload`, no permessage-deflate and backpressure are ours). Every upgrade passes
  * the {@link Gate} before a WebSocket exists; the TCP dial happens only after a valid first packet.
  */
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { type AddressInfo, BlockList, isIP, type Socket } from 'node:net'
 import type { Transport } from '@edgepg/client'
@@ -18,15 +17,18 @@ import { Gate, offeredProtocols } from '../gate.ts'
 import { createLogger, type Logger } from '../log.ts'
 import { RelayMetrics } from '../metrics.ts'
 import { createOriginCheck, createPolicy, createTokenVerifier } from '../policy/index.ts'
-import { type Dialer, type RelaySession, startNodeSession, tcpDialer } from '../session.ts'
+import { type Dialer, nodeSessionDeps, type RelaySession, startNodeSession, tcpDialer } from '../session.ts'
 import { livenessTick, messageOf, safely } from '../session-core.ts'
 import type { NodeSqlBackends } from '../sql/node-backends.ts'
 import { createHttpListener } from './node-http.ts'
 import { lazySql } from './node-sql.ts'
 
-// `node:http` as its CommonJS exports: an ESM import of it reads every export, and its `WebSocket` getter
-// loads Node's fetch implementation (undici, about 15 MB of RSS) that the relay does not use.
+// `node:http` as its CommonJS exports: an ESM import of a builtin reads every export, and the `WebSocket`
+// getter of this one loads Node's fetch implementation (undici, about 15 MB of RSS) that the relay does not
+// use.
 const { createServer } = process.getBuiltinModule('node:http')
+// The same for `node:crypto`, whose getters would load WebCrypto (tokens load it when they are verified).
+const { randomUUID } = process.getBuiltinModule('node:crypto')
 
 export interface NodeRelayDeps {
   /** Opens TCP connections to PostgreSQL (tests inject one that records every call). */
@@ -150,8 +152,9 @@ export async function startRelay(
   // Nothing an upgrade request carries may throw out of this handler: a throw here would be an uncaught
   // exception and end the process. The gate refuses malformed targets with 400; anything unexpected is
   // logged and refused with 500.
+  const sessionDeps = nodeSessionDeps({ config, metrics, logger, dial: deps.dial ?? tcpDialer })
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', () => socket.destroy())
+    socket.on('error', destroySocket)
     // A WebSocket may be quiet for as long as its client answers pings: no bound of an earlier answer.
     clearStallBound(socket)
     handleUpgrade(request, socket, head).catch((error: unknown) => {
@@ -176,28 +179,31 @@ export async function startRelay(
     decisions.set(request, { protocol: decision.protocol })
     let isUpgraded = false
     // handleUpgrade refuses bad handshakes itself (and destroys the socket): free the slots then.
-    socket.once('close', () => {
+    const releaseUnlessUpgraded = () => {
       if (!isUpgraded) decision.release()
-    })
+    }
+    socket.once('close', releaseUnlessUpgraded)
     try {
       wss.handleUpgrade(request, socket, head, (ws) => {
         isUpgraded = true
+        // The session frees the slots from here on: no listener of ours stays on the socket for its lifetime.
+        socket.off('close', releaseUnlessUpgraded)
         try {
+          const ended = sessionEnd(sessions, decision.release)
           const session = startNodeSession(
             ws,
             {
-              id: randomUUID(),
+              // Flat copies: the concatenations these strings come from hold ~0.5 KB per session.
+              id: flatString(randomUUID()),
               ip,
-              target: decision.target,
+              target: flatString(decision.target),
               dial: decision.dial,
               expiresAt: decision.expiresAt,
-              onClose: () => {
-                sessions.delete(session)
-                decision.release()
-              },
+              onClose: ended.onClose,
             },
-            { config, metrics, logger, dial: deps.dial ?? tcpDialer },
+            sessionDeps,
           )
+          ended.session = session
           sessions.add(session)
           logger.log('info', 'session opened', { session: session.info.id, ip, target: decision.target })
         } catch (error) {
@@ -253,6 +259,36 @@ export async function startRelay(
       return shutdown
     },
   }
+}
+
+/** An 'error' listener shared by every upgrading socket (`this` is the socket). */
+function destroySocket(this: Socket): void {
+  this.destroy()
+}
+
+/**
+ * What a session does when it ends: leave the relay's set and free its connection slots. Made in a scope of
+ * its own, so that the closure a session keeps for its whole life holds these and nothing of the upgrade.
+ */
+function sessionEnd(sessions: Set<RelaySession>, release: () => void) {
+  const ended = {
+    session: undefined as RelaySession | undefined,
+    onClose: () => {
+      if (ended.session) sessions.delete(ended.session)
+      release()
+    },
+  }
+  return ended
+}
+
+/**
+ * `text` as one flat string. V8 keeps a string built by concatenation as a tree of its parts (a UUID from
+ * `randomUUID()` is about 13 of them); a session keeps its id and target for its whole life.
+ */
+export function flatString(text: string): string {
+  // latin1 round-trips exactly only the strings whose code units are all below 256.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole latin1 range is meant
+  return /^[\u0000-\u00ff]*$/.test(text) ? Buffer.from(text, 'latin1').toString('latin1') : text
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
