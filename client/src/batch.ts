@@ -17,7 +17,7 @@ import { encodeParams, planOf, type QueryOptions, refuseBadOptions, skipMessage 
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row } from './result.ts'
 import { send } from './send.ts'
-import { StaleStatementError } from './statement-cache.ts'
+import { StaleStatementError, statementCacheOf } from './statement-cache.ts'
 import type { TypeRegistry } from './types/index.ts'
 import { typeRegistryOf } from './types/registry.ts'
 
@@ -76,16 +76,29 @@ function run<R>(
   types: TypeRegistry,
   isRetry: boolean,
 ): Promise<QueryResult<R>[]> {
-  const plans = statements.map((statement) => planOf(core, statement, types, isRetry))
-  const request = new BatchRequest<R>(core, plans, values, types, options?.rowMode)
-  const promise = new Promise<QueryResult<R>[]>((resolve, reject) => {
-    request.resolve = resolve
-    request.reject = reject
-  })
-  // A cached statement gone stale rolled the whole batch back: run it once more, every text prepared anew.
-  if (!isRetry) request.retry = () => run<R>(core, statements, values, options, types, true)
-  send(core, request, options)
-  return promise
+  // Evictions while the batch is planned close their statements behind it: it may bind them itself.
+  const cache = statementCacheOf(core)
+  cache?.holdCloses()
+  try {
+    // A retry prepares each text anew once; a second use of it in the batch binds what the first prepares.
+    const renewed = new Set<string | Statement>()
+    const plans = statements.map((statement) => {
+      const isRenewed = isRetry && !renewed.has(statement)
+      renewed.add(statement)
+      return planOf(core, statement, types, isRenewed)
+    })
+    const request = new BatchRequest<R>(core, plans, values, types, options?.rowMode)
+    const promise = new Promise<QueryResult<R>[]>((resolve, reject) => {
+      request.resolve = resolve
+      request.reject = reject
+    })
+    // The first statement was a cached one gone stale: nothing ran, so run the batch once more.
+    if (!isRetry) request.retry = () => run<R>(core, statements, values, options, types, true)
+    send(core, request, options)
+    return promise
+  } finally {
+    cache?.releaseCloses(core)
+  }
 }
 
 /** The batch in the FIFO: each statement's messages go to its own collector, up to the one ReadyForQuery. */
@@ -153,6 +166,8 @@ class BatchRequest<R> implements Request {
 
   #finish(status: 'I' | 'T' | 'E') {
     const failedAt = this.#failedAt
+    // Read before settle(): closing a stale statement queues a request behind this one.
+    const isAlone = this.#core.pendingCount === 1
     // Statements the server skipped never ran: a Parse among them must not leave a name behind.
     for (let i = failedAt >= 0 ? failedAt + 1 : this.#at; i < this.#plans.length; i++)
       this.#plans[i]!.abandon?.()
@@ -161,7 +176,10 @@ class BatchRequest<R> implements Request {
       const failure = this.#collectors[failedAt]!.error!
       const error = plan.settle ? plan.settle(failure, status) : failure
       if (!(error instanceof StaleStatementError)) return this.reject(error)
-      return this.retry ? this.resolve(this.retry()) : this.reject(error.original)
+      // Only when the stale statement was the first (the ones before it may have done what a rollback does
+      // not undo: a COMMIT, an advisory lock, nextval) and nothing was sent behind the batch (it already ran).
+      const canRetry = this.retry !== undefined && failedAt === 0 && isAlone
+      return canRetry ? this.resolve(this.retry!()) : this.reject(error.original)
     }
     if (this.#at < this.#plans.length)
       return this.reject(

@@ -128,6 +128,11 @@ export class ConnectionCore {
     return this.#pending.count
   }
 
+  /** Whether every request queued behind the one being answered satisfies `test`. */
+  everyPendingBehind(test: (request: Request) => boolean): boolean {
+    return this.#pending.everyBehindHead(test)
+  }
+
   /**
    * Queues a request: `encode` writes its messages into the write buffer (or, behind a lease holder, into the
    * held queue); without one the request encodes itself. Rejects it at once when the connection is closing or

@@ -107,7 +107,10 @@ export class Outbox {
    * once it holds {@link EAGER_WRITE} bytes.
    */
   scheduleFlush(): void {
-    if (this.#writer.length >= EAGER_WRITE) return this.flush()
+    if (this.#writer.length >= EAGER_WRITE) {
+      this.flush()
+      return
+    }
     if (this.#isFlushScheduled) return
     this.#isFlushScheduled = true
     queueMicrotask(() => {

@@ -16,3 +16,9 @@ export interface Plan {
   /** The request failed without an answer (refused before it was sent, taken back, connection died). */
   abandon?(): void
 }
+
+/** A query on the unnamed statement: Parse, Bind, Describe, Execute, text results (the columns are unknown). */
+export const unnamedPlan = (text: string): Plan => ({
+  decoder: undefined,
+  encode: (w, values) => w.parse('', text, []).bind('', '', values, []).describe('P', '').execute('', 0),
+})

@@ -28,6 +28,7 @@ import { checkTypeOptions, isArrayRowMode, typesOnStatementError } from './query
 import type { Request } from './request.ts'
 import { type Row, RowDecoder, type RowMode } from './result.ts'
 import { type RequestOptions, type SentRequest, send } from './send.ts'
+import { statementCacheOf } from './statement-cache.ts'
 import { encodeParam, type TypeOptions } from './types/index.ts'
 import { typeRegistryOf } from './types/registry.ts'
 
@@ -177,6 +178,7 @@ export function queryRaw<R = Row>(
     if (options.types !== undefined && statement instanceof Statement) throw typesOnStatementError()
     if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)
     const values = params.map((p) => encodeParam(p))
+    if (typeof statement === 'string') statementCacheOf(core)?.sending(statement)
     sent = send(
       core,
       request,

@@ -7,14 +7,19 @@
 import { refuseCopyIn } from './copy-guard.ts'
 import type { ConnectionCore } from './core.ts'
 import { encodeError, isPgError, type PgError, protocolError, usageError } from './errors.ts'
-import type { Plan } from './plan.ts'
+import { type Plan, unnamedPlan } from './plan.ts'
 import { Statement } from './prepare.ts'
 import type { BackendMessage, FrontendWriter } from './protocol/index.ts'
 import { checkTypeOptions, isArrayRowMode, typesOnStatementError } from './query-checks.ts'
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
-import { StaleStatementError, type StatementCache, statementCacheOf } from './statement-cache.ts'
+import {
+  isCacheClose,
+  StaleStatementError,
+  type StatementCache,
+  statementCacheOf,
+} from './statement-cache.ts'
 import { encodeParam, type TypeOptions, type TypeRegistry } from './types/index.ts'
 import { typeRegistryOf } from './types/registry.ts'
 
@@ -59,7 +64,9 @@ export function query<R = Row>(
   if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options, types)
   const cache = statementCacheOf(core)
   if (!cache) return run<R>(core, unnamedPlan(statement), values, options, types)
-  return run<R>(core, cache.plan(core, statement, false, types), values, options, types, cache, statement)
+  const plan = cache.plan(core, statement, false, types)
+  cache.sending(statement)
+  return run<R>(core, plan, values, options, types, cache, statement)
 }
 
 /**
@@ -76,11 +83,6 @@ export function planOf(
   const cache = statementCacheOf(core)
   return cache ? cache.plan(core, statement, isRetry, types) : unnamedPlan(statement)
 }
-
-const unnamedPlan = (text: string): Plan => ({
-  decoder: undefined,
-  encode: (w, values) => w.parse('', text, []).bind('', '', values, []).describe('P', '').execute('', 0),
-})
 
 const preparedPlan = (statement: Statement): Plan => ({
   decoder: statement.decoder,
@@ -132,7 +134,9 @@ class QueryRequest<R> implements Request {
   /** What a stale cached statement is prepared again with (a retry has none: it does not retry). */
   readonly #options: QueryOptions | undefined
   readonly #types: TypeRegistry
+  /** Set when a stale failure may be retried (a retry itself has none). */
   readonly #cache: StatementCache | undefined
+  /** The cached text it runs (a retry keeps it, so later stale copies of it may still retry behind it). */
   readonly #text: string | undefined
 
   constructor(
@@ -155,6 +159,11 @@ class QueryRequest<R> implements Request {
     this.#types = types
     this.#cache = cache
     this.#text = text
+  }
+
+  /** The cached text a stale failure prepares again (undefined for an unnamed or prepared statement). */
+  get retryText(): string | undefined {
+    return this.#text
   }
 
   encode(w: FrontendWriter): void {
@@ -180,15 +189,22 @@ class QueryRequest<R> implements Request {
   }
 
   #settle(failure: PgError, status: 'I' | 'T' | 'E') {
+    const core = this.#core
+    const text = this.#text
+    // Behind it only the cache's Closes and queries of the same text (stale too, so they changed nothing, and
+    // retried in their order): a retry runs after nothing it could see or that could see it.
+    const canRetry =
+      text !== undefined &&
+      core.everyPendingBehind((r) => isCacheClose(r) || (r instanceof QueryRequest && r.retryText === text))
     const error = this.#plan.settle ? this.#plan.settle(failure, status) : failure
     if (!(error instanceof StaleStatementError)) return this.reject(error)
     const cache = this.#cache
-    if (cache === undefined || this.#text === undefined) return this.reject(error.original)
     // A cached statement the server no longer has, or whose result type changed: prepare it again, once
-    // (the retry has no cache to retry with, so its own stale failure rejects with the server's error).
-    const core = this.#core
-    const again = cache.plan(core, this.#text, true, this.#types)
-    this.resolve(run<R>(core, again, this.#values, this.#options, this.#types))
+    // (the retry has no cache to retry with, so its own stale failure rejects with the server's error) —
+    // unless other requests were sent behind it: they already ran, and a retry now would run after them.
+    if (cache === undefined || text === undefined || !canRetry) return this.reject(error.original)
+    const again = cache.plan(core, text, true, this.#types)
+    this.resolve(run<R>(core, again, this.#values, this.#options, this.#types, undefined, text))
   }
 }
 

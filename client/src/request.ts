@@ -77,6 +77,13 @@ export class RequestQueue {
     return true
   }
 
+  /** Whether every request behind the head satisfies `test` (true when none waits behind it). */
+  everyBehindHead(test: (request: Request) => boolean): boolean {
+    const mask = this.#slots.length - 1
+    for (let i = 1; i < this.#count; i++) if (!test(this.#slots[(this.#head + i) & mask]!)) return false
+    return true
+  }
+
   /** Empties the queue, returning what was in it, head first. */
   takeAll(): Request[] {
     const requests = this.#ordered()

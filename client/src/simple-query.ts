@@ -9,6 +9,7 @@ import { DatabaseError, type PgError, protocolError, usageError } from './errors
 import { checkTypeOptions, isArrayRowMode } from './query-checks.ts'
 import { type QueryResult, ResultCollector, type RowMode } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
+import { statementCacheOf } from './statement-cache.ts'
 import type { TypeOptions } from './types/index.ts'
 import { typeRegistryOf } from './types/registry.ts'
 
@@ -36,6 +37,7 @@ export function simpleQuery(
   } catch (error) {
     return Promise.reject(error)
   }
+  statementCacheOf(core)?.sending(text)
   const registry = types === undefined ? core.types : typeRegistryOf(types)
   const collect = () => new ResultCollector(registry, undefined, { rowMode })
   return new Promise((resolve, reject) => {

@@ -20,14 +20,20 @@
  */
 import type { ConnectionCore } from './core.ts'
 import { DatabaseError, type PgError, PgError as PgErrorClass, protocolError } from './errors.ts'
-import type { Plan } from './plan.ts'
+import { type Plan, unnamedPlan } from './plan.ts'
 import type { FieldDescription } from './protocol/index.ts'
+import type { Request } from './request.ts'
 import { RowDecoder } from './result.ts'
 import { send } from './send.ts'
 import type { TypeRegistry } from './types/index.ts'
 
 interface Entry {
   readonly name: string
+  /**
+   * A ParseComplete confirmed it. Until then another query does not bind the name (the Parse may fail, be
+   * skipped after an error in its batch, or be withdrawn unsent): it runs on the unnamed statement instead.
+   */
+  isParsed: boolean
   /** When a query last used it (the cache's own clock): the least recently used is evicted first. */
   used: number
   /** Why its Parse failed: what a query that bound the name behind it really failed with. */
@@ -70,12 +76,20 @@ export class StaleStatementError extends PgErrorClass {
   }
 }
 
+/** SQL that drops every prepared statement of the session (matched loosely: a false match only re-prepares). */
+const DROPS_STATEMENTS = /\b(?:discard\s+all|deallocate\s+(?:prepare\s+)?all)\b/i
+
 const INVALID_STATEMENT_NAME = '26000'
 const FEATURE_NOT_SUPPORTED = '0A000'
 
 let counter = 0
 
 const caches = new WeakMap<ConnectionCore, StatementCache | null>()
+/** The cache's own Close requests: a stale query may be retried behind them (they change nothing it reads). */
+const closes = new WeakSet<Request>()
+
+/** True for a Close the statement cache sent. */
+export const isCacheClose = (request: Request): boolean => closes.has(request)
 
 /** The statement cache of a connection (created on first use); undefined when `statementCacheSize` is 0. */
 export function statementCacheOf(core: ConnectionCore): StatementCache | undefined {
@@ -83,7 +97,7 @@ export function statementCacheOf(core: ConnectionCore): StatementCache | undefin
   if (cache === undefined) {
     cache = core.statementCacheSize > 0 ? new StatementCache(core.statementCacheSize) : null
     caches.set(core, cache)
-    if (cache) core.onStatementsDropped = () => cache!.clear()
+    if (cache) core.onStatementsDropped = () => cache!.dropped()
   }
   return cache ?? undefined
 }
@@ -93,6 +107,9 @@ export class StatementCache {
   readonly #entries = new Map<string, Entry>()
   /** Ticks once per query: entries remember when they were last used, instead of moving in the map. */
   #clock = 0
+  /** `DISCARD ALL` / `DEALLOCATE ALL` sent (and handled by `sending`) whose answer has not come. */
+  #dropsInFlight = 0
+  #heldCloses: Entry[] | undefined
 
   constructor(max: number) {
     this.#max = max
@@ -101,6 +118,39 @@ export class StatementCache {
   /** The server dropped every prepared statement (`DEALLOCATE ALL`, `DISCARD ALL`): prepare anew. */
   clear(): void {
     this.#entries.clear()
+  }
+
+  /**
+   * `text` is being sent: if it drops every prepared statement, forget them now, so that the queries
+   * queued behind it prepare anew rather than bind names that will be gone when they run.
+   */
+  sending(text: string): void {
+    if (!DROPS_STATEMENTS.test(text)) return
+    this.#dropsInFlight++
+    this.clear()
+  }
+
+  /**
+   * The server reports `DEALLOCATE ALL` or `DISCARD ALL`. One this cache saw being sent was handled then (the
+   * entries made since are valid); any other empties the cache.
+   */
+  dropped(): void {
+    if (this.#dropsInFlight > 0) this.#dropsInFlight--
+    else this.clear()
+  }
+
+  /**
+   * While a batch is planned, the Closes of the statements its planning evicts wait (`releaseCloses` sends
+   * them once the batch is queued): the batch may still bind them, and Closes sent at once would go first.
+   */
+  holdCloses(): void {
+    this.#heldCloses ??= []
+  }
+
+  releaseCloses(core: ConnectionCore): void {
+    const held = this.#heldCloses ?? []
+    this.#heldCloses = undefined
+    for (const entry of held) this.#sendClose(core, entry)
   }
 
   get size(): number {
@@ -119,11 +169,18 @@ export class StatementCache {
     } else {
       // A retry replaces what another retry of the same text made: that statement is closed, behind its use.
       const replaced = this.#entries.get(text)
-      entry = { name: `edgepg_s${++counter}`, used: ++this.#clock, fields: undefined, views: new WeakMap() }
+      entry = {
+        name: `edgepg_s${++counter}`,
+        isParsed: false,
+        used: ++this.#clock,
+        fields: undefined,
+        views: new WeakMap(),
+      }
       this.#entries.set(text, entry)
       if (replaced) this.#close(core, replaced)
       if (this.#entries.size > this.#max) this.#evictOldest(core)
     }
+    if (!isNew && !entry.isParsed) return unnamedPlan(text)
     const known = viewOf(entry, types)
     if (!isNew && known) {
       known.bound ??= this.#boundPlan(core, text, entry, known)
@@ -143,6 +200,7 @@ export class StatementCache {
         switch (message.type) {
           case 'ParseComplete':
             isParsed = true
+            entry.isParsed = true
             return
           case 'RowDescription':
             // A copy: the first result hands these fields to its caller, who may change them.
@@ -219,24 +277,26 @@ export class StatementCache {
   #close(core: ConnectionCore, entry: Entry) {
     if (entry.isClosed) return
     entry.isClosed = true
-    send(
-      core,
-      {
-        handle(message) {
-          switch (message.type) {
-            case 'CloseComplete':
-            case 'ErrorResponse':
-              return false
-            case 'ReadyForQuery':
-              return true
-            default:
-              throw protocolError(`unexpected ${message.type} in response to closing a cached statement`)
-          }
-        },
-        fail() {},
+    if (this.#heldCloses) this.#heldCloses.push(entry)
+    else this.#sendClose(core, entry)
+  }
+
+  #sendClose(core: ConnectionCore, entry: Entry) {
+    const request: Request = {
+      handle(message) {
+        switch (message.type) {
+          case 'CloseComplete':
+          case 'ErrorResponse':
+            return false
+          case 'ReadyForQuery':
+            return true
+          default:
+            throw protocolError(`unexpected ${message.type} in response to closing a cached statement`)
+        }
       },
-      undefined,
-      (w) => w.close('S', entry.name).sync(),
-    )
+      fail() {},
+    }
+    closes.add(request)
+    send(core, request, undefined, (w) => w.close('S', entry.name).sync())
   }
 }

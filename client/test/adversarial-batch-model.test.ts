@@ -117,15 +117,7 @@ describe('the pipelined query path and batch against a model', () => {
             const resolvedAborted: number[] = []
             for (const group of groups) {
               const checks: Promise<void>[] = []
-              for (const [index, planned] of group.entries()) {
-                // Two defects reported to the lead reorder the pipeline (a failed batch skips a Parse that
-                // requests behind it bind; a small cache evicts statements a batch binds while it is planned),
-                // so here a batch comes last in its group, with the full cache or none; elsewhere it becomes a query.
-                const o: Op =
-                  planned.kind === 'batch' &&
-                  ((statementCacheSize > 0 && statementCacheSize < 100) || index < group.length - 1)
-                    ? { kind: 'query', write: planned.writes[0]! }
-                    : planned
+              for (const o of group) {
                 switch (o.kind) {
                   case 'query': {
                     const expected = apply(model, o.write)

@@ -169,7 +169,8 @@ describe('results and decoding', () => {
     await client.query(read)
     await admin(`alter table ${table} add column b int`)
     const controller = new AbortController()
-    const [, selected] = await client.batch([['select 1'], [read]], {
+    // The stale statement first: only then is a batch run again (nothing before it could have had an effect).
+    const [selected] = await client.batch([[read], ['select 1']], {
       signal: controller.signal,
       timeout: 5000,
     })

@@ -134,7 +134,22 @@ describe('client.batch', () => {
     expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
   })
 
-  it('re-prepares and runs again once when a cached statement went stale (nothing committed the first time)', async () => {
+  it('re-prepares and runs again once when its first statement went stale (nothing ran the first time)', async () => {
+    const { client } = await db()
+    await client.batchExecute(
+      `drop table if exists ${table}; create table ${table} (k int primary key, a int); insert into ${table} values (1, 1)`,
+    )
+    const queries = [[`select * from ${table}`], [`update ${table} set a = a + 1 where k = 1`]] as const
+    await client.batch(queries)
+    await client.batch(queries)
+    await admin(`alter table ${table} add column b text default 'new'`)
+    const [selected, updated] = await client.batch(queries)
+    expect(selected!.rows).toEqual([{ k: 1, a: 3, b: 'new' }])
+    expect(updated!.rowCount).toBe(1)
+    expect(await admin(`select a from ${table}`)).toEqual([{ a: 4 }])
+  })
+
+  it('rejects with the server error, not a re-run, when a later statement went stale (earlier ones may have had effects)', async () => {
     const { client } = await db()
     await client.batchExecute(
       `drop table if exists ${table}; create table ${table} (k int primary key, a int); insert into ${table} values (1, 1)`,
@@ -143,6 +158,9 @@ describe('client.batch', () => {
     await client.batch(queries)
     await client.batch(queries)
     await admin(`alter table ${table} add column b text default 'new'`)
+    const error = await client.batch(queries).catch((e: unknown) => e)
+    expect(isDatabaseError(error, '0A000')).toBe(true)
+    expect(await admin(`select a from ${table}`)).toEqual([{ a: 3 }])
     const [, selected] = await client.batch(queries)
     expect(selected!.rows).toEqual([{ k: 1, a: 4, b: 'new' }])
   })
