@@ -15,7 +15,7 @@ import {
   readInt32,
   readUint32,
 } from './bytes.ts'
-import { textJson } from './text.ts'
+import { textJsonFast } from './json.ts'
 
 export function binaryBool(bytes: Uint8Array, start: number, end: number): boolean {
   expectLength('bool', 1, start, end)
@@ -88,7 +88,7 @@ export function binaryBytea(bytes: Uint8Array, start: number, end: number): Uint
 }
 
 /** json: the text itself. */
-export const binaryJson = textJson
+export const binaryJson = textJsonFast
 
 /** jsonb: a version byte (1), then the text. */
 export function binaryJsonb(bytes: Uint8Array, start: number, end: number): unknown {
@@ -97,7 +97,7 @@ export function binaryJsonb(bytes: Uint8Array, start: number, end: number): unkn
       `expected jsonb version 1 in binary format, found ${end === start ? 'nothing' : bytes[start]}`,
     )
   }
-  return textJson(bytes, start + 1, end)
+  return textJsonFast(bytes, start + 1, end)
 }
 
 /** uuid: 16 bytes → `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower case. */

@@ -22,9 +22,11 @@ import {
 import type { RangeDecoder } from './bytes.ts'
 import { binaryDate, binaryTimestamp } from './datetime.ts'
 import { binaryInterval } from './interval.ts'
+import { textJsonFast } from './json.ts'
 import { binaryNumeric } from './numeric.ts'
 import { arrayElementOid } from './oids.generated.ts'
 import { followSetting } from './session-settings.ts'
+import { textJson } from './text.ts'
 import { textDecoderChooser } from './text-registry.ts'
 
 /** Decodes one column value (never called for NULL). Call it with the value's bytes only. */
@@ -142,7 +144,12 @@ function buildRegistry(options: TypeOptions): TypeRegistry {
   const parsers = options.parsers ?? {}
   const isRaw = options.raw === true
   const keepsDates = options.dates === 'string'
-  const textRange = textDecoderChooser(options)
+  const chooseText = textDecoderChooser(options)
+  // json and jsonb read from their bytes where the text-only chooser (the HTTP entry's) gives textJson
+  const textRange = (oid: number): RangeDecoder => {
+    const range = chooseText(oid)
+    return range === textJson ? textJsonFast : range
+  }
 
   function binaryRange(oid: number): RangeDecoder | undefined {
     if (isRaw || Object.hasOwn(parsers, oid)) return undefined

@@ -1,0 +1,117 @@
+/**
+ * json and jsonb text read from the bytes, without decoding the whole value to a string first and handing it to
+ * `JSON.parse`: for the small objects most json columns hold, that decode and parse cost more than all the other
+ * columns of a row. The reader takes a common subset: ASCII structure, numbers, `true`/`false`/`null`, nesting,
+ * strings (those with escapes or non-ASCII characters through `JSON.parse` of the string
+ * alone). Outside it, valid or not (a `__proto__` key, a control character in a string, a syntax error), it
+ * throws and the caller parses the whole text with `JSON.parse` as before: values and errors are `JSON.parse`'s
+ * in every case. The caller falls back on any error, which covers frozen intrinsics too (there an assignment to
+ * a key named like a frozen `Object.prototype` property, `toString`, throws a `TypeError`).
+ */
+import { decodeUtf8 } from '../utf8.ts'
+import { textJson } from './text.ts'
+
+/**
+ * The bytes being read (dropped after each value: no chunk kept alive), the position and the end. Bytes past
+ * the end belong to whatever follows the value (the next column): the reader may look at them, and even step
+ * over them, but a value counts only when the reading stopped exactly at the end, so none of them is in it.
+ */
+const NONE = new Uint8Array(0)
+let b: Uint8Array = NONE
+let at = 0
+
+/**
+ * json and jsonb in text format for the full type registry: the value read here when the text is in the subset,
+ * otherwise `textJson` (decode, then `JSON.parse`), whose value or error it is in every case. The text-only
+ * registry of the HTTP entry keeps `textJson` alone.
+ */
+export function textJsonFast(bytes: Uint8Array, start: number, end: number): unknown {
+  b = bytes
+  at = start
+  try {
+    const v = value()
+    space()
+    if (at === end) return v
+  } catch {
+    // outside the subset, or invalid: textJson decides
+  } finally {
+    b = NONE
+  }
+  return textJson(bytes, start, end)
+}
+
+/** Skips JSON whitespace (space, tab, line feed, carriage return); returns the byte after it (undefined past the bytes). */
+function space(): number {
+  let c = b[at]!
+  while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++at]!
+  return c
+}
+
+function value(): unknown {
+  const c = space()
+  const start = at
+  if (c === 0x22) {
+    // a string: ASCII without escapes (the others go to JSON.parse with the whole text)
+    for (let d = b[++at]!; d !== 0x22; d = b[++at]!) if (!(d >= 0x20 && d <= 0x7f) || d === 0x5c) throw 0
+    return ascii(start + 1, at++)
+  }
+  if (c === 0x7b || c === 0x5b) {
+    // { or [; the closing byte is 2 more: } or ]
+    const isObject = c === 0x7b
+    const out: Record<string, unknown> & unknown[] = isObject ? ({} as never) : ([] as never)
+    at++
+    if (space() === c + 2) {
+      at++
+      return out
+    }
+    for (;;) {
+      if (isObject) {
+        if (space() !== 0x22) throw 0
+        const key = value() as string
+        // an assignment to `__proto__` would set the prototype: JSON.parse makes it an own property
+        if (space() !== 0x3a || key === '__proto__') throw 0
+        at++
+        out[key] = value()
+      } else {
+        out.push(value())
+      }
+      const next = space()
+      at++
+      if (next === c + 2) return out
+      if (next !== 0x2c) throw 0
+    }
+  }
+  // true, false, null or a number: the bytes up to white space, a comma or a closing bracket. One of up to 15
+  // digits without a leading zero is summed here (n stays negative after any other byte: -1 × 10 + 9 < 0);
+  // other words go to JSON.parse.
+  let n = 0
+  for (let d = c; d > 0x20 && d !== 0x2c && d !== 0x5d && d !== 0x7d; d = b[++at]!)
+    n = d >= 0x30 && d <= 0x39 ? n * 10 + d - 0x30 : -1
+  // 1 to 15 bytes: the length less 1, unsigned, is below 15
+  if (n >= 0 && (at - start - 1) >>> 0 < 15 && (c !== 0x30 || at === start + 1)) return n
+  return JSON.parse(ascii(start, at))
+}
+
+/**
+ * The strings seen last, by a hash of their length, first and last bytes: keys and short values
+ * repeat from row to row, and a string seen before costs no allocation (as a key, no new lookup in V8's table
+ * of names either).
+ */
+const recent: string[] = Array(256).fill('')
+/** Longer strings are not kept in {@link recent} (at most 256 × 64 characters stay alive). */
+const RECENT_MAX_LENGTH = 64
+
+/** The ASCII text of `b[start, stop)`, from {@link recent} when it was seen last. */
+function ascii(start: number, stop: number): string {
+  const n = stop - start
+  // Only short strings are kept: a long value seen once must not stay alive in the table.
+  if (n > RECENT_MAX_LENGTH) return decodeUtf8(b, start, stop)
+  const h = (n * 61 + b[start]! * 31 + b[stop - 1]!) & 0xff
+  const seen = recent[h]!
+  let i = seen.length === n ? 0 : -1
+  while (i >= 0 && i < n && seen.charCodeAt(i) === b[start + i]) i++
+  if (i === n) return seen
+  const text = decodeUtf8(b, start, stop)
+  recent[h] = text
+  return text
+}
