@@ -53,6 +53,8 @@ export async function decode(ctx: Context): Promise<Measure[]> {
       { id: 'edgepg', run: rate(text, decodeEdgepg) },
       { id: 'pg', run: rate(text, decodePg) },
       { id: 'edgepg-binary', run: rate(binary, decodeEdgepg) },
+      { id: 'frame-only', run: rate(text, frameOnly) },
+      { id: 'frame-only-binary', run: rate(binary, frameOnly) },
     ],
     rounds,
   )
@@ -70,6 +72,32 @@ export async function decode(ctx: Context): Promise<Measure[]> {
         true,
         decoded.get('edgepg-binary')!.samples,
       ),
+      row(
+        'frame-only',
+        'edgepg parser alone, no value decoded (text bytes)',
+        false,
+        decoded.get('frame-only')!.samples,
+      ),
+      row(
+        'frame-only-binary',
+        'edgepg parser alone, no value decoded (binary bytes)',
+        false,
+        decoded.get('frame-only-binary')!.samples,
+      ),
+    ],
+    limits: [
+      {
+        label: 'framing alone (text)',
+        of: { row: 'frame-only' },
+        rows: ['edgepg', 'pg'],
+        why: "The same recorded bytes through edgepg's BackendParser, each DataRow kept as a message and no value decoded: what finding the rows costs before any decoder runs (CPU time, as the other rows).",
+      },
+      {
+        label: 'framing alone (binary)',
+        of: { row: 'frame-only-binary' },
+        rows: ['edgepg-binary'],
+        why: 'The same, on the binary-format bytes.',
+      },
     ],
     compare: [
       ['edgepg', 'pg'],
@@ -78,7 +106,7 @@ export async function decode(ctx: Context): Promise<Measure[]> {
     notes: [
       'Rates use the CPU time of this process (user + system, GC threads included), not wall time, so other load on the machine moves them less.',
       `Same recorded bytes for both (${(bytes / 1e6).toFixed(1)} MB in ${text.length} socket chunks); values were checked equal before timing.`,
-      'edgepg decodes int8 to bigint; pg returns int8 as a string (pg-types default). Both parse timestamptz to Date and jsonb with JSON.parse.',
+      "edgepg decodes int8 to bigint; pg returns int8 as a string (pg-types default). Both parse timestamptz to Date; jsonb gives JSON.parse's values (edgepg reads plain ASCII json from the bytes, pg calls JSON.parse).",
     ],
   }
 
@@ -123,6 +151,17 @@ export async function decode(ctx: Context): Promise<Measure[]> {
     notes: ['Includes PostgreSQL producing the rows (the same work for every driver).'],
   }
   return [decoders, endToEnd]
+}
+
+/** The floor of any decoder: the same bytes framed into messages by edgepg's parser, no value decoded. */
+function frameOnly(chunks: Buffer[]): unknown[] {
+  const parser = new BackendParser()
+  const rows: unknown[] = []
+  for (const chunk of chunks)
+    parser.parse(chunk, (m) => {
+      if (m.type === 'DataRow') rows.push(m)
+    })
+  return rows
 }
 
 /** Runs `sql` on a raw trust-role session and returns the response's chunks exactly as the socket gave them. */
