@@ -34,6 +34,13 @@ const ENTRIES: Entry[] = [
     conditions: ['source', 'worker', 'browser'],
   },
   {
+    id: 'codec',
+    label: 'edgepg protocol codec + SCRAM alone',
+    isOurs: false,
+    code: `export { BackendParser, FrontendWriter } from './client/src/protocol/index.ts'\nexport { startScram } from './client/src/auth/index.ts'`,
+    conditions: ['source', 'worker', 'browser'],
+  },
+  {
     id: 'neon',
     label: "Neon: Client from '@neondatabase/serverless'",
     isOurs: false,
@@ -88,6 +95,14 @@ export async function bundleSize(ctx: Context): Promise<Measure> {
     unit: 'KB',
     better: 'lower',
     rows,
+    limits: [
+      {
+        label: 'the protocol codec and SCRAM alone',
+        of: { row: 'codec' },
+        rows: ['edgepg-ws', 'edgepg-all'],
+        why: "edgepg's own BackendParser, FrontendWriter and SCRAM, bundled the same way: what any client must carry to speak PostgreSQL's protocol and log in; a client entry adds its connection, query flow and type decoders.",
+      },
+    ],
     compare: [
       ['edgepg-ws', 'neon'],
       ['edgepg-ws', 'postgres.js'],
