@@ -8,13 +8,6 @@ import { RELAY_NODE_FLAGS } from '../proxy/src/node-flags.ts'
 
 const running = new Set<ChildProcess>()
 
-/**
- * Children that run as deployed, from built JavaScript: the relay (`edgepg-relay` runs `proxy/dist`). A
- * TypeScript child would load Node's TypeScript stripper, about 30 MB of RSS that the relay does not have
- * in production. Callers may still name the old `./relay-child.ts`.
- */
-const BUILT_CHILDREN: Record<string, string> = { './relay-child.ts': './relay-child.js' }
-
 let isProxyBuilt = false
 
 /**
@@ -43,17 +36,17 @@ export interface Child {
 }
 
 /**
- * Starts `bench/<file>` under Node, a TypeScript file with the `source` condition, a JavaScript one (the
- * relay, see {@link BUILT_CHILDREN}) as `edgepg-relay` runs it: `proxy/dist` freshly built, with the
- * relay's V8 flags; resolves when it sends
- * `{ type: 'ready' }`.
+ * Starts `bench/<file>` under Node: a TypeScript file with the `source` condition; a JavaScript one (the
+ * relay, `relay-child.js`) as `edgepg-relay` runs it, on `proxy/dist` freshly built and with the relay's V8
+ * flags (a TypeScript child would load Node's TypeScript stripper, about 30 MB of RSS the deployed relay does
+ * not have). Resolves when it sends `{ type: 'ready' }`.
  */
 export async function startChild<R>(
   name: string,
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<{ child: Child; ready: R }> {
-  const file = BUILT_CHILDREN[name] ?? name
+  const file = name
   const isBuilt = file.endsWith('.js')
   if (isBuilt) buildProxy()
   const path = fileURLToPath(new URL(file, import.meta.url))

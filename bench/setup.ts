@@ -59,9 +59,9 @@ export interface RelayChild {
   port: number
 }
 
-/** Starts a relay in its own process (`bench/relay-child.ts`). */
+/** Starts a relay in its own process (`bench/relay-child.js`, on the built `proxy/dist`). */
 export async function startRelayChild(config: Record<string, unknown> = {}): Promise<RelayChild> {
-  const { child, ready } = await startChild<{ port: number }>('./relay-child.ts', {
+  const { child, ready } = await startChild<{ port: number }>('./relay-child.js', {
     BENCH_RELAY_CONFIG: JSON.stringify({ ...RELAY_CONFIG, ...config }),
   })
   onCleanup(() => child.stop())
