@@ -152,7 +152,7 @@ describe('requests withdrawn before they were written', () => {
     for (let round = 0; round < 5; round++) {
       const base = round * 10
       // A request with a signal holds the wire: the ones behind it wait in the held queue.
-      const slow = client.query('select pg_sleep(0.02)', [], { signal: new AbortController().signal })
+      const slow = client.query('select pg_sleep(0.1)', [], { signal: new AbortController().signal })
       const withdrawn = new AbortController()
       const timedOut = client.query(insert, [base + 1], { timeout: 1 })
       const aborted = client.query(insert, [base + 2], { signal: withdrawn.signal })
