@@ -192,3 +192,88 @@ describe('json text read from its bytes', () => {
     for (const text of texts) expect(decoded(utf8.encode(text))).toStrictEqual(reference(utf8.encode(text)))
   })
 })
+
+describe('textJsonFast, after the adversarial review', () => {
+  /** Runs `body` with JSON.parse counting the texts it is given. */
+  function parsedDuring(body: () => void): string[] {
+    const parsed: string[] = []
+    const original = JSON.parse
+    JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+      parsed.push(text)
+      return original(text, reviver)
+    }) as typeof JSON.parse
+    try {
+      body()
+    } finally {
+      JSON.parse = original
+    }
+    return parsed
+  }
+
+  it('reads a top-level number or word that ends the row or precedes a NULL without parsing the bytes after it', () => {
+    const values: unknown[] = []
+    const parsed = parsedDuring(() => {
+      values.push(textJson(new Uint8Array([0x31, 0x44, 0, 0, 0, 20]), 0, 1))
+      values.push(textJson(new Uint8Array([0x74, 0x72, 0x75, 0x65, 0xff, 0xff, 0xff, 0xff]), 0, 4))
+      values.push(textJson(new Uint8Array([0x2d, 0x32, 0x2e, 0x35, 0x65, 0x33, 0x43]), 0, 6))
+    })
+    expect(values).toEqual([1, true, -2500])
+    expect(parsed).toEqual([])
+  })
+
+  it('reads negatives, floats, exponents, true, false and null without JSON.parse', () => {
+    const text = '[-1, 0.5, -0, 1e3, 2E-2, 1.25e+2, true, false, null, 123456789012345678]'
+    const bytes = new TextEncoder().encode(text)
+    let value: unknown
+    const parsed = parsedDuring(() => {
+      value = textJson(bytes, 0, bytes.length)
+    })
+    expect(parsed).toEqual([])
+    expect(value).toStrictEqual(JSON.parse(text))
+    expect(Object.is((value as number[])[2], -0)).toBe(true)
+  })
+
+  it('makes every key an own property even where Object.prototype has a setter of that name, as JSON.parse does', () => {
+    const calls: unknown[] = []
+    Object.defineProperty(Object.prototype, 'watched', {
+      set(v) {
+        calls.push(v)
+      },
+      get() {
+        return 'from the prototype'
+      },
+      configurable: true,
+    })
+    let own: boolean
+    try {
+      const bytes = new TextEncoder().encode('{"watched": 1}')
+      own = Object.hasOwn(textJson(bytes, 0, bytes.length) as object, 'watched')
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).watched
+    }
+    expect({ own, calls }).toEqual({ own: true, calls: [] })
+  })
+
+  it('fails on trailing garbage even when JSON.parse re-enters the reader', () => {
+    const original = JSON.parse
+    let reentered = false
+    const other = new TextEncoder().encode('12345')
+    JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+      if (!reentered) {
+        reentered = true
+        textJson(other, 0, other.length)
+      }
+      return original(text, reviver)
+    }) as typeof JSON.parse
+    let outcome: unknown
+    try {
+      const bytes = new TextEncoder().encode('1.5 x')
+      outcome = textJson(bytes, 0, bytes.length)
+    } catch (error) {
+      outcome = (error as Error).message
+    } finally {
+      JSON.parse = original
+    }
+    expect(outcome).toBe('expected json, found "1.5 x"')
+  })
+})

@@ -19,6 +19,8 @@ import { textJson } from './text.ts'
 const NONE = new Uint8Array(0)
 let b: Uint8Array = NONE
 let at = 0
+/** Where the value ends: a number or word stops here (the next column's bytes are never part of one). */
+let stop = 0
 
 /**
  * json and jsonb in text format for the full type registry: the value read here when the text is in the subset,
@@ -26,8 +28,11 @@ let at = 0
  * registry of the HTTP entry keeps `textJson` alone.
  */
 export function textJsonFast(bytes: Uint8Array, start: number, end: number): unknown {
+  // Saved and restored, not reset: a JSON.parse or decoder called from within may read a value of its own.
+  const saved = [b, at, stop] as const
   b = bytes
   at = start
+  stop = end
   try {
     const v = value()
     space()
@@ -35,7 +40,7 @@ export function textJsonFast(bytes: Uint8Array, start: number, end: number): unk
   } catch {
     // outside the subset, or invalid: textJson decides
   } finally {
-    b = NONE
+    ;[b, at, stop] = saved
   }
   return textJson(bytes, start, end)
 }
@@ -71,6 +76,9 @@ function value(): unknown {
         // an assignment to `__proto__` would set the prototype: JSON.parse makes it an own property
         if (space() !== 0x3a || key === '__proto__') throw 0
         at++
+        // an inherited property of that name (a setter on Object.prototype) would catch the assignment:
+        // JSON.parse defines an own property, so those go to it
+        if (key in out && !Object.hasOwn(out, key)) throw 0
         out[key] = value()
       } else {
         out.push(value())
@@ -81,15 +89,57 @@ function value(): unknown {
       if (next !== 0x2c) throw 0
     }
   }
-  // true, false, null or a number: the bytes up to white space, a comma or a closing bracket. One of up to 15
-  // digits without a leading zero is summed here (n stays negative after any other byte: -1 × 10 + 9 < 0);
-  // other words go to JSON.parse.
+  if (c === 0x74 && word(TRUE)) return true
+  if (c === 0x66 && word(FALSE)) return false
+  if (c === 0x6e && word(NULL)) return null
+  return number()
+}
+
+const TRUE = [0x74, 0x72, 0x75, 0x65]
+const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65]
+const NULL = [0x6e, 0x75, 0x6c, 0x6c]
+
+/** Steps over `bytes` when they come next and end before {@link stop}. */
+function word(bytes: readonly number[]): boolean {
+  if (at + bytes.length > stop) return false
+  for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false
+  at += bytes.length
+  return true
+}
+
+/**
+ * A number by JSON's grammar, `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`, read up to {@link stop}: a small
+ * integer summed here, any other through `Number`, which gives what JSON.parse gives for every such text.
+ * Anything else (a bare word, `+1`, `01`, `.5`) is outside the subset.
+ */
+function number(): number {
+  const start = at
+  const isNegative = b[at] === 0x2d
+  if (isNegative) at++
+  const first = at
   let n = 0
-  for (let d = c; d > 0x20 && d !== 0x2c && d !== 0x5d && d !== 0x7d; d = b[++at]!)
-    n = d >= 0x30 && d <= 0x39 ? n * 10 + d - 0x30 : -1
-  // 1 to 15 bytes: the length less 1, unsigned, is below 15
-  if (n >= 0 && (at - start - 1) >>> 0 < 15 && (c !== 0x30 || at === start + 1)) return n
-  return JSON.parse(ascii(start, at))
+  while (at < stop && b[at]! >= 0x30 && b[at]! <= 0x39) n = n * 10 + b[at++]! - 0x30
+  const digits = at - first
+  if (digits === 0 || (b[first] === 0x30 && digits > 1)) throw 0
+  let isInteger = true
+  if (at < stop && b[at] === 0x2e) {
+    isInteger = false
+    if (!isDigits()) throw 0
+  }
+  if (at < stop && (b[at] === 0x65 || b[at] === 0x45)) {
+    isInteger = false
+    if (at + 1 < stop && (b[at + 1] === 0x2b || b[at + 1] === 0x2d)) at++
+    if (!isDigits()) throw 0
+  }
+  if (isInteger && digits <= 15) return isNegative ? -n : n
+  return Number(ascii(start, at))
+}
+
+/** Steps over the byte at `at` and the digits after it; false when there are none. */
+function isDigits(): boolean {
+  const first = ++at
+  while (at < stop && b[at]! >= 0x30 && b[at]! <= 0x39) at++
+  return at > first
 }
 
 /**
