@@ -7,6 +7,8 @@
  * throws and the caller parses the whole text with `JSON.parse` as before: values and errors are `JSON.parse`'s
  * in every case. The caller falls back on any error, which covers frozen intrinsics too (there an assignment to
  * a key named like a frozen `Object.prototype` property, `toString`, throws a `TypeError`).
+ * One difference is left: an index accessor someone defined on `Array.prototype` is called by the reader's
+ * `push`, where JSON.parse would define the element (a polluted `Array.prototype`, not worth a check per value).
  */
 import { decodeUtf8 } from '../utf8.ts'
 import { textJson } from './text.ts'
