@@ -17,7 +17,7 @@ import { encodeParams, planOf, type QueryOptions, refuseBadOptions, skipMessage 
 import type { Request } from './request.ts'
 import { type QueryResult, ResultCollector, type Row } from './result.ts'
 import { send } from './send.ts'
-import { StaleStatementError, statementCacheOf } from './statement-cache.ts'
+import { isCacheClose, StaleStatementError, statementCacheOf } from './statement-cache.ts'
 import type { TypeRegistry } from './types/index.ts'
 import { typeRegistryOf } from './types/registry.ts'
 
@@ -85,7 +85,10 @@ function run<R>(
     const plans = statements.map((statement) => {
       const isRenewed = isRetry && !renewed.has(statement)
       renewed.add(statement)
-      return planOf(core, statement, types, isRenewed)
+      const plan = planOf(core, statement, types, isRenewed)
+      // A DISCARD ALL in the batch: the statements after it prepare anew (the Closes wait for the batch).
+      if (typeof statement === 'string') cache?.sending(core, statement)
+      return plan
     })
     const request = new BatchRequest<R>(core, plans, values, types, options?.rowMode)
     const promise = new Promise<QueryResult<R>[]>((resolve, reject) => {
@@ -167,7 +170,7 @@ class BatchRequest<R> implements Request {
   #finish(status: 'I' | 'T' | 'E') {
     const failedAt = this.#failedAt
     // Read before settle(): closing a stale statement queues a request behind this one.
-    const isAlone = this.#core.pendingCount === 1
+    const isAlone = this.#core.everyPendingBehind((r) => isCacheClose(r.inner ?? r))
     // Statements the server skipped never ran: a Parse among them must not leave a name behind.
     for (let i = failedAt >= 0 ? failedAt + 1 : this.#at; i < this.#plans.length; i++)
       this.#plans[i]!.abandon?.()

@@ -5,6 +5,8 @@ import type { RowDecoder } from './result.ts'
 
 /** How one query is written and what it learns from the answer. */
 export interface Plan {
+  /** The named statement it binds (a cached one), if any. */
+  readonly name?: string
   /** Set when the result columns are known before the answer (prepared or cached statements). */
   readonly decoder: RowDecoder | undefined
   /** Writes the statement's messages up to Execute; the caller ends them with Sync (one per query or batch). */

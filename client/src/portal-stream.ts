@@ -178,7 +178,6 @@ export function queryRaw<R = Row>(
     if (options.types !== undefined && statement instanceof Statement) throw typesOnStatementError()
     if (!Array.isArray(params)) throw usageError(`query parameters must be an array, found ${typeof params}`)
     const values = params.map((p) => encodeParam(p))
-    if (typeof statement === 'string') statementCacheOf(core)?.sending(statement)
     sent = send(
       core,
       request,
@@ -202,6 +201,7 @@ export function queryRaw<R = Row>(
         },
       },
     )
+    if (typeof statement === 'string') statementCacheOf(core)?.sending(core, statement)
     if (sent.lease) {
       sent.lease.onEnd = () => {
         if (phase !== 'fetching' && phase !== 'suspended') return

@@ -4,7 +4,6 @@ import { DatabaseError, encodeError, type PgError, protocolError } from './error
 import type { FieldDescription } from './protocol/index.ts'
 import { RowDecoder } from './result.ts'
 import { type RequestOptions, send } from './send.ts'
-import { statementCacheOf } from './statement-cache.ts'
 
 let counter = 0
 
@@ -54,7 +53,6 @@ export function prepare(
 ): Promise<Statement> {
   if (typeof text !== 'string')
     return Promise.reject(encodeError(`statement text must be a string, found ${typeof text}`))
-  statementCacheOf(core)?.sending(text)
   const name = `edgepg_${++counter}`
   return new Promise((resolve, reject) => {
     let params: number[] = []

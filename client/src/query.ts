@@ -64,9 +64,17 @@ export function query<R = Row>(
   if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options, types)
   const cache = statementCacheOf(core)
   if (!cache) return run<R>(core, unnamedPlan(statement), values, options, types)
-  const plan = cache.plan(core, statement, false, types)
-  cache.sending(statement)
-  return run<R>(core, plan, values, options, types, cache, statement)
+  const promise = run<R>(
+    core,
+    cache.plan(core, statement, false, types),
+    values,
+    options,
+    types,
+    cache,
+    statement,
+  )
+  cache.sending(core, statement)
+  return promise
 }
 
 /**
@@ -166,6 +174,16 @@ class QueryRequest<R> implements Request {
     return this.#text
   }
 
+  /** The named statement it binds, if any. */
+  get boundName(): string | undefined {
+    return this.#plan.name
+  }
+
+  /** A retry of a stale query (it does not retry again). */
+  get isRetry(): boolean {
+    return this.#cache === undefined && this.#text !== undefined
+  }
+
   encode(w: FrontendWriter): void {
     this.#plan.encode(w, this.#values)
     w.sync()
@@ -193,9 +211,15 @@ class QueryRequest<R> implements Request {
     const text = this.#text
     // Behind it only the cache's Closes and queries of the same text (stale too, so they changed nothing, and
     // retried in their order): a retry runs after nothing it could see or that could see it.
+    const name = this.#plan.name
     const canRetry =
       text !== undefined &&
-      core.everyPendingBehind((r) => isCacheClose(r) || (r instanceof QueryRequest && r.retryText === text))
+      core.everyPendingBehind((queued) => {
+        const r = queued.inner ?? queued
+        if (isCacheClose(r)) return true
+        // Copies bound to the same stale statement (they fail too), or retries of earlier ones.
+        return r instanceof QueryRequest && r.retryText === text && (r.isRetry || r.boundName === name)
+      })
     const error = this.#plan.settle ? this.#plan.settle(failure, status) : failure
     if (!(error instanceof StaleStatementError)) return this.reject(error)
     const cache = this.#cache

@@ -13,6 +13,8 @@ export interface Request {
   readonly lease?: WireLease | undefined
   /** Called when the request becomes the head of the FIFO (the statement the server runs next). */
   onHead?(): void
+  /** The request a deadline or signal wrapper (see `send`) carries: what it is, for those who ask. */
+  readonly inner?: Request
   /** Writes the request's messages, for a request sent without an encoder of its own (see `send`). */
   encode?(writer: FrontendWriter): void
 }

@@ -131,6 +131,7 @@ export function send(
   }
   const guarded: Request = {
     lease,
+    inner: request,
     handle(message) {
       if (isDiscarding) {
         if (message.type !== 'ReadyForQuery') return false

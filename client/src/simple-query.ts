@@ -37,7 +37,6 @@ export function simpleQuery(
   } catch (error) {
     return Promise.reject(error)
   }
-  statementCacheOf(core)?.sending(text)
   const registry = types === undefined ? core.types : typeRegistryOf(types)
   const collect = () => new ResultCollector(registry, undefined, { rowMode })
   return new Promise((resolve, reject) => {
@@ -77,6 +76,7 @@ export function simpleQuery(
       options,
       (w) => w.query(text),
     )
+    statementCacheOf(core)?.sending(core, text)
   })
 }
 

@@ -76,8 +76,12 @@ export class StaleStatementError extends PgErrorClass {
   }
 }
 
-/** SQL that drops every prepared statement of the session (matched loosely: a false match only re-prepares). */
-const DROPS_STATEMENTS = /\b(?:discard\s+all|deallocate\s+(?:prepare\s+)?all)\b/i
+/**
+ * SQL that drops every prepared statement of the session, comments allowed between the words (matched loosely:
+ * a false match only closes the cached statements, which are then prepared anew).
+ */
+const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|--[^\n]*(?:\n|$))+`
+const DROPS_STATEMENTS = new RegExp(String.raw`\b(?:discard|deallocate(?:${GAP}prepare)?)${GAP}all\b`, 'i')
 
 const INVALID_STATEMENT_NAME = '26000'
 const FEATURE_NOT_SUPPORTED = '0A000'
@@ -97,7 +101,7 @@ export function statementCacheOf(core: ConnectionCore): StatementCache | undefin
   if (cache === undefined) {
     cache = core.statementCacheSize > 0 ? new StatementCache(core.statementCacheSize) : null
     caches.set(core, cache)
-    if (cache) core.onStatementsDropped = () => cache!.dropped()
+    if (cache) core.onStatementsDropped = () => cache!.dropped(core)
   }
   return cache ?? undefined
 }
@@ -107,8 +111,6 @@ export class StatementCache {
   readonly #entries = new Map<string, Entry>()
   /** Ticks once per query: entries remember when they were last used, instead of moving in the map. */
   #clock = 0
-  /** `DISCARD ALL` / `DEALLOCATE ALL` sent (and handled by `sending`) whose answer has not come. */
-  #dropsInFlight = 0
   #heldCloses: Entry[] | undefined
 
   constructor(max: number) {
@@ -121,22 +123,28 @@ export class StatementCache {
   }
 
   /**
-   * `text` is being sent: if it drops every prepared statement, forget them now, so that the queries
-   * queued behind it prepare anew rather than bind names that will be gone when they run.
+   * `text` was just queued: if it may drop every prepared statement (`DISCARD ALL`, `DEALLOCATE ALL`; matched
+   * loosely), forget them now and close them behind it. Queries queued after it prepare anew instead of binding
+   * names that are gone when they run; and whether it dropped them or not (a false match, an error, taken back
+   * unsent), nothing is left on the server: closing a statement that no longer exists is not an error.
    */
-  sending(text: string): void {
-    if (!DROPS_STATEMENTS.test(text)) return
-    this.#dropsInFlight++
-    this.clear()
+  sending(core: ConnectionCore, text: string): void {
+    if (DROPS_STATEMENTS.test(text)) this.#closeAll(core)
   }
 
   /**
-   * The server reports `DEALLOCATE ALL` or `DISCARD ALL`. One this cache saw being sent was handled then (the
-   * entries made since are valid); any other empties the cache.
+   * The server reports `DEALLOCATE ALL` or `DISCARD ALL` (from a text `sending` did not match, or one it did):
+   * forget every entry and close it behind what is in flight — the names made before the drop are gone, those
+   * made since are closed after the requests that bound them.
    */
-  dropped(): void {
-    if (this.#dropsInFlight > 0) this.#dropsInFlight--
-    else this.clear()
+  dropped(core: ConnectionCore): void {
+    this.#closeAll(core)
+  }
+
+  #closeAll(core: ConnectionCore) {
+    const entries = [...this.#entries.values()]
+    this.#entries.clear()
+    for (const entry of entries) this.#close(core, entry)
   }
 
   /**
@@ -189,6 +197,7 @@ export class StatementCache {
     const { name } = entry
     let isParsed = !isNew
     return {
+      name,
       decoder: known?.decoder,
       encode: (w, values) => {
         if (isNew) w.parse(name, text, [])
@@ -221,8 +230,13 @@ export class StatementCache {
         return this.#settleParsed(core, text, entry, error, status)
       },
       abandon: () => {
-        // A Parse that never reached the server must not leave a name that later queries would bind.
-        if (isNew && !isParsed) this.#forget(text, entry)
+        // A Parse whose answer will not be read (never sent, or sent and its answer discarded) must not leave a
+        // name that later queries would bind, nor a statement on the server: closed behind it (harmless if
+        // it never ran).
+        if (isNew && !isParsed) {
+          this.#forget(text, entry)
+          this.#close(core, entry)
+        }
       },
     }
   }
@@ -231,6 +245,7 @@ export class StatementCache {
   #boundPlan(core: ConnectionCore, text: string, entry: Entry, view: View): Plan {
     const { name } = entry
     return {
+      name,
       decoder: view.decoder,
       encode: (w, values) => {
         w.bind('', name, values, view.formats).execute('', 0)
