@@ -2,8 +2,8 @@
  * The protocol's floor for pipelined queries from Node: a client that does nothing but write pre-encoded
  * bytes and count ReadyForQuery — no promises, no decoding, no per-query objects. It logs in as the trust
  * role over one `node:net` socket, prepares `select $1::int` once, and per sample writes `count` × Bind (one
- * text parameter, binary result) + Execute, with a Sync after each query or after every `perSync`, in one
- * write. What a Sync per query costs the server shows as the gap between its two settings; what edgepg costs
+ * text parameter, binary result) + Execute, with a Sync after each query or after every `perSync`, encoded
+ * first and then written in 64 KB slices. What a Sync per query costs the server shows as the gap between its two settings; what edgepg costs
  * above the wire shows against its own rows.
  */
 import net from 'node:net'
@@ -15,6 +15,8 @@ export interface RawWire {
   run(count: number, perSync: number): Promise<number>
   end(): void
 }
+
+const SLICE = 64 * 1024
 
 export async function openRawWire(e: Endpoint, user: string): Promise<RawWire> {
   const socket = net.connect(e.tcp.port, e.tcp.host)
@@ -56,13 +58,21 @@ export async function openRawWire(e: Endpoint, user: string): Promise<RawWire> {
   await exchange(writer.parse('raw', 'select $1::int as n', []).sync().finish(), 1)
   return {
     async run(count, perSync) {
+      // Encoded beforehand, written in 64 KB slices one after another (as edgepg writes a long burst), so the
+      // server starts on the first slice while the rest is written.
       for (let i = 0; i < count; i++) {
         writer.bind('', 'raw', [String(i)], [1]).execute('', 0)
         if ((i + 1) % perSync === 0) writer.sync()
       }
       const bytes = writer.finish()
       const start = performance.now()
-      await exchange(bytes, count / perSync)
+      seen = 0
+      wanted = count / perSync
+      const done = new Promise<void>((resolve, reject) => {
+        onDone = () => (failure ? reject(failure) : resolve())
+      })
+      for (let at = 0; at < bytes.length; at += SLICE) socket.write(bytes.subarray(at, at + SLICE))
+      await done
       return count / ((performance.now() - start) / 1000)
     },
     end: () => socket.end(),

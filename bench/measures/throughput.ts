@@ -172,7 +172,7 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
           label: 'the wire, a Sync per query',
           of: { row: RAW },
           rows: ['edgepg', 'edgepg-ws', 'postgres.js', 'pg'],
-          why: `A Node client that only writes pre-encoded Bind + Execute + Sync for each query (one write) and counts ReadyForQuery: no driver that keeps each query its own transaction can be faster. libpq is not this row's limit: with one Sync per ${PER_PIPELINE} the server does less (see its CPU per query below).`,
+          why: `A Node client that only writes pre-encoded Bind + Execute + Sync for each query (encoded before the clock starts, written in 64 KB slices) and counts ReadyForQuery: no driver that keeps each query its own transaction can be faster. libpq is not this row's limit: with one Sync per ${PER_PIPELINE} the server does less (see its CPU per query below).`,
         },
       ],
       compare: [
