@@ -1,16 +1,8 @@
 /** Defects found by the adversarial review of client.batch and the query path (each fails before its fix). */
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, transportKind } from './helpers.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { admin, type Opened, openEach, transportKind } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end().catch(() => {})))
-})
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 const table = `advb_defects_${transportKind}`
 afterAll(() => admin(`drop table if exists ${table}, ${table}_log`))
 

@@ -6,20 +6,11 @@
 import { connect, createPool, isDatabaseError, isPgError, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
-import { admin, type Opened, open, server, transport, transportKind, url } from './helpers.ts'
+import { admin, type Opened, openEach, server, transport, transportKind, url } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end().catch(() => {})))
-})
-
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 
 const table = `advb_faults_${transportKind}`
 afterAll(() => admin(`drop table if exists ${table}`))

@@ -4,19 +4,10 @@
  * never out of sync. Faults, aborts and long queues are in adversarial-batch-faults.test.ts.
  */
 import { isDatabaseError, isPgError, Oid } from '@edgepg/client'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, transportKind } from './helpers.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { admin, type Opened, openEach, transportKind } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end().catch(() => {})))
-})
-
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 
 const table = `advb_${transportKind}`
 afterAll(() => admin(`drop table if exists ${table}`))

@@ -5,18 +5,10 @@
  * that succeeded, and a write that rejected left nothing behind.
  */
 import { createPool, isDatabaseError, isPgError, type QueryResult } from '@edgepg/client'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, transport, transportKind, url } from './helpers.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { admin, type Opened, openEach, transport, transportKind, url } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end().catch(() => {})))
-})
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 const table = `adv_cache_burst_${transportKind}`
 afterAll(() => admin(`drop table if exists ${table}`))
 

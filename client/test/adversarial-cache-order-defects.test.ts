@@ -3,18 +3,10 @@
  * DEALLOCATE ALL handled as they are sent, the stale-statement retry, and batches re-run after a stale first
  * statement. Server statements are counted through simpleQuery, which bypasses the cache.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, transportKind } from './helpers.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { admin, type Opened, openEach, transportKind } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end().catch(() => {})))
-})
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 const table = `adv_cache_order_${transportKind}`
 afterAll(() => admin(`drop table if exists ${table}`))
 

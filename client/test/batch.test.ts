@@ -1,18 +1,9 @@
 import { connect, createPool, isDatabaseError, isPgError } from '@edgepg/client'
 import fc from 'fast-check'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, transport, transportKind, url } from './helpers.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { admin, openEach, transport, transportKind, url } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end()))
-})
-
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 
 const table = `batch_${transportKind}`
 afterAll(() => admin(`drop table if exists ${table}, ${table}_m`))

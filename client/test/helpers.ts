@@ -2,7 +2,7 @@
 import { type Client, type Connection, type ConnectOptions, connect, type Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { webSocket } from '@edgepg/client/websocket'
-import { inject } from 'vitest'
+import { afterEach, inject } from 'vitest'
 import { admin, waitFor } from '../../test/pg-admin.ts'
 
 export { admin, waitFor }
@@ -42,6 +42,22 @@ export async function open(
   const done = connection.run()
   done.catch(() => {})
   return { client, connection, done }
+}
+
+/**
+ * `open` for a test file: every connection it opens is ended after each test (ending one a test already
+ * ended or broke is fine).
+ */
+export function openEach(): (options?: Parameters<typeof open>[0]) => Promise<Opened> {
+  const opened: Opened[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((db) => db.client.end().catch(() => {})))
+  })
+  return async (options = {}) => {
+    const result = await open(options)
+    opened.push(result)
+    return result
+  }
 }
 
 /** Collects unhandled rejections while `body` runs (and one macrotask after). */

@@ -1,17 +1,8 @@
 import { connect, isDatabaseError, isPgError } from '@edgepg/client'
-import { afterEach, describe, expect, it } from 'vitest'
-import { admin, type Opened, open, transport, transportKind, url } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { admin, type Opened, open, openEach, transport, transportKind, url } from './helpers.ts'
 
-const opened: Opened[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.client.end()))
-})
-
-async function db(options: Parameters<typeof open>[0] = {}): Promise<Opened> {
-  const result = await open(options)
-  opened.push(result)
-  return result
-}
+const db = openEach()
 
 /** Counts this session's prepared statements through the simple protocol, which the cache never touches. */
 async function prepared(client: Opened['client'], text?: string): Promise<number> {
