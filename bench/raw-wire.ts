@@ -47,12 +47,13 @@ export async function openRawWire(e: Endpoint, user: string): Promise<RawWire> {
     pending = buffer.subarray(at)
   })
   const writer = new FrontendWriter()
+  /** Writes `bytes` in {@link SLICE}s one after another and resolves at the `readies`-th ReadyForQuery. */
   const exchange = (bytes: Uint8Array, readies: number) =>
     new Promise<void>((resolve, reject) => {
       seen = 0
       wanted = readies
       onDone = () => (failure ? reject(failure) : resolve())
-      socket.write(bytes)
+      for (let at = 0; at < bytes.length; at += SLICE) socket.write(bytes.subarray(at, at + SLICE))
     })
   await exchange(writer.startup({ user, database: e.database }).finish(), 1)
   await exchange(writer.parse('raw', 'select $1::int as n', []).sync().finish(), 1)
@@ -66,13 +67,7 @@ export async function openRawWire(e: Endpoint, user: string): Promise<RawWire> {
       }
       const bytes = writer.finish()
       const start = performance.now()
-      seen = 0
-      wanted = count / perSync
-      const done = new Promise<void>((resolve, reject) => {
-        onDone = () => (failure ? reject(failure) : resolve())
-      })
-      for (let at = 0; at < bytes.length; at += SLICE) socket.write(bytes.subarray(at, at + SLICE))
-      await done
+      await exchange(bytes, count / perSync)
       return count / ((performance.now() - start) / 1000)
     },
     end: () => socket.end(),

@@ -61,19 +61,12 @@ export function query<R = Row>(
   } catch (error) {
     return Promise.reject(error)
   }
-  if (statement instanceof Statement) return run<R>(core, preparedPlan(statement), values, options, types)
-  const cache = statementCacheOf(core)
-  if (!cache) return run<R>(core, unnamedPlan(statement), values, options, types)
-  const promise = run<R>(
-    core,
-    cache.plan(core, statement, false, types),
-    values,
-    options,
-    types,
-    cache,
-    statement,
-  )
-  cache.sending(core, statement)
+  const plan = planOf(core, statement, types, false)
+  // A cached text: a stale failure prepares it again, and a DISCARD ALL closes the cache behind itself.
+  const text = typeof statement === 'string' ? statement : undefined
+  const cache = text === undefined ? undefined : statementCacheOf(core)
+  const promise = run<R>(core, plan, values, options, types, cache, cache && text)
+  if (text !== undefined) cache?.sending(core, text)
   return promise
 }
 
