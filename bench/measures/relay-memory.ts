@@ -198,7 +198,7 @@ export async function slowReader(
     notes: [
       `The client read ${(received / MB).toFixed(0)} MB at about ${rate} MB/s (it pauses its socket when ahead of the rate); PostgreSQL produces far faster, so the relay must hold it back.`,
       'The relay pauses its TCP socket to PostgreSQL when more than highWaterMark (1 MiB) waits to be sent to the client.',
-      'The growth is freed socket chunks waiting for V8 to collect them, not data held: each read of the upstream socket allocates its buffer outside the JavaScript heap, and V8 collects that external memory only once about 64 MB of it has piled up since its last full collection, so the peak is about baseline + highWaterMark + 64 MB whatever the size of the result. Buffers reused across reads (`onread` of net.connect) would remove it.',
+      'Upstream sockets read into one buffer the relay shares (`onread` of net.connect), and long reads are copied into blocks of a relay-wide pool that go back to it once written to the client: the peak is about baseline + highWaterMark + the pool, whatever the size of the result. (With a fresh buffer per read, as Node reads by default, freed reads waited for V8 to collect about 64 MB of external memory: +54 MiB.)',
       RELAY_AS_DEPLOYED,
     ],
   }

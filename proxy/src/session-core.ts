@@ -297,10 +297,10 @@ export class RelaySession {
       this.#upstream = upstream
       this.#state = 'open'
       upstream.start({
-        data: (chunk) => {
+        data: (chunk, written) => {
           // #guard inlined: no closure per chunk on the hot path.
           try {
-            this.#toClient(chunk)
+            this.#toClient(chunk, written)
           } catch (error) {
             this.#failed(error)
           }
@@ -336,8 +336,9 @@ export class RelaySession {
     return false
   }
 
-  #toClient(chunk: Uint8Array) {
-    if (this.#state !== 'open') return
+  /** Sends a chunk from PostgreSQL; `written` (a lent chunk's) runs once the client end is done with it. */
+  #toClient(chunk: Uint8Array, written: (() => void) | undefined) {
+    if (this.#state !== 'open') return written?.()
     this.#deps.metrics.bytesToClient += chunk.length
     this.#sentToClient += chunk.length
     const client = this.#client
@@ -350,7 +351,7 @@ export class RelaySession {
       buffered === undefined ||
       (!this.#isUpstreamPaused && buffered + chunk.length <= this.#deps.config.highWaterMark)
     ) {
-      client.send(chunk)
+      client.send(chunk, written)
       return
     }
     if (!this.#isUpstreamPaused) {
@@ -358,7 +359,16 @@ export class RelaySession {
       this.#upstream?.pause()
     }
     this.#maybeResumeUpstream ??= () => this.#resumeUpstreamIfDrained()
-    client.send(chunk, this.#maybeResumeUpstream)
+    const resume = this.#maybeResumeUpstream
+    client.send(
+      chunk,
+      written
+        ? () => {
+            written()
+            resume()
+          }
+        : resume,
+    )
   }
 
   /** The write callback of frames sent while the upstream is paused; made on first need (most never do). */

@@ -29,7 +29,11 @@ export interface ClientEnd {
 
 /** What the upstream adapter reports. */
 export interface UpstreamEvents {
-  data(chunk: Uint8Array): void
+  /**
+   * Bytes from PostgreSQL. `written`, when given, lends `chunk`: its bytes stay valid until the session
+   * calls `written` — once, after the client end has written them out, or when it drops them unsent.
+   */
+  data(chunk: Uint8Array, written?: () => void): void
   /** The upstream's write buffer has drained below its high-water mark after a `write` returned false. */
   drain(): void
   /** PostgreSQL closed the connection. */

@@ -3,7 +3,7 @@
  * {@link ClientEnd}, a `node:net` socket as the {@link UpstreamEnd}. They translate events and nothing else;
  * every rule (pinning, limits, liveness, backpressure, close codes) is the core's.
  */
-import { connect, type Socket } from 'node:net'
+import { connect, type OnReadOpts, type Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import {
   type ClientEnd,
@@ -13,16 +13,30 @@ import {
   type UpstreamEnd,
   type UpstreamEvents,
 } from './session-core.ts'
+import { ReadBlocks, UpstreamReads } from './upstream-reads.ts'
 
 export { RelaySession, type SessionInfo } from './session-core.ts'
 
-/** Opens the TCP connection to PostgreSQL. Injected so tests can prove which addresses were dialed. */
-export type Dialer = (target: { host: string; port: number }, timeoutMs: number) => Promise<Socket>
+/**
+ * Opens the TCP connection to PostgreSQL. Injected so tests can prove which addresses were dialed.
+ * `options.onread`, when given, is the relay's pooled read (./upstream-reads.ts): pass it to `net.connect`.
+ * A dialer that ignores it still works; its socket's reads then allocate as Node's do by default.
+ */
+export type Dialer = (
+  target: { host: string; port: number },
+  timeoutMs: number,
+  options?: { onread?: OnReadOpts },
+) => Promise<Socket>
 
-/** The default dialer: `net.connect` with a deadline. */
-export const tcpDialer: Dialer = (target, timeoutMs) =>
+/** The default dialer: `net.connect` with a deadline (and the relay's pooled reads when it passes them). */
+export const tcpDialer: Dialer = (target, timeoutMs, options) =>
   new Promise((resolve, reject) => {
-    const socket = connect({ host: target.host, port: target.port, noDelay: true })
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      ...(options?.onread && { onread: options.onread }),
+    })
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new Error(`connect timed out after ${timeoutMs} ms`))
@@ -58,8 +72,9 @@ export class WsClientEnd implements ClientEnd {
   }
 
   send(bytes: Uint8Array, onWritten?: () => void): void {
-    if (onWritten) this.#ws.send(bytes, BINARY, () => onWritten())
-    else this.#ws.send(bytes, BINARY)
+    // `ws` calls back with an error when the frame is not written; onWritten takes none and is called
+    // either way (the bytes are done with).
+    this.#ws.send(bytes, BINARY, onWritten)
   }
 
   get bufferedAmount(): number {
@@ -96,17 +111,24 @@ export function wsClientEnd(ws: WebSocket): ClientEnd {
   return new WsClientEnd(ws)
 }
 
-/** A connected `node:net` socket as the session's upstream end (a class, for the same reason). */
+/**
+ * A connected `node:net` socket as the session's upstream end (a class, for the same reason). With `reads`
+ * (the socket was dialed with its `onread`) chunks come from the pooled reads; a socket a custom dialer
+ * made without them emits 'data' as usual. Both are listened to: only one of them ever delivers.
+ */
 export class SocketUpstream implements UpstreamEnd {
   readonly #socket: Socket
+  readonly #reads: UpstreamReads | undefined
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, reads?: UpstreamReads) {
     this.#socket = socket
+    this.#reads = reads
   }
 
   start(events: UpstreamEvents): void {
     const socket = this.#socket
     socket.setKeepAlive(true, 60_000)
+    this.#reads?.attach(events.data)
     socket.on('data', events.data)
     socket.on('drain', events.drain)
     socket.on('error', events.error)
@@ -135,17 +157,25 @@ export class SocketUpstream implements UpstreamEnd {
 }
 
 /** A connected `node:net` socket as the session's upstream end. */
-export function socketUpstream(socket: Socket): UpstreamEnd {
-  return new SocketUpstream(socket)
+export function socketUpstream(socket: Socket, reads?: UpstreamReads): UpstreamEnd {
+  return new SocketUpstream(socket, reads)
 }
 
 /**
  * The session dependencies of a relay's Node sessions, built once per relay ({@link startNodeSession} takes
- * them): every session shares one object and one upstream opener.
+ * them): every session shares one object, one upstream opener and one pool of read blocks.
  */
-export function nodeSessionDeps(deps: NodeSessionDeps): SessionDeps {
+export function nodeSessionDeps(deps: NodeSessionDeps): SessionDeps & { readBlocks: ReadBlocks } {
   const { dial, ...rest } = deps
-  return { ...rest, openUpstream: async (target, timeoutMs) => socketUpstream(await dial(target, timeoutMs)) }
+  const readBlocks = new ReadBlocks()
+  return {
+    ...rest,
+    readBlocks,
+    openUpstream: async (target, timeoutMs) => {
+      const reads = new UpstreamReads(readBlocks)
+      return socketUpstream(await dial(target, timeoutMs, { onread: reads.onread }), reads)
+    },
+  }
 }
 
 /** The session a WebSocket belongs to, for the listeners shared by every session. */

@@ -19,13 +19,25 @@ export interface TestRelay extends RunningRelay {
 
 /** A dialer that records every call and refuses anything outside loopback (SSRF tests prove no dial). */
 export function recordingDialer(dials: { host: string; port: number }[]) {
-  return async (target: { host: string; port: number }, timeout: number): Promise<Socket> => {
+  return async (
+    target: { host: string; port: number },
+    timeout: number,
+    options?: Parameters<typeof tcpDialer>[2],
+  ): Promise<Socket> => {
     dials.push(target)
     if (!/^127\./.test(target.host) && target.host !== '::1') {
       throw new Error(`test dialer refuses non-loopback ${target.host}`)
     }
-    return tcpDialer(target, timeout)
+    return tcpDialer(target, timeout, options)
   }
+}
+
+/** A custom dialer as an operator might write one: plain `tcpDialer`, without the relay's pooled reads. */
+export function tcpDialerIgnoringOptions(
+  target: { host: string; port: number },
+  timeout: number,
+): Promise<Socket> {
+  return tcpDialer(target, timeout)
 }
 
 /**

@@ -67,6 +67,11 @@ export interface RunningRelay {
    */
   readonly sqlBackends: NodeSqlBackends | undefined
   /**
+   * The pool of blocks the sessions' upstream reads are copied into (./upstream-reads.ts): how many were
+   * made, are free, and are lent to bytes not yet written to a client.
+   */
+  readonly readBlocks: { readonly made: number; readonly freeCount: number; readonly lent: number }
+  /**
    * Stops accepting, closes every session with 1001, waits up to `shutdownGrace`, then terminates the rest;
    * ends the `/sql` pool's connections.
    */
@@ -243,6 +248,7 @@ export async function startRelay(
     sessions,
     server,
     sqlBackends,
+    readBlocks: sessionDeps.readBlocks,
     shutdown() {
       shutdown ??= (async () => {
         gate.isDraining = true
