@@ -18,6 +18,7 @@ const NUMBERS = {
   'ipv6-prefix-length': 'ipv6PrefixLength',
   'max-payload': 'maxPayload',
   'high-water-mark': 'highWaterMark',
+  'pipeline-pacing': 'pipelinePacing',
   'startup-timeout': 'startupTimeout',
   'connect-timeout': 'connectTimeout',
   'idle-timeout': 'idleTimeout',
@@ -57,6 +58,7 @@ Options (each also an environment variable: --max-payload → EDGEPG_MAX_PAYLOAD
   --ipv6-prefix-length N       the per-IP limit counts an IPv6 client per /N network, 1 to 128 (64)
   --max-payload BYTES          largest WebSocket message (1048576)
   --high-water-mark BYTES      buffered bytes per direction before pausing the other side (1048576)
+  --pipeline-pacing MS         hold a pipeline's stream of short answers this long per frame, 0 = off (1)
   --startup-timeout MS (10000)  --connect-timeout MS (5000)  --idle-timeout MS (300000)
   --ping-interval MS (30000)    --max-lifetime MS (0 = none)  --headers-timeout MS (10000)
   --shutdown-grace MS (10000)   --log-level LEVEL (info)

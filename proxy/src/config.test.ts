@@ -112,3 +112,24 @@ describe('/sql settings', () => {
     )
   })
 })
+
+describe('pipelinePacing', () => {
+  it('defaults to 1 ms and accepts 0 (off) to 100', () => {
+    expect(resolveConfig({ allow }).pipelinePacing).toBe(1)
+    expect(resolveConfig({ allow, pipelinePacing: 0 }).pipelinePacing).toBe(0)
+    expect(resolveConfig({ allow, pipelinePacing: 100 }).pipelinePacing).toBe(100)
+  })
+
+  it('stops start-up outside 0 to 100 or when not a whole number of milliseconds', () => {
+    for (const bad of [-1, 101, 0.5, Number.NaN]) {
+      expect(() => resolveConfig({ allow, pipelinePacing: bad })).toThrow(
+        `invalid pipelinePacing: expected a whole number of milliseconds from 0 to 100, found ${bad}`,
+      )
+    }
+  })
+
+  it('comes from --pipeline-pacing or EDGEPG_PIPELINE_PACING', () => {
+    expect(parseCli(['--pipeline-pacing', '0'], {}).pipelinePacing).toBe(0)
+    expect(parseCli([], { EDGEPG_PIPELINE_PACING: '2' }).pipelinePacing).toBe(2)
+  })
+})

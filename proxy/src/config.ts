@@ -41,6 +41,14 @@ export interface RelayConfig {
   maxPayload: number
   /** Bytes buffered in each direction before the other side is paused. Default 1 MiB. */
   highWaterMark: number
+  /**
+   * When PostgreSQL streams many short answers in a row to a client that sends nothing meanwhile (the results
+   * of a pipeline it sent up front), the relay stops reading for this long and sends what came meanwhile as
+   * one frame: far fewer WebSocket frames and a fraction of the relay's CPU per query, for at most this much
+   * more latency at the end of such a stream. A lone answer, a bulk result and a client that is sending are
+   * never held. ms, 0 to 100; 0 turns it off. Default 1.
+   */
+  pipelinePacing: number
   /** Time for the client to send its first packet after the upgrade, ms. Default 10 000. */
   startupTimeout: number
   /** Time to open the TCP connection to PostgreSQL, ms. Default 5 000. */
@@ -120,6 +128,7 @@ export const DEFAULTS: RelayConfig = {
   maxConnectionsPerToken: 20,
   maxPayload: DEFAULT_MAX_PAYLOAD,
   highWaterMark: 1024 * 1024,
+  pipelinePacing: 1,
   startupTimeout: 10_000,
   connectTimeout: 5_000,
   idleTimeout: 300_000,
@@ -203,6 +212,13 @@ export function resolveConfig(input: Partial<RelayConfig>): RelayConfig {
   for (const key of ['sql', 'behindTls', 'trustProxy', 'allowPrivate'] as const) {
     if (typeof config[key] !== 'boolean')
       throw new ConfigError(key, `expected true or false, found ${JSON.stringify(config[key])}`)
+  }
+  const pacing = config.pipelinePacing
+  if (!Number.isInteger(pacing) || pacing < 0 || pacing > 100) {
+    throw new ConfigError(
+      'pipelinePacing',
+      `expected a whole number of milliseconds from 0 to 100, found ${pacing}`,
+    )
   }
   for (const key of ['maxLifetime', 'shutdownGrace'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {

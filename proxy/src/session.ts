@@ -5,6 +5,7 @@
  */
 import { connect, type OnReadOpts, type Socket } from 'node:net'
 import type { WebSocket } from 'ws'
+import { ReadPacing } from './read-pacing.ts'
 import {
   type ClientEnd,
   RelaySession,
@@ -119,23 +120,73 @@ export function wsClientEnd(ws: WebSocket): ClientEnd {
 export class SocketUpstream implements UpstreamEnd {
   readonly #socket: Socket
   readonly #reads: UpstreamReads | undefined
+  readonly #pacingMs: number
+  readonly #pacing: ReadPacing | undefined
+  readonly #now: () => number
+  /** Whether the session paused reading (backpressure), apart from pacing. */
+  #isHeld = false
+  #pacer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(socket: Socket, reads?: UpstreamReads) {
+  /**
+   * `pacingMs`: the relay's `pipelinePacing` (0: never paced, ./read-pacing.ts); `now` is the clock pacing
+   * reads (tests give their own).
+   */
+  constructor(socket: Socket, reads?: UpstreamReads, pacingMs = 0, now = () => performance.now()) {
     this.#socket = socket
     this.#reads = reads
+    this.#pacingMs = pacingMs
+    this.#pacing = pacingMs > 0 ? new ReadPacing() : undefined
+    this.#now = now
   }
 
   start(events: UpstreamEvents): void {
     const socket = this.#socket
     socket.setKeepAlive(true, 60_000)
-    this.#reads?.attach(events.data)
-    socket.on('data', events.data)
+    const data = events.data
+    const pacing = this.#pacing
+    const sink = pacing
+      ? (chunk: Uint8Array, written?: () => void) => {
+          data(chunk, written)
+          if (!this.#pacer && pacing.afterRead(chunk.length, this.#now())) this.#startPause()
+        }
+      : data
+    this.#reads?.attach(sink)
+    socket.on('data', sink)
     socket.on('drain', events.drain)
     socket.on('error', events.error)
     socket.on('close', events.end)
   }
 
+  /** Whether reading is stopped for pacing now. */
+  get isPacing(): boolean {
+    return this.#pacer !== undefined
+  }
+
+  /** Pacing pauses so far. */
+  get pacingPauses(): number {
+    return this.#pacing?.pauses ?? 0
+  }
+
+  #startPause() {
+    if (this.#socket.destroyed) return
+    this.#socket.pause()
+    this.#pacer = setTimeout(endPause, this.#pacingMs, this)
+  }
+
+  /** Ends a pacing pause: reads again unless the session holds the socket. */
+  endPause(): void {
+    if (!this.#pacer) return
+    clearTimeout(this.#pacer)
+    this.#pacer = undefined
+    this.#pacing?.resumed(this.#now())
+    if (!this.#isHeld && !this.#socket.destroyed) this.#socket.resume()
+  }
+
   write(bytes: Uint8Array): boolean {
+    if (this.#pacing) {
+      this.#pacing.clientSpoke()
+      this.endPause()
+    }
     return this.#socket.destroyed || this.#socket.write(bytes)
   }
 
@@ -144,21 +195,30 @@ export class SocketUpstream implements UpstreamEnd {
   }
 
   pause(): void {
+    this.#isHeld = true
     this.#socket.pause()
   }
 
   resume(): void {
-    this.#socket.resume()
+    this.#isHeld = false
+    if (!this.#pacer) this.#socket.resume()
   }
 
   close(): void {
+    clearTimeout(this.#pacer)
+    this.#pacer = undefined
     this.#socket.destroy()
   }
 }
 
+/** The pacing timer's callback (a function, not a closure per pause). */
+function endPause(upstream: SocketUpstream): void {
+  upstream.endPause()
+}
+
 /** A connected `node:net` socket as the session's upstream end. */
-export function socketUpstream(socket: Socket, reads?: UpstreamReads): UpstreamEnd {
-  return new SocketUpstream(socket, reads)
+export function socketUpstream(socket: Socket, reads?: UpstreamReads, pacingMs = 0): UpstreamEnd {
+  return new SocketUpstream(socket, reads, pacingMs)
 }
 
 /**
@@ -173,7 +233,8 @@ export function nodeSessionDeps(deps: NodeSessionDeps): SessionDeps & { readBloc
     readBlocks,
     openUpstream: async (target, timeoutMs) => {
       const reads = new UpstreamReads(readBlocks)
-      return socketUpstream(await dial(target, timeoutMs, { onread: reads.onread }), reads)
+      const socket = await dial(target, timeoutMs, { onread: reads.onread })
+      return socketUpstream(socket, reads, rest.config.pipelinePacing)
     },
   }
 }
