@@ -183,12 +183,7 @@ export class ResultCollector {
   /** Handles a message shared by every row-returning flow; returns false for messages it does not know. */
   accept(message: BackendMessage): boolean {
     switch (message.type) {
-      case 'RowDescription':
-        this.decoder = new RowDecoder(message.fields, this.#types)
-        return true
-      case 'NoData':
-      case 'EmptyQueryResponse':
-        return true
+      // DataRow first: it is nearly every message, and the cases are tested in order.
       case 'DataRow':
         if (!this.decoder) throw protocolError('DataRow before RowDescription')
         if (this.error) return true
@@ -215,6 +210,12 @@ export class ResultCollector {
             ? error
             : encodeError(`could not decode a column: ${String(error)}`, error)
         }
+        return true
+      case 'RowDescription':
+        this.decoder = new RowDecoder(message.fields, this.#types)
+        return true
+      case 'NoData':
+      case 'EmptyQueryResponse':
         return true
       case 'CommandComplete': {
         const { command, rowCount } = parseCommandTag(message.tag)

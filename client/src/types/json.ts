@@ -31,7 +31,10 @@ let stop = 0
  */
 export function textJsonFast(bytes: Uint8Array, start: number, end: number): unknown {
   // Saved and restored, not reset: a JSON.parse or decoder called from within may read a value of its own.
-  const saved = [b, at, stop] as const
+  // Three locals, not an array: nothing allocated per value for the bookkeeping.
+  const savedBytes = b
+  const savedAt = at
+  const savedStop = stop
   b = bytes
   at = start
   stop = end
@@ -42,7 +45,9 @@ export function textJsonFast(bytes: Uint8Array, start: number, end: number): unk
   } catch {
     // outside the subset, or invalid: textJson decides
   } finally {
-    ;[b, at, stop] = saved
+    b = savedBytes
+    at = savedAt
+    stop = savedStop
   }
   return textJson(bytes, start, end)
 }
@@ -56,12 +61,7 @@ function space(): number {
 
 function value(): unknown {
   const c = space()
-  const start = at
-  if (c === 0x22) {
-    // a string: ASCII without escapes (the others go to JSON.parse with the whole text)
-    for (let d = b[++at]!; d !== 0x22; d = b[++at]!) if (!(d >= 0x20 && d <= 0x7f) || d === 0x5c) throw 0
-    return ascii(start + 1, at++)
-  }
+  if (c === 0x22) return string()
   if (c === 0x7b || c === 0x5b) {
     // { or [; the closing byte is 2 more: } or ]
     const isObject = c === 0x7b
@@ -74,13 +74,14 @@ function value(): unknown {
     for (;;) {
       if (isObject) {
         if (space() !== 0x22) throw 0
-        const key = value() as string
+        const key = string()
         // an assignment to `__proto__` would set the prototype: JSON.parse makes it an own property
         if (space() !== 0x3a || key === '__proto__') throw 0
         at++
         // an inherited property of that name (a setter on Object.prototype) would catch the assignment:
-        // JSON.parse defines an own property, so those go to it
-        if (key in out && !Object.hasOwn(out, key)) throw 0
+        // JSON.parse defines an own property, so those go to it. `out` inherits from Object.prototype alone
+        // and every key it holds passed this test, so asking the prototype is the same as asking `out`.
+        if (key in OBJECT_PROTOTYPE) throw 0
         out[key] = value()
       } else {
         out.push(value())
@@ -95,6 +96,16 @@ function value(): unknown {
   if (c === 0x66 && word(FALSE)) return false
   if (c === 0x6e && word(NULL)) return null
   return number()
+}
+
+/** The prototype of the objects the reader makes (`{}`), taken once: a later `Object = …` does not change it. */
+const OBJECT_PROTOTYPE: object = Object.prototype
+
+/** The string whose opening quote is at `at`: ASCII without escapes (the others go to JSON.parse with the whole text). */
+function string(): string {
+  const start = at
+  for (let d = b[++at]!; d !== 0x22; d = b[++at]!) if (!(d >= 0x20 && d <= 0x7f) || d === 0x5c) throw 0
+  return ascii(start + 1, at++)
 }
 
 const TRUE = [0x74, 0x72, 0x75, 0x65]
