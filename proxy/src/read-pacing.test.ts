@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PACE_AFTER, PACE_BELOW, ReadPacing, STREAK_GAP_MS } from './read-pacing.ts'
+import { CHECK_AFTER, KEEP_RATE, PACE_AFTER, PACE_BELOW, ReadPacing, STREAK_GAP_MS } from './read-pacing.ts'
 
 /** Feeds `count` short reads `gap` ms apart from `start`; returns the indexes that paused and the next time. */
 function reads(pacing: ReadPacing, count: number, start: number, gap = 0.01, length = 60) {
@@ -51,5 +51,41 @@ describe('read pacing', () => {
     const { now } = reads(pacing, PACE_AFTER, 0)
     pacing.resumed(now + 1)
     expect(pacing.afterRead(60, now + 50)).toBe(false)
+  })
+})
+
+describe('read pacing that slows a stream down', () => {
+  /** The streak at 60 B per 0.01 ms (6 B/µs), then paced reads of `bytes` every `every` ms. */
+  function paced(bytes: number, every: number, count: number) {
+    const pacing = new ReadPacing()
+    const { now } = reads(pacing, PACE_AFTER, 0)
+    const decisions: boolean[] = []
+    let at = now
+    for (let i = 0; i < count; i++) {
+      at += every
+      pacing.resumed(at - 0.001)
+      decisions.push(pacing.afterRead(bytes, at))
+    }
+    return { decisions, pacing }
+  }
+
+  it('keeps pacing while each pause gathers what the stream sent meanwhile', () => {
+    // 6,000 B per ms paced = the rate before (6 B/µs).
+    const { decisions, pacing } = paced(6000, 1, 20)
+    expect(decisions.every(Boolean)).toBe(true)
+    expect(pacing.slowed).toBe(0)
+  })
+
+  it(`stops after ${CHECK_AFTER} pauses when they gather less than ${KEEP_RATE * 100} % of the rate before`, () => {
+    // 2,000 B per ms: a third of the rate before (the receive buffer held PostgreSQL back).
+    const { decisions, pacing } = paced(2000, 1, 20)
+    expect(decisions.slice(0, CHECK_AFTER - 1).every(Boolean)).toBe(true)
+    expect(decisions.slice(CHECK_AFTER - 1).some(Boolean)).toBe(false)
+    expect(pacing.slowed).toBe(1)
+  })
+
+  it('paces the next stream again after one it slowed', () => {
+    const { pacing } = paced(2000, 1, 10)
+    expect(reads(pacing, PACE_AFTER, 1000).paused).toEqual([PACE_AFTER - 1])
   })
 })

@@ -7,7 +7,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { connect as connectPg } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
-import { PACE_AFTER } from '../src/read-pacing.ts'
+import { CHECK_AFTER, PACE_AFTER } from '../src/read-pacing.ts'
 import { SocketUpstream } from '../src/session.ts'
 import { pgUrl, sleep, startTestRelay, type TestRelay } from './helpers.ts'
 
@@ -46,16 +46,25 @@ interface Harness {
   ended: Promise<void>
 }
 
-/** A SocketUpstream on a real socket to `port`, pacing `pacingMs`, on a clock where every read is soon. */
-async function harness(port: number, pacingMs: number): Promise<Harness> {
+/**
+ * A SocketUpstream on a real socket to `port`, pacing `pacingMs`, on the test's clock: each chunk delivered
+ * moves it 0.01 ms (every read soon after the last, the stream's rate steady), and each pause `pauseCost` ms
+ * more (0: the stream goes on while paused; more: a stream the pauses slow down).
+ */
+async function harness(port: number, pacingMs: number, pauseCost = 0): Promise<Harness> {
   const socket: Socket = connect({ host: '127.0.0.1', port })
   await once(socket, 'connect')
   let clock = 0
-  const upstream = new SocketUpstream(socket, undefined, pacingMs, () => (clock += 0.001))
+  const upstream = new SocketUpstream(socket, undefined, pacingMs, () => clock)
   const h: Harness = { upstream, got: [], duringPause: 0, ended: Promise.resolve() }
   h.ended = new Promise((resolve, reject) =>
     upstream.start({
       data: (chunk) => {
+        clock += 0.01
+        // After the sink's pacing decision (it follows this callback), a pause costs its modelled time.
+        queueMicrotask(() => {
+          if (upstream.isPacing) clock += pauseCost
+        })
         if (upstream.isPacing) h.duringPause++
         h.got.push(new Uint8Array(chunk))
       },
@@ -84,6 +93,17 @@ describe('pipeline pacing on a socket', () => {
     expect(h.duringPause).toBe(0)
     // Every read after the 32nd short one in a row pauses: one chunk per pause.
     expect(h.upstream.pacingPauses).toBe(200 - PACE_AFTER + 1)
+  })
+
+  it(`stops pacing a stream its pauses slow down, after ${CHECK_AFTER} pauses`, async () => {
+    let h: Harness | undefined
+    const port = await stepServer(100, () => h?.got.length ?? 0)
+    // Each chunk waits for the one before it to be read: every pause holds the stream back (1 ms per chunk).
+    h = await harness(port, 2, 1)
+    await h.ended
+    expectInOrder(h.got, 100)
+    expect(h.duringPause).toBe(0)
+    expect(h.upstream.pacingPauses).toBe(CHECK_AFTER)
   })
 
   it('ends a pause at once when the client sends a byte', async () => {
