@@ -190,6 +190,7 @@ export async function throughput(ctx: Context): Promise<Measure[]> {
         `The batch rows issue the same ${count.toLocaleString('en-US')} queries as ${count / PER_PIPELINE} client.batch calls of ${PER_PIPELINE} at once: one Sync per ${PER_PIPELINE} (one implicit transaction each), as libpq's pipeline does. The other edgepg rows send a Sync per query: each query its own transaction, so that independent calls cannot roll each other back.`,
         "postgres.js runs with named prepared statements (what its tagged templates do), as edgepg's statement cache does (Bind and Execute only, once the statement is known); pg sends Parse for the unnamed statement with every query.",
         'The relay runs in its own process; with PostgreSQL, the client and the relay, three busy processes share 2 cores.',
+        "The relay paces a pipeline's stream of short answers (pipelinePacing, 1 ms by default): after 32 short reads in a row with the client silent it stops reading PostgreSQL for 1 ms, so what comes meanwhile goes out as one WebSocket frame (without it, a frame and a write system call per query). The client then reads a few large frames where over TCP it may read each answer on its own, so the relay row can come out above the TCP row.",
       ],
     },
     {
