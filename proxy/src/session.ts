@@ -121,7 +121,8 @@ export class SocketUpstream implements UpstreamEnd {
   readonly #socket: Socket
   readonly #reads: UpstreamReads | undefined
   readonly #pacingMs: number
-  readonly #pacing: ReadPacing | undefined
+  /** Made with the first read when pacing is on: an idle session holds none. */
+  #pacing: ReadPacing | undefined
   readonly #now: () => number
   /** Whether the session paused reading (backpressure), apart from pacing. */
   #isHeld = false
@@ -131,11 +132,10 @@ export class SocketUpstream implements UpstreamEnd {
    * `pacingMs`: the relay's `pipelinePacing` (0: never paced, ./read-pacing.ts); `now` is the clock pacing
    * reads (tests give their own).
    */
-  constructor(socket: Socket, reads?: UpstreamReads, pacingMs = 0, now = () => performance.now()) {
+  constructor(socket: Socket, reads?: UpstreamReads, pacingMs = 0, now = monotonicNow) {
     this.#socket = socket
     this.#reads = reads
     this.#pacingMs = pacingMs
-    this.#pacing = pacingMs > 0 ? new ReadPacing() : undefined
     this.#now = now
   }
 
@@ -143,13 +143,14 @@ export class SocketUpstream implements UpstreamEnd {
     const socket = this.#socket
     socket.setKeepAlive(true, 60_000)
     const data = events.data
-    const pacing = this.#pacing
-    const sink = pacing
-      ? (chunk: Uint8Array, written?: () => void) => {
-          data(chunk, written)
-          if (!this.#pacer && pacing.afterRead(chunk.length, this.#now())) this.#startPause()
-        }
-      : data
+    const sink =
+      this.#pacingMs > 0
+        ? (chunk: Uint8Array, written?: () => void) => {
+            data(chunk, written)
+            this.#pacing ??= new ReadPacing()
+            if (!this.#pacer && this.#pacing.afterRead(chunk.length, this.#now())) this.#startPause()
+          }
+        : data
     this.#reads?.attach(sink)
     socket.on('data', sink)
     socket.on('drain', events.drain)
@@ -210,6 +211,9 @@ export class SocketUpstream implements UpstreamEnd {
     this.#socket.destroy()
   }
 }
+
+/** The clock pacing reads by (one function for every session). */
+const monotonicNow = () => performance.now()
 
 /** The pacing timer's callback (a function, not a closure per pause). */
 function endPause(upstream: SocketUpstream): void {

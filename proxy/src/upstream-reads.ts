@@ -66,7 +66,8 @@ export class UpstreamReads {
   readonly onread: OnReadOpts
   readonly #blocks: ReadBlocks
   #sink: ChunkSink | undefined
-  #early: Uint8Array[] = []
+  /** Chunks read before {@link attach} (made on first need: most sockets have none). */
+  #early: Uint8Array[] | undefined
 
   constructor(blocks: ReadBlocks) {
     this.#blocks = blocks
@@ -76,9 +77,9 @@ export class UpstreamReads {
   /** Delivers chunks to `sink` from now on, after any read before this call. */
   attach(sink: ChunkSink): void {
     const early = this.#early
-    this.#early = []
+    this.#early = undefined
     this.#sink = sink
-    for (const chunk of early) sink(chunk)
+    if (early) for (const chunk of early) sink(chunk)
   }
 
   /**
@@ -90,7 +91,8 @@ export class UpstreamReads {
     if (!sink || length < POOLED_MIN) {
       const chunk = new Uint8Array(buffer.subarray(0, length))
       if (sink) sink(chunk)
-      else this.#early.push(chunk)
+      else if (this.#early) this.#early.push(chunk)
+      else this.#early = [chunk]
       return true
     }
     const blocks = this.#blocks
