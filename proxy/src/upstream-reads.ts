@@ -29,8 +29,16 @@ export type ChunkSink = (chunk: Uint8Array, written?: () => void) => void
 
 /** The relay-wide read buffer and pool of blocks; one per relay. */
 export class ReadBlocks {
-  /** The buffer every upstream socket reads into; its bytes are valid only during the read callback. */
-  readonly readBuffer = new Uint8Array(READ_SIZE)
+  #readBuffer: Uint8Array | undefined
+
+  /**
+   * The buffer every upstream socket reads into; its bytes are valid only during the read callback. Made
+   * with the first session (a relay that never relays holds none).
+   */
+  get readBuffer(): Uint8Array {
+    this.#readBuffer ??= new Uint8Array(READ_SIZE)
+    return this.#readBuffer
+  }
   readonly #free: Uint8Array[] = []
   /** Blocks made since the pool was created. */
   made = 0
