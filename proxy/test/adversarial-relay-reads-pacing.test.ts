@@ -329,4 +329,42 @@ describe('pipeline pacing, adversarially', () => {
     await expect.poll(() => session.count('Z'), { timeout: 20_000 }).toBe(1 + 1002)
     expect(session.values()).toEqual([...range(0, 1000), '', '1000'])
   })
+
+  it('shuts down with sessions in a pause and blocks lent, closing every one', async () => {
+    const dialed: Dialed[] = []
+    relay = await startTestRelay({ pipelinePacing: 100, highWaterMark: 64 * 1024 }, undefined, {
+      dial: countingDialer(dialed),
+    })
+    const paced = await login(relay.wsUrl, 'adv-pacing-shutdown')
+    const bulk = await login(relay.wsUrl, 'adv-pacing-shutdown-bulk')
+    await paceOnce(paced, dialed[0]!)
+    // A slow reader of a bulk result: it reads 1 ms in 4, so the relay's buffer toward it stays full of
+    // lent blocks, yet it still reads the closing frame.
+    const slow = setInterval(() => {
+      bulk.opened.ws.pause()
+      setTimeout(() => bulk.opened.ws.resume(), 3)
+    }, 4)
+    try {
+      bulk.opened.ws.send(simpleQuery(`select repeat('b', 30000) from generate_series(1, 20000)`))
+      await expect.poll(() => relay!.readBlocks.lent, { timeout: 10_000 }).toBeGreaterThan(0)
+      let shutdown: Promise<void> | undefined
+      dialed[0]!.onPause = () => {
+        shutdown ??= relay!.shutdown()
+      }
+      for (let round = 0; round < 30 && !shutdown; round++) {
+        paced.opened.ws.send(pipeline(selects(0, 1000)))
+        await sleep(200)
+      }
+      // Inside a pause when one came soon enough (the machine's load decides); at the end regardless.
+      shutdown ??= relay.shutdown()
+      await shutdown
+    } finally {
+      clearInterval(slow)
+    }
+    bulk.opened.ws.resume()
+    expect((await paced.opened.closed).code).toBe(1001)
+    expect((await bulk.opened.closed).code).toBe(1001)
+    expect(relay.sessions.size).toBe(0)
+    await expect.poll(() => relay!.readBlocks.lent, { timeout: 10_000 }).toBe(0)
+  })
 })

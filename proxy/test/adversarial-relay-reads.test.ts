@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
+import { connect as connectPg } from '@edgepg/client'
+import { webSocket } from '@edgepg/client/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
 import { tcpDialer } from '../src/session.ts'
@@ -14,6 +16,7 @@ import {
   openWs,
   pg,
   pgAddress,
+  pgUrl,
   sleep,
   startTestRelay,
   type TestRelay,
@@ -345,5 +348,46 @@ describe('pooled upstream reads, adversarially', () => {
       await relay.shutdown()
       relay = undefined
     }
+  })
+
+  it('answers an edgepg client’s pipeline of short queries and bulk results interleaved, paced and pooled', async () => {
+    relay = await startTestRelay({ pipelinePacing: 1, highWaterMark: 256 * 1024 })
+    const [client, connection] = await connectPg(pgUrl(), { transport: webSocket({ url: relay.wsUrl }) })
+    const done = connection.run()
+    const short = (n: number) =>
+      client.query<{ n: number }>('select $1::int as n', [n]).then(({ rows }) => rows[0]!.n)
+    // Rows of 20-40 KB: reads past the pooled threshold and past pacing's bulk limit, between short answers.
+    const bulk = (n: number) =>
+      client
+        .query<{ h: string; len: number }>(
+          `select md5(string_agg(p, '')) as h, sum(length(p))::int as len from (select repeat(md5(i::text), 600 + $1::int * 50) as p from generate_series(1, 40) i) s`,
+          [n],
+        )
+        .then(({ rows }) => rows[0]!)
+    const big = (n: number) =>
+      client
+        .query<{ p: string }>(
+          'select repeat(md5(i::text), 600 + $1::int * 50) as p from generate_series(1, 40) i',
+          [n],
+        )
+        .then(({ rows }) => rows.map(({ p }) => p))
+    const work: Promise<unknown>[] = []
+    for (let n = 0; n < 1500; n++) {
+      work.push(short(n))
+      if (n % 100 === 0) work.push(Promise.all([big(n / 100), bulk(n / 100)]))
+    }
+    const results = await Promise.all(work)
+    let n = 0
+    for (const result of results) {
+      if (Array.isArray(result)) {
+        const [rows, summary] = result as [string[], { h: string; len: number }]
+        expect(rows.join('').length).toBe(summary.len)
+        expect(createHash('md5').update(rows.join('')).digest('hex')).toBe(summary.h)
+      } else expect(result).toBe(n++)
+    }
+    expect(n).toBe(1500)
+    await client.end()
+    await done
+    await expect.poll(() => relay!.readBlocks.lent).toBe(0)
   })
 })
