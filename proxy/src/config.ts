@@ -46,7 +46,8 @@ export interface RelayConfig {
    * of a pipeline it sent up front), the relay stops reading for this long and sends what came meanwhile as
    * one frame: far fewer WebSocket frames and a fraction of the relay's CPU per query, for at most this much
    * more latency at the end of such a stream. A lone answer, a bulk result and a client that is sending are
-   * never held. ms, 0 to 100; 0 turns it off. Default 1.
+   * never held. ms, 0 to 100; 0 turns it off. Default 1. The Node relay only (a Worker reads through
+   * `cloudflare:sockets` streams and does not pace).
    */
   pipelinePacing: number
   /** Time for the client to send its first packet after the upgrade, ms. Default 10 000. */

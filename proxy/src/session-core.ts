@@ -402,6 +402,16 @@ export class RelaySession {
     safely(() => this.info.onClose())
   }
 
+  /** Whether the client's connection is fully closed (true when the runtime cannot tell). */
+  get isClientClosed(): boolean {
+    return this.#client.isClosed ?? true
+  }
+
+  /** Drops the client's connection at once (a relay shutting down past its grace). */
+  terminateClient(): void {
+    safely(() => this.#client.terminate())
+  }
+
   /** Runs an entry point; a throw is a relay bug, logged, and ends this session only (1011). */
   #guard(run: () => void) {
     try {

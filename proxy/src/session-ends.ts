@@ -21,6 +21,11 @@ export interface ClientEnd {
   /** Whether {@link ping} sends a WebSocket ping the client must answer with a pong. */
   readonly canPing: boolean
   ping(): void
+  /**
+   * Whether the connection is fully closed (the closing handshake done, or the socket gone); `undefined` when
+   * the runtime cannot tell.
+   */
+  readonly isClosed?: boolean
   /** Starts the closing handshake. */
   close(code: number, reason: string): void
   /** Drops the connection at once, without a closing handshake. */

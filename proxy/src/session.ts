@@ -20,8 +20,10 @@ export { RelaySession, type SessionInfo } from './session-core.ts'
 
 /**
  * Opens the TCP connection to PostgreSQL. Injected so tests can prove which addresses were dialed.
- * `options.onread`, when given, is the relay's pooled read (./upstream-reads.ts): pass it to `net.connect`.
- * A dialer that ignores it still works; its socket's reads then allocate as Node's do by default.
+ * `options.onread`, when given, is the relay's pooled read (./upstream-reads.ts): pass it to `net.connect`
+ * only when the socket you return is that one, read by nothing else (not one you wrap in TLS or read a
+ * handshake from: the relay would then relay the raw bytes). A dialer that ignores it still works; its
+ * socket's reads then allocate as Node's do by default.
  */
 export type Dialer = (
   target: { host: string; port: number },
@@ -42,16 +44,23 @@ export const tcpDialer: Dialer = (target, timeoutMs, options) =>
       socket.destroy()
       reject(new Error(`connect timed out after ${timeoutMs} ms`))
     }, timeoutMs)
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      socket.removeAllListeners('error')
-      resolve(socket)
-    })
-    socket.once('error', (error) => {
+    const failed = (error: Error) => {
       clearTimeout(timer)
       reject(error)
+    }
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.off('error', failed)
+      // Until the session listens, an error (a reset read early) must not be uncaught: it would end the
+      // process. The session learns of it from the destroyed socket (SocketUpstream.start).
+      socket.on('error', ignoreError)
+      resolve(socket)
     })
+    socket.once('error', failed)
   })
+
+/** The 'error' listener a dialed socket keeps until the session's own (one function for every socket). */
+function ignoreError(): void {}
 
 export interface NodeSessionDeps extends Omit<SessionDeps, 'openUpstream'> {
   dial: Dialer
@@ -96,6 +105,10 @@ export class WsClientEnd implements ClientEnd {
 
   ping(): void {
     this.#ws.ping()
+  }
+
+  get isClosed(): boolean {
+    return this.#ws.readyState === this.#ws.CLOSED
   }
 
   close(code: number, reason: string): void {
@@ -151,11 +164,19 @@ export class SocketUpstream implements UpstreamEnd {
             if (!this.#pacer && this.#pacing.afterRead(chunk.length, this.#now())) this.#startPause()
           }
         : data
-    this.#reads?.attach(sink)
+    const wasStopped = this.#reads?.attach(sink) ?? false
     socket.on('data', sink)
+    // Reading stopped while it waited for the session, with READ_SIZE bytes read: go on.
+    if (wasStopped) socket.resume()
     socket.on('drain', events.drain)
     socket.on('error', events.error)
     socket.on('close', events.end)
+    // Closed before the session took it (its end or a reset read early, by a custom dialer that took its
+    // time): 'close' was emitted already. What it read came first, through attach.
+    if (socket.closed) {
+      const error = socket.errored
+      queueMicrotask(() => (error ? events.error(error) : events.end()))
+    }
   }
 
   /** Whether reading is stopped for pacing now. */

@@ -26,32 +26,51 @@ describe('upstream reads', () => {
     expect(blocks.lent).toBe(0)
   })
 
-  it('lends a long read a block until written, then reuses that block', () => {
+  it('packs long reads into one block, splitting a read that does not fit, none in the shared buffer', () => {
     const blocks = new ReadBlocks()
     const reads = new UpstreamReads(blocks)
     const got: { chunk: Uint8Array; written?: () => void }[] = []
     reads.attach((chunk, written) => got.push({ chunk, written }))
-    read(reads, blocks, filled(POOLED_MIN, 7))
-    read(reads, blocks, filled(READ_SIZE, 8))
-    expect(blocks.lent).toBe(2)
-    expect(blocks.made).toBe(2)
-    // Two lent blocks are distinct, and neither is the shared read buffer.
-    expect(got[0]!.chunk.buffer).not.toBe(got[1]!.chunk.buffer)
-    expect(got[0]!.chunk.buffer).not.toBe(blocks.readBuffer.buffer)
-    expect([
-      got[0]!.chunk.length,
-      got[0]!.chunk[0],
-      got[1]!.chunk.length,
-      got[1]!.chunk[READ_SIZE - 1],
-    ]).toEqual([POOLED_MIN, 7, READ_SIZE, 8])
-    const first = got[0]!.chunk.buffer
-    got[0]!.written!()
-    expect(blocks.lent).toBe(1)
-    read(reads, blocks, filled(POOLED_MIN + 1, 9))
-    expect(got[2]!.chunk.buffer).toBe(first)
-    expect(blocks.made).toBe(2)
-    // The block still lent to the second read kept its bytes through the third read.
-    expect(got[1]!.chunk.every((byte) => byte === 8)).toBe(true)
+    read(reads, blocks, filled(POOLED_MIN, 1))
+    read(reads, blocks, filled(40 * 1024, 2))
+    read(reads, blocks, filled(30 * 1024, 3)) // 8 KB fit in the first block, 22 KB go to a second
+    expect(got.map(({ chunk }) => [chunk.length, chunk[0], chunk[chunk.length - 1]])).toEqual([
+      [POOLED_MIN, 1, 1],
+      [40 * 1024, 2, 2],
+      [8 * 1024, 3, 3],
+      [22 * 1024, 3, 3],
+    ])
+    const [a, b, c, d] = got.map(({ chunk }) => chunk.buffer)
+    expect([a === b, b === c, c === d, a === blocks.readBuffer.buffer]).toEqual([true, true, false, false])
+    expect([blocks.made, blocks.lent]).toEqual([2, 2])
+    expect(got.every(({ written }) => typeof written === 'function')).toBe(true)
+  })
+
+  it('gives a block back once its last slice is written; an idle socket then holds none', () => {
+    const blocks = new ReadBlocks()
+    const reads = new UpstreamReads(blocks)
+    const got: (() => void)[] = []
+    reads.attach((_chunk, written) => got.push(written!))
+    read(reads, blocks, filled(POOLED_MIN, 1))
+    read(reads, blocks, filled(POOLED_MIN, 2))
+    got[0]!()
+    expect(blocks.lent).toBe(1) // one slice of the block is still unwritten
+    got[1]!()
+    expect([blocks.lent, blocks.freeCount]).toEqual([0, 1])
+    // The next read reuses it, from its start.
+    read(reads, blocks, filled(READ_SIZE, 9))
+    expect([blocks.made, blocks.lent]).toEqual([1, 1])
+  })
+
+  it('holds no more blocks than its unwritten bytes need, plus one', () => {
+    const blocks = new ReadBlocks()
+    const reads = new UpstreamReads(blocks)
+    let bytes = 0
+    reads.attach((chunk) => {
+      bytes += chunk.length
+    })
+    for (let i = 0; i < 200; i++) read(reads, blocks, filled(POOLED_MIN + 1 + (i % 7) * 1000, i))
+    expect(blocks.lent).toBeLessThanOrEqual(Math.ceil(bytes / READ_SIZE) + 1)
   })
 
   it('gives a block back once however often its written callback runs', () => {

@@ -254,10 +254,14 @@ export async function startRelay(
         gate.isDraining = true
         clearInterval(sweep)
         server.close()
-        for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown)
+        // A session ends at once; its client's closing handshake may not (one that stopped reading never
+        // reads the close frame behind the data waiting for it): wait for those up to the grace, then drop them.
+        const closing = [...sessions]
+        for (const session of closing) session.close(CloseCode.goingAway, CloseReason.shuttingDown)
         const deadline = Date.now() + config.shutdownGrace
-        while ((sessions.size > 0 || sqlInFlight > 0) && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 20))
+        const isBusy = () => sessions.size > 0 || sqlInFlight > 0 || closing.some((s) => !s.isClientClosed)
+        while (isBusy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        for (const session of closing) if (!session.isClientClosed) session.terminateClient()
         server.closeAllConnections()
         await sqlBackends?.close()
         logger.log('info', 'relay stopped', {})

@@ -73,6 +73,9 @@ export function webSocketClientEnd(ws: WebSocket): ClientEnd {
     isPaused: false,
     canPing: false,
     ping() {},
+    get isClosed() {
+      return ws.readyState === WebSocket.CLOSED
+    },
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.close(CloseCode.goingAway),
   }
