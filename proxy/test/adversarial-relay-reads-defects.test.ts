@@ -5,7 +5,15 @@ import { once } from 'node:events'
 import { type AddressInfo, createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tcpDialer } from '../src/session.ts'
-import { openWs, pgAddress, sleep, startTestRelay, type TestRelay, trustStartup } from './helpers.ts'
+import {
+  openWs,
+  pgAddress,
+  simpleQuery,
+  sleep,
+  startTestRelay,
+  type TestRelay,
+  trustStartup,
+} from './helpers.ts'
 
 let relay: TestRelay | undefined
 let server: Server | undefined
@@ -15,14 +23,6 @@ afterEach(async () => {
   relay = undefined
   server = undefined
 })
-
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
 
 describe('adversarial relay reads: defects', () => {
   it('shutdown ends a client that stopped reading within shutdownGrace, and gets its lent blocks back', async () => {

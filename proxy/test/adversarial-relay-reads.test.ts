@@ -11,12 +11,14 @@ import { webSocket } from '@edgepg/client/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
 import { tcpDialer } from '../src/session.ts'
+import { type Answer, AnswerReader, directAnswer, random, rowsSql } from './answers.ts'
 import {
   admin,
   openWs,
   pg,
   pgAddress,
   pgUrl,
+  simpleQuery,
   sleep,
   startTestRelay,
   type TestRelay,
@@ -37,113 +39,9 @@ afterEach(async () => {
 
 const HWM = 64 * 1024
 
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
-
-/** Rows from a few bytes to ~22 KB: reads on both sides of the pooled threshold (16 KB). */
-const rowsSql = (seed: number, rows: number) =>
-  `select i, repeat(md5((i + ${seed})::text), ((i * 7919 + ${seed}) % 700)) from generate_series(1, ${rows}) i`
-
 /** Many short answers: a pipeline of simple queries, each its own flush (short reads, pacing's case). */
 const pipelineOf = (seed: number, count: number) =>
   Buffer.concat(Array.from({ length: count }, (_, i) => simpleQuery(`select ${seed * 100_000 + i}, 'p${i}'`)))
-
-/**
- * Splits a backend stream into messages; after the login's ReadyForQuery, every message goes into the
- * digest until `answers` more ReadyForQuery have come. Anything but an answer's message types is a
- * relayed byte out of place, and fails at once.
- */
-class AnswerReader {
-  #tail: Buffer = Buffer.alloc(0)
-  #isLoggedIn = false
-  #left: number
-  readonly digest = createHash('sha256')
-  bytes = 0
-  errors: string[] = []
-  readonly onLogin: () => void
-  readonly onDone: () => void
-  constructor(answers: number, onLogin: () => void, onDone: () => void) {
-    this.#left = answers
-    this.onLogin = onLogin
-    this.onDone = onDone
-  }
-
-  push(data: Buffer) {
-    this.#tail = this.#tail.length ? Buffer.concat([this.#tail, data]) : data
-    let offset = 0
-    while (this.#tail.length - offset >= 5) {
-      const length = this.#tail.readInt32BE(offset + 1)
-      if (this.#tail.length - offset < length + 1) break
-      const message = this.#tail.subarray(offset, offset + length + 1)
-      offset += length + 1
-      const type = String.fromCharCode(message[0]!)
-      if (!this.#isLoggedIn) {
-        if (type === 'Z') {
-          this.#isLoggedIn = true
-          this.onLogin()
-        }
-        continue
-      }
-      if (!'TDCZHdcE'.includes(type) || length < 4) {
-        throw new Error(`expected an answer's message (T D C Z H d c E), found 0x${message[0]!.toString(16)}`)
-      }
-      if (type === 'E') this.errors.push(sqlState(message))
-      this.digest.update(message)
-      this.bytes += message.length
-      if (type === 'Z' && --this.#left === 0) this.onDone()
-    }
-    this.#tail = this.#tail.subarray(offset)
-  }
-}
-
-function sqlState(message: Buffer): string {
-  return message
-    .subarray(5)
-    .toString()
-    .split('\0')
-    .find((field) => field.startsWith('C'))!
-    .slice(1)
-}
-
-interface Answer {
-  digest: string
-  bytes: number
-}
-
-/** The answer to `request` (answered by `answers` ReadyForQuery) straight from PostgreSQL: the reference. */
-function directAnswer(request: Buffer, answers = 1): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: pg.host, port: pg.port })
-    const reader = new AnswerReader(
-      answers,
-      () => socket.write(request),
-      () => {
-        socket.destroy()
-        resolve({ digest: reader.digest.digest('hex'), bytes: reader.bytes })
-      },
-    )
-    socket.on('connect', () => socket.write(trustStartup('adv-reads-reference')))
-    socket.on('data', (data) => reader.push(data))
-    socket.on('error', reject)
-  })
-}
-
-/** mulberry32: a seeded schedule, so that a failing one can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Behaviour = 'fast' | 'slow' | 'terminate' | 'close'
 

@@ -6,6 +6,7 @@ import {
   openWs,
   pg,
   pgAddress,
+  simpleQuery,
   sleep,
   startTestRelay,
   type TestRelay,
@@ -22,14 +23,6 @@ afterEach(async () => {
 })
 
 const HWM = 1024 * 1024
-
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
 
 function copyData(size: number): Buffer {
   const head = Buffer.alloc(5)

@@ -141,6 +141,15 @@ export async function upgrade(
   }
 }
 
+/** A simple-query message (Query, 'Q') for `sql`. */
+export function simpleQuery(sql: string): Buffer {
+  const text = Buffer.from(`${sql}\0`)
+  const head = Buffer.alloc(5)
+  head[0] = 0x51 // Q
+  head.writeInt32BE(text.length + 4, 1)
+  return Buffer.concat([head, text])
+}
+
 /** A StartupMessage for `user`/`database` (protocol 3.0). */
 export function startupPacket(user: string, database: string): Buffer {
   const body = Buffer.from(`user\0${user}\0database\0${database}\0\0`)

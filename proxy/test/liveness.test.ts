@@ -1,7 +1,16 @@
 // Relay attack case R4: the idle timeout means "nobody is there", not "no bytes". A client that answers
 // pings keeps its session however quiet it is: a LISTEN that waits, a query that runs past the timeout.
 import { afterEach, describe, expect, it } from 'vitest'
-import { admin, openWs, pgAddress, sleep, startTestRelay, type TestRelay, trustStartup } from './helpers.ts'
+import {
+  admin,
+  openWs,
+  pgAddress,
+  simpleQuery,
+  sleep,
+  startTestRelay,
+  type TestRelay,
+  trustStartup,
+} from './helpers.ts'
 
 let relay: TestRelay | undefined
 afterEach(async () => {
@@ -10,14 +19,6 @@ afterEach(async () => {
 })
 
 const IDLE = 400
-
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
 
 /** How many ReadyForQuery messages ('Z', length 5) arrived: one after login, one per simple query. */
 function readyCount(received: Buffer[]): number {

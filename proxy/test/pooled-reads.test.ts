@@ -2,13 +2,12 @@
 // client unchanged, in order, whatever the read sizes, however slowly or fast each client reads, while
 // sessions share one read buffer and reuse blocks; every lent block comes back, also from sessions that end
 // mid-transfer.
-import { createHash } from 'node:crypto'
-import { connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { AnswerReader, directAnswer, random, rowsSql } from './answers.ts'
 import {
   openWs,
-  pg,
   pgAddress,
+  simpleQuery,
   startTestRelay,
   type TestRelay,
   tcpDialerIgnoringOptions,
@@ -20,98 +19,6 @@ afterEach(async () => {
   await relay?.shutdown()
   relay = undefined
 })
-
-/** The backend message types the answer to a simple query of rows is made of. */
-const ANSWER_TYPES = new Set([0x54, 0x44, 0x43, 0x5a]) // T D C Z
-
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
-
-/**
- * A deterministic result with rows from a few bytes to ~22 KB, so that reads land on both sides of the
- * pooled threshold (16 KB) and across block boundaries. `seed` makes each session's answer its own.
- */
-const resultSql = (seed: number, rows: number) =>
-  `select i, repeat(md5((i + ${seed})::text), ((i * 7919 + ${seed}) % 700)) from generate_series(1, ${rows}) i`
-
-/**
- * Reads a byte stream message by message: `onLogin` once the login's ReadyForQuery has arrived, then every
- * byte after it goes to the digest until the query's ReadyForQuery.
- */
-class AnswerReader {
-  #tail: Buffer = Buffer.alloc(0)
-  #isLoggedIn = false
-  readonly digest = createHash('sha256')
-  bytes = 0
-  readonly onLogin: () => void
-  readonly onDone: () => void
-  constructor(onLogin: () => void, onDone: () => void) {
-    this.onLogin = onLogin
-    this.onDone = onDone
-  }
-
-  push(data: Buffer) {
-    this.#tail = this.#tail.length ? Buffer.concat([this.#tail, data]) : data
-    let offset = 0
-    while (this.#tail.length - offset >= 5) {
-      const length = this.#tail.readInt32BE(offset + 1)
-      if (this.#tail.length - offset < length + 1) break
-      const message = this.#tail.subarray(offset, offset + length + 1)
-      offset += length + 1
-      if (!this.#isLoggedIn) {
-        if (message[0] === 0x5a) {
-          this.#isLoggedIn = true
-          this.onLogin()
-        }
-        continue
-      }
-      // A relayed byte out of place shows as a message no answer has: fail at once, not by a timeout.
-      if (!ANSWER_TYPES.has(message[0]!) || length < 4) {
-        throw new Error(
-          `expected T, D, C or Z with a length ≥ 4; found 0x${message[0]!.toString(16)}, ${length}`,
-        )
-      }
-      this.digest.update(message)
-      this.bytes += message.length
-      if (message[0] === 0x5a) this.onDone()
-    }
-    this.#tail = this.#tail.subarray(offset)
-  }
-}
-
-/** The answer to `sql` straight from PostgreSQL over TCP: the reference. */
-function directAnswer(sql: string): Promise<{ digest: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: pg.host, port: pg.port })
-    const reader = new AnswerReader(
-      () => socket.write(simpleQuery(sql)),
-      () => {
-        socket.destroy()
-        resolve({ digest: reader.digest.digest('hex'), bytes: reader.bytes })
-      },
-    )
-    socket.on('connect', () => socket.write(trustStartup('edgepg-pooled-reads-reference')))
-    socket.on('data', (data) => reader.push(data))
-    socket.on('error', reject)
-  })
-}
-
-/** A small seeded random (mulberry32), so that a failing schedule can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * The answer to `sql` through the relay. A slow client pauses its socket for a few milliseconds after
@@ -126,6 +33,7 @@ async function relayedAnswer(
   const { ws, closed } = await openWs(`${wsUrl}?address=${pgAddress}`)
   return new Promise((resolve, reject) => {
     const reader = new AnswerReader(
+      1,
       () => ws.send(simpleQuery(sql)),
       () => {
         ws.close()
@@ -162,9 +70,9 @@ describe('pooled upstream reads', () => {
     relay = await startTestRelay({ highWaterMark: 64 * 1024 })
     const sessions = Array.from({ length: 8 }, (_, seed) => ({
       seed,
-      sql: resultSql(seed, 2500 + seed * 300),
+      sql: rowsSql(seed, 2500 + seed * 300),
     }))
-    const expected = await Promise.all(sessions.map(({ sql }) => directAnswer(sql)))
+    const expected = await Promise.all(sessions.map(({ sql }) => directAnswer(simpleQuery(sql))))
     const wsUrl = relay.wsUrl
     const got = await Promise.all(
       sessions.map(({ seed, sql }) => {
@@ -186,8 +94,8 @@ describe('pooled upstream reads', () => {
 
   it('gets every lent block back from clients that vanish mid-transfer, and relays the next answer intact', async () => {
     relay = await startTestRelay({ highWaterMark: 64 * 1024 })
-    const sql = resultSql(99, 3000)
-    const expected = await directAnswer(sql)
+    const sql = rowsSql(99, 3000)
+    const expected = await directAnswer(simpleQuery(sql))
     for (let round = 0; round < 4; round++) {
       await Promise.all(
         [1, 2, 3].map((n) =>
@@ -202,8 +110,11 @@ describe('pooled upstream reads', () => {
 
   it('still relays through a custom dialer that does not pass the pooled reads on', async () => {
     relay = await startTestRelay({}, undefined, { dial: tcpDialerIgnoringOptions })
-    const sql = resultSql(7, 2000)
-    const [expected, got] = await Promise.all([directAnswer(sql), relayedAnswer(relay.wsUrl, sql)])
+    const sql = rowsSql(7, 2000)
+    const [expected, got] = await Promise.all([
+      directAnswer(simpleQuery(sql)),
+      relayedAnswer(relay.wsUrl, sql),
+    ])
     expect(got).toEqual(expected)
     expect(relay.readBlocks.made).toBe(0)
   })

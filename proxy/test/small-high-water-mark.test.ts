@@ -2,21 +2,13 @@
 // that arrive before the dial and pass the mark pause the client; once they are flushed into a socket that
 // takes them without complaint (no 'drain' follows), the client must be read again.
 import { afterEach, describe, expect, it } from 'vitest'
-import { openWs, pgAddress, startTestRelay, type TestRelay, trustStartup } from './helpers.ts'
+import { openWs, pgAddress, simpleQuery, startTestRelay, type TestRelay, trustStartup } from './helpers.ts'
 
 let relay: TestRelay | undefined
 afterEach(async () => {
   await relay?.shutdown()
   relay = undefined
 })
-
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
 
 describe('F4: a first message larger than a small high-water mark', () => {
   it('is relayed, and the client is read again afterwards', async () => {

@@ -7,6 +7,7 @@ import {
   backends,
   openWs,
   pgAddress,
+  simpleQuery,
   sleep,
   startTestRelay,
   type TestRelay,
@@ -18,14 +19,6 @@ afterEach(async () => {
   await relay?.shutdown()
   relay = undefined
 })
-
-function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`)
-  const head = Buffer.alloc(5)
-  head[0] = 0x51 // Q
-  head.writeInt32BE(text.length + 4, 1)
-  return Buffer.concat([head, text])
-}
 
 const APP = 'edgepg-f2-stalled'
 
