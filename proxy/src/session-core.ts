@@ -26,49 +26,34 @@
  * - No handler throws out: every entry point catches, logs, and closes the session with 1011.
  */
 import { CloseCode, CloseReason, classifyFirstPacket } from '@edgepg/shared'
-import type { RelayConfig } from './config.ts'
-import type { Logger } from './log.ts'
-import type { DenialCategory, RelayMetrics } from './metrics.ts'
-import { type ClientEnd, messageOf, type OpenUpstream, safely, type UpstreamEnd } from './session-ends.ts'
+import type { DenialCategory } from './metrics.ts'
+import {
+  type ClientEnd,
+  firstBytes,
+  livenessTick,
+  MAX_HELD_UNPAUSABLE,
+  messageOf,
+  type SessionDeps,
+  type SessionInfo,
+  safely,
+  type UpstreamEnd,
+} from './session-ends.ts'
 
-export type { ClientEnd, OpenUpstream, UpstreamEnd, UpstreamEvents } from './session-ends.ts'
-export { messageOf, safely } from './session-ends.ts'
-
-/**
- * How often sessions check liveness: every `pingInterval`, and at least twice per `idleTimeout` so that a
- * client answering pings is always heard from well within it.
- */
-export function livenessTick(config: Pick<RelayConfig, 'pingInterval' | 'idleTimeout'>): number {
-  return Math.max(1, Math.min(config.pingInterval, Math.floor(config.idleTimeout / 2)))
-}
-
-/** Client bytes held for a client that cannot be paused, past which the session closes with 1009. */
-export const MAX_HELD_UNPAUSABLE = 16 * 1024 * 1024
+export type {
+  ClientEnd,
+  OpenUpstream,
+  SessionDeps,
+  SessionInfo,
+  UpstreamEnd,
+  UpstreamEvents,
+} from './session-ends.ts'
+export { livenessTick, MAX_HELD_UNPAUSABLE, messageOf, safely } from './session-ends.ts'
 
 /** The denial category of each reason a session is closed with 1008 (policy). */
 const POLICY_CLOSE_CATEGORY: Record<string, DenialCategory> = {
   [CloseReason.denied]: 'protocol',
   [CloseReason.startupTimeout]: 'startup-timeout',
   [CloseReason.lifetime]: 'lifetime',
-}
-
-export interface SessionInfo {
-  id: string
-  ip: string
-  /** The target's configured name or `host:port`, for logs. */
-  target: string
-  dial: { host: string; port: number }
-  /** When the token that admitted the session expires (ms since epoch). */
-  expiresAt?: number | undefined
-  /** Called once when the session has closed. */
-  onClose(): void
-}
-
-export interface SessionDeps {
-  config: RelayConfig
-  metrics: RelayMetrics
-  logger: Logger
-  openUpstream: OpenUpstream
 }
 
 export type SessionState = 'startup' | 'dialing' | 'open' | 'closed'
@@ -251,15 +236,7 @@ export class RelaySession {
   }
 
   #classify() {
-    const head = new Uint8Array(Math.min(this.#pendingBytes, 8))
-    let offset = 0
-    for (const chunk of this.#pending) {
-      if (offset === head.length) break
-      const take = chunk.subarray(0, head.length - offset)
-      head.set(take, offset)
-      offset += take.length
-    }
-    const packet = classifyFirstPacket(head)
+    const packet = classifyFirstPacket(firstBytes(this.#pending, Math.min(this.#pendingBytes, 8)))
     if (packet.kind === 'incomplete') return
     if (packet.kind === 'invalid') {
       this.#deps.logger.log('info', 'first packet is not PostgreSQL', {

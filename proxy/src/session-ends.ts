@@ -1,8 +1,12 @@
 /**
- * The two ends of a relay session as the runtime-neutral core (./session-core.ts) sees them. Each runtime
- * implements them in a thin adapter: Node in ./session.ts (`ws`, `node:net`), the Worker in
- * ./runtime/worker-session.ts (`WebSocketPair`, `cloudflare:sockets`).
+ * What a runtime gives the runtime-neutral session core (./session-core.ts): the two ends of a relay session
+ * as the core sees them, the session's identity and dependencies, and the helpers the core shares with the
+ * adapters. Each runtime implements the ends in a thin adapter: Node in ./session.ts (`ws`, `node:net`), the
+ * Worker in ./runtime/worker-session.ts (`WebSocketPair`, `cloudflare:sockets`).
  */
+import type { RelayConfig } from './config.ts'
+import type { Logger } from './log.ts'
+import type { RelayMetrics } from './metrics.ts'
 
 /** The client's WebSocket, as the session core sees it. */
 export interface ClientEnd {
@@ -75,4 +79,47 @@ export function safely(run: () => unknown): void {
 /** An error's message, for logs; never the error object (it may carry a request or bytes). */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * How often sessions check liveness: every `pingInterval`, and at least twice per `idleTimeout` so that a
+ * client answering pings is always heard from well within it.
+ */
+export function livenessTick(config: Pick<RelayConfig, 'pingInterval' | 'idleTimeout'>): number {
+  return Math.max(1, Math.min(config.pingInterval, Math.floor(config.idleTimeout / 2)))
+}
+
+/** Client bytes held for a client that cannot be paused, past which the session closes with 1009. */
+export const MAX_HELD_UNPAUSABLE = 16 * 1024 * 1024
+
+export interface SessionInfo {
+  id: string
+  ip: string
+  /** The target's configured name or `host:port`, for logs. */
+  target: string
+  dial: { host: string; port: number }
+  /** When the token that admitted the session expires (ms since epoch). */
+  expiresAt?: number | undefined
+  /** Called once when the session has closed. */
+  onClose(): void
+}
+
+export interface SessionDeps {
+  config: RelayConfig
+  metrics: RelayMetrics
+  logger: Logger
+  openUpstream: OpenUpstream
+}
+
+/** The first `count` bytes of `chunks` (which hold at least that many), in one array. */
+export function firstBytes(chunks: readonly Uint8Array[], count: number): Uint8Array {
+  const head = new Uint8Array(count)
+  let offset = 0
+  for (const chunk of chunks) {
+    if (offset === head.length) break
+    const take = chunk.subarray(0, head.length - offset)
+    head.set(take, offset)
+    offset += take.length
+  }
+  return head
 }
