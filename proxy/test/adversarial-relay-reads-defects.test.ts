@@ -1,15 +1,12 @@
-// Defects found by helper-48's adversarial review of pooled reads and pipeline pacing, each failing before its
-// fix: a shutdown that waited for nobody, an upstream ended or reset before the session took it, unbounded
-// early reads, and a whole block per long read.
-import { once } from 'node:events'
-import { type AddressInfo, createServer, type Server } from 'node:net'
+import type { Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { tcpDialer } from '../src/session.ts'
 import {
+  loopbackServer,
   openWs,
   pgAddress,
   simpleQuery,
   sleep,
+  slowDialer,
   startTestRelay,
   type TestRelay,
   trustStartup,
@@ -49,19 +46,13 @@ describe('adversarial relay reads: defects', () => {
 
   it('closes a session whose upstream closed before the relay took a custom dialer’s socket', async () => {
     // An upstream that greets and hangs up at once (a refusal, say), and a dialer that takes its time.
-    server = createServer((socket) => {
-      socket.on('error', () => {})
+    const upstream = await loopbackServer((socket) => {
       socket.end('refused\n')
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = upstream.server
+    const { address } = upstream
     relay = await startTestRelay({ allow: [address], allowPrivate: true }, undefined, {
-      dial: async (target, timeout, options) => {
-        const socket = await tcpDialer(target, timeout, options)
-        await sleep(100)
-        return socket
-      },
+      dial: slowDialer(100),
     })
     const { ws, received, closed } = await openWs(`${relay.wsUrl}?address=${address}`)
     ws.send(trustStartup('adv-reads-early-end'))
@@ -77,8 +68,7 @@ describe('adversarial relay reads: defects', () => {
   it('holds about as much block memory as a stalled client’s bytes, not four times as much', async () => {
     // An upstream that sends 16 KB every 3 ms: each read is one 16 KB chunk, as from a link the relay keeps
     // up with (PostgreSQL on another host). Each is ≥ POOLED_MIN, so each takes a 64 KB block.
-    server = createServer((socket) => {
-      socket.on('error', () => {})
+    const upstream = await loopbackServer((socket) => {
       socket.once('data', async () => {
         for (let i = 0; i < 1500 && !socket.destroyed; i++) {
           socket.write(Buffer.alloc(16 * 1024, i & 0xff))
@@ -86,9 +76,8 @@ describe('adversarial relay reads: defects', () => {
         }
       })
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = upstream.server
+    const { address } = upstream
     const highWaterMark = 1024 * 1024
     relay = await startTestRelay({ allow: [address], allowPrivate: true, highWaterMark })
     const clients = await Promise.all(
@@ -117,23 +106,17 @@ describe('adversarial relay reads: defects', () => {
     // bound the relay reads it all into memory before the session exists (the server's writes all complete);
     // with one, TCP holds the rest (as for a socket without onread, whose stream stops at its high-water mark).
     let isAllWritten = false
-    server = createServer((socket) => {
-      socket.on('error', () => {})
+    const upstream = await loopbackServer((socket) => {
       const chunk = Buffer.alloc(1024 * 1024, 0x66)
       for (let i = 0; i < 49; i++) socket.write(chunk)
       socket.write(chunk, () => {
         isAllWritten = true
       })
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = upstream.server
+    const { address } = upstream
     relay = await startTestRelay({ allow: [address], allowPrivate: true }, undefined, {
-      dial: async (target, timeout, options) => {
-        const socket = await tcpDialer(target, timeout, options)
-        await sleep(500)
-        return socket
-      },
+      dial: slowDialer(500),
     })
     const { ws, closed } = await openWs(`${relay.wsUrl}?address=${address}`)
     ws.pause() // and the client reads nothing: the session's backpressure bounds the rest
@@ -148,20 +131,14 @@ describe('adversarial relay reads: defects', () => {
     // Pre-existing (with or without onread): tcpDialer removes its 'error' listener once connected, so a
     // reset read before the session listens is an uncaught ECONNRESET (a relay process would exit), and the
     // session never closes.
-    server = createServer((socket) => {
-      socket.on('error', () => {})
+    const upstream = await loopbackServer((socket) => {
       socket.write('hi')
       setTimeout(() => socket.resetAndDestroy(), 20)
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = upstream.server
+    const { address } = upstream
     relay = await startTestRelay({ allow: [address], allowPrivate: true }, undefined, {
-      dial: async (target, timeout, options) => {
-        const socket = await tcpDialer(target, timeout, options)
-        await sleep(200)
-        return socket
-      },
+      dial: slowDialer(200),
     })
     const { ws, closed } = await openWs(`${relay.wsUrl}?address=${address}`)
     ws.send(trustStartup('adv-reads-early-reset'))

@@ -4,22 +4,22 @@
 // custom dialer whose socket had data before the relay took it. Every completed answer is compared by digest
 // with the same answer over direct TCP; every lent block comes back; no session disturbs another.
 import { createHash } from 'node:crypto'
-import { once } from 'node:events'
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
+import type { Server } from 'node:net'
 import { connect as connectPg } from '@edgepg/client'
 import { webSocket } from '@edgepg/client/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../../test/fault-proxy.ts'
-import { tcpDialer } from '../src/session.ts'
 import { type Answer, AnswerReader, directAnswer, random, rowsSql } from './answers.ts'
 import {
   admin,
+  loopbackServer,
   openWs,
   pg,
   pgAddress,
   pgUrl,
   simpleQuery,
   sleep,
+  slowDialer,
   startTestRelay,
   type TestRelay,
   trustStartup,
@@ -214,23 +214,17 @@ describe('pooled upstream reads, adversarially', () => {
     // An upstream that speaks first (as a proxy protocol or a greeting would): 100 KB at once, then an echo.
     const greeting = Buffer.alloc(100 * 1024)
     for (let i = 0; i < greeting.length; i++) greeting[i] = (i * 31 + (i >> 8)) & 0xff
-    server = createServer((socket) => {
-      socket.on('error', () => {})
+    const upstream = await loopbackServer((socket) => {
       socket.write(greeting.subarray(0, 20_000))
       socket.write(greeting.subarray(20_000))
       socket.on('data', (data) => socket.write(data))
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = upstream.server
+    const { address } = upstream
     for (const passesOnread of [true, false]) {
       relay = await startTestRelay({ allow: [address], allowPrivate: true }, undefined, {
-        // Takes its time after connecting (a handshake of its own, say): the greeting is read meanwhile.
-        dial: async (target, timeout, options) => {
-          const socket = await tcpDialer(target, timeout, passesOnread ? options : undefined)
-          await sleep(100)
-          return socket
-        },
+        // Takes its time after connecting: the greeting is read meanwhile.
+        dial: slowDialer(100, passesOnread),
       })
       const { ws, received, closed } = await openWs(`${relay.wsUrl}?address=${address}`)
       const startup = trustStartup('adv-reads-early')

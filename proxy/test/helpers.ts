@@ -1,5 +1,6 @@
 /** Helpers for relay tests: a relay on a random loopback port, a recording dialer, raw WebSocket clients. */
-import type { Socket } from 'node:net'
+import { once } from 'node:events'
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
 import type { Transport } from '@edgepg/client'
 import { nodeSocket } from '@edgepg/client/node'
 import { type NodeRelayDeps, type RelayConfig, type RunningRelay, startRelay, tcpDialer } from '@edgepg/proxy'
@@ -38,6 +39,35 @@ export function tcpDialerIgnoringOptions(
   timeout: number,
 ): Promise<Socket> {
   return tcpDialer(target, timeout)
+}
+
+/**
+ * A custom dialer that takes `ms` after connecting (a handshake of its own, say), so that the socket reads
+ * before the relay takes it; it passes the relay's pooled reads on unless `passesOnread` is false.
+ */
+export function slowDialer(ms: number, passesOnread = true) {
+  return async (
+    target: { host: string; port: number },
+    timeout: number,
+    options?: Parameters<typeof tcpDialer>[2],
+  ): Promise<Socket> => {
+    const socket = await tcpDialer(target, timeout, passesOnread ? options : undefined)
+    await sleep(ms)
+    return socket
+  }
+}
+
+/** A TCP server on a free loopback port, each connection to `onSocket` (its errors ignored), and its address. */
+export async function loopbackServer(
+  onSocket: (socket: Socket) => void,
+): Promise<{ server: Server; address: string }> {
+  const server = createServer((socket) => {
+    socket.on('error', () => {})
+    onSocket(socket)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` }
 }
 
 /**
